@@ -1,0 +1,167 @@
+// The VirtualMachineInstance model k6t works from: the parts of KubeVirt's
+// VirtualMachine / VirtualMachineInstance spec that decide a VM's networks and what the
+// launcher needs to boot it. Plain value types; decoding lives in decode.h, rules in
+// validate.h.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace k6t::api {
+
+// How an interface is bound to its network. kPlugin is `binding: {name: ...}`; the plugin
+// name is in Interface::plugin_name (k6t ships "l2bridge" and "passt" as plugins too).
+enum class BindingMethod {
+  kBridge,
+  kMasquerade,
+  kSriov,
+  kPasst,  // `passtBinding: {}`
+  kPlugin,
+  kDeprecatedSlirp,
+  kDeprecatedMacvtap,
+  kDeprecatedPasst,  // the old `passt: {}`, discontinued since KubeVirt v1.3
+};
+
+// The spelling used in specs ("bridge", "masquerade", "sriov", "passtBinding", "binding",
+// "slirp", "macvtap", "passt").
+const char* BindingMethodField(BindingMethod m);
+
+struct Port {
+  std::string name;
+  std::string protocol;  // "" (TCP), "TCP" or "UDP", as written
+  int64_t port = 0;
+};
+
+struct PortRange {
+  std::string protocol;
+  int64_t start = 0;
+  int64_t end = 0;
+};
+
+struct PrivateDhcpOption {
+  int64_t option = 0;
+  std::string value;
+};
+
+struct DhcpOptions {
+  std::string boot_file_name;    // option 67
+  std::string tftp_server_name;  // option 66
+  std::vector<std::string> ntp_servers;  // option 42
+  std::vector<PrivateDhcpOption> private_options;  // 224..254
+};
+
+struct Interface {
+  std::string name;
+  std::string model;  // empty means virtio
+  // Every binding key present in the spec, in document order. A valid interface has
+  // exactly one; keeping all of them lets validation say which ones collide.
+  std::vector<BindingMethod> bindings;
+  std::string plugin_name;  // `binding.name` when kPlugin is present
+  std::vector<Port> ports;
+  std::vector<PortRange> port_ranges;
+  std::string mac_address;
+  std::optional<int64_t> boot_order;
+  std::string pci_address;  // guest PCI address DDDD:BB:SS.F
+  std::optional<int64_t> acpi_index;
+  std::optional<DhcpOptions> dhcp_options;
+  std::string tag;
+  std::string state;  // "", "up", "down", "absent"
+  // k6t extension: overrides the pod link MTU for the bridge, tap and guest.
+  std::optional<int64_t> mtu;
+
+  // The single binding of a validated interface (the first one declared otherwise).
+  BindingMethod binding() const { return bindings.empty() ? BindingMethod::kBridge : bindings.front(); }
+  bool absent() const { return state == "absent"; }
+};
+
+struct PodNetwork {
+  std::string vm_network_cidr;       // default 10.0.2.0/24
+  std::string vm_ipv6_network_cidr;  // default fd10:0:2::/120
+};
+
+struct MultusNetwork {
+  std::string network_name;  // "name" or "namespace/name" of a NetworkAttachmentDefinition
+  bool is_default = false;
+};
+
+struct ResourceClaimNetwork {
+  std::string claim_name;
+  std::string request_name;
+};
+
+struct Network {
+  std::string name;
+  std::optional<PodNetwork> pod;
+  std::optional<MultusNetwork> multus;
+  std::optional<ResourceClaimNetwork> resource_claim;
+
+  // The network the pod's primary interface belongs to (pod, or Multus default).
+  bool primary() const { return pod.has_value() || (multus && multus->is_default); }
+};
+
+struct CpuTopology {
+  int64_t sockets = 1;
+  int64_t cores = 1;
+  int64_t threads = 1;
+  int64_t vcpus() const { return sockets * cores * threads; }
+};
+
+struct KernelBoot {
+  std::string kernel_path;  // local path on the launcher's filesystem
+  std::string initrd_path;
+  std::string kernel_args;
+};
+
+struct Disk {
+  std::string name;
+  std::string bus;  // virtio (default), sata, scsi
+  std::optional<int64_t> boot_order;
+  // From the volume of the same name: `hostDisk.path` (or containerDisk.path) — a local image.
+  std::string image_path;
+  std::string image_format;  // "raw" or "qcow2"; empty = detect by extension
+};
+
+struct Domain {
+  CpuTopology cpu;
+  int64_t memory_bytes = 0;  // 0 = launcher default
+  std::optional<KernelBoot> kernel_boot;
+  std::vector<Disk> disks;
+  std::vector<Interface> interfaces;
+  bool autoattach_pod_interface = true;
+  bool network_interface_multiqueue = false;
+  bool use_virtio_transitional = false;
+};
+
+struct ObjectMeta {
+  std::string name;
+  std::string namespace_;  // "default" when absent
+  std::string uid;         // derived from namespace/name when absent
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+};
+
+struct VmiSpec {
+  Domain domain;
+  std::vector<Network> networks;
+  std::string hostname;
+  std::string subdomain;
+};
+
+// One VirtualMachine or VirtualMachineInstance from a manifest.
+struct Vmi {
+  std::string kind;  // "VirtualMachine" or "VirtualMachineInstance"
+  ObjectMeta meta;
+  VmiSpec spec;
+  // JSON path of `spec` above in the source document: "spec.template.spec" for a
+  // VirtualMachine, "spec" for a VirtualMachineInstance. Every error path starts with it.
+  std::string spec_path;
+  std::string source;  // file name or "<stdin>", for messages
+
+  const Network* FindNetwork(const std::string& name) const;
+  const Interface* FindInterface(const std::string& name) const;
+};
+
+}  // namespace k6t::api

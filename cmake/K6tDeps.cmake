@@ -1,0 +1,18 @@
+# Every third-party dependency, found once. All come from Debian packages installed by
+# hack/install-deps.sh.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(absl REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+pkg_check_modules(LIBNL REQUIRED IMPORTED_TARGET libnl-3.0 libnl-route-3.0)
+pkg_check_modules(NFTABLES REQUIRED IMPORTED_TARGET libnftables)
+pkg_check_modules(LIBVIRT REQUIRED IMPORTED_TARGET libvirt libvirt-qemu)
+if(K6T_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(K6T_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs every k6t test: installs dependencies, builds, runs ctest with all labels (unit, netns,
+# e2e), then the unit and netns labels again under ASan+UBSan, then each fuzz target for a
+# bounded time on its corpus. Needs root (netns, e2e). Exit status is non-zero on any failure.
+#
+#   ./hack/test.sh                 everything
+#   K6T_TEST_STAGES="build unit"   a subset: build unit netns e2e asan fuzz
+#   K6T_FUZZ_SECONDS=20            per fuzz target
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+STAGES=${K6T_TEST_STAGES:-"build unit netns e2e asan fuzz"}
+JOBS=${K6T_JOBS:-$(nproc)}
+FUZZ_SECONDS=${K6T_FUZZ_SECONDS:-20}
+has() { [[ " $STAGES " == *" $1 "* ]]; }
+log() { printf '\n=== k6t test: %s (%s)\n' "$*" "$(date +%T)"; }
+
+log "dependencies"
+./hack/install-deps.sh
+
+if [ "$(id -u)" != 0 ]; then
+  echo "k6t test: WARNING: not root — the netns and e2e labels need root and will FAIL" >&2
+fi
+
+configure() {  # dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+}
+
+fail=0
+run_ctest() {  # dir, label regex
+  local dir=$1 label=$2
+  log "ctest -L $label in $dir"
+  if ! (cd "$dir" && ctest -L "$label" --output-on-failure -j "${3:-1}"); then fail=1; fi
+}
+
+if has build || has unit || has netns || has e2e; then
+  log "build (build/)"
+  configure build
+  cmake --build build -j "$JOBS"
+fi
+has unit && run_ctest build '^unit$' "$JOBS"
+has netns && run_ctest build '^netns$'
+has e2e && run_ctest build '^e2e$'
+
+if has asan; then
+  log "sanitizer build (build-asan/, address+undefined)"
+  configure build-asan -DK6T_SANITIZE=address,undefined -DK6T_BUILD_BENCH=OFF
+  cmake --build build-asan -j "$JOBS"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run_ctest build-asan '^(unit|netns)$'
+fi
+
+if has fuzz; then
+  log "fuzz build (build-fuzz/, clang libFuzzer)"
+  CC=clang CXX=clang++ configure build-fuzz -DK6T_FUZZ=ON -DK6T_BUILD_TESTS=OFF \
+    -DK6T_BUILD_BENCH=OFF -DK6T_SANITIZE=address,undefined
+  cmake --build build-fuzz -j "$JOBS" --target k6t_fuzz_all
+  for f in build-fuzz/fuzz-bin/*; do
+    [ -x "$f" ] || continue
+    name=$(basename "$f")
+    corpus=test/fuzz/corpus/$name
+    mkdir -p "$corpus" build-fuzz/fuzz-work/$name
+    log "fuzz $name for ${FUZZ_SECONDS}s"
+    if ! "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=1 \
+        build-fuzz/fuzz-work/$name "$corpus" 2>build-fuzz/fuzz-work/$name.log; then
+      tail -50 build-fuzz/fuzz-work/$name.log; fail=1
+    else
+      grep -E 'stat::number_of_executed_units' build-fuzz/fuzz-work/$name.log || true
+    fi
+  done
+fi
+
+if [ "$fail" != 0 ]; then log "FAILED"; exit 1; fi
+log "all stages passed: $STAGES"

@@ -1,0 +1,52 @@
+// Running code inside another network namespace. setns() switches one thread only, so a
+// NetnsThread owns a thread that entered the namespace once and runs closures there; no
+// other code in k6t calls setns().
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace k6t::binding {
+
+class NetnsThread {
+ public:
+  // Opens `path` (/run/netns/NAME, /proc/PID/ns/net) and starts a thread inside it.
+  // Fails with the path and errno text when the namespace cannot be opened or entered.
+  static absl::StatusOr<std::unique_ptr<NetnsThread>> Enter(const std::string& path);
+  ~NetnsThread();  // joins the thread
+
+  NetnsThread(const NetnsThread&) = delete;
+  NetnsThread& operator=(const NetnsThread&) = delete;
+
+  // Runs `fn` on the namespace thread and waits for it. Closures run one at a time, in
+  // the order submitted.
+  absl::Status Run(std::function<absl::Status()> fn);
+
+  template <typename T>
+  absl::StatusOr<T> Call(std::function<absl::StatusOr<T>()> fn) {
+    absl::StatusOr<T> out = absl::UnknownError("not run");
+    absl::Status st = Run([&]() -> absl::Status {
+      out = fn();
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  const std::string& path() const { return path_; }
+  // An fd of the namespace, valid for the life of this object (for IFLA_NET_NS_FD).
+  int fd() const { return fd_; }
+
+ private:
+  struct Impl;
+  NetnsThread(std::string path, int fd, std::unique_ptr<Impl> impl);
+  std::string path_;
+  int fd_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace k6t::binding

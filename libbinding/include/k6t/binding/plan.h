@@ -1,0 +1,180 @@
+// What a binding decides for one VMI interface: the pod-side operations, the libvirt device
+// the VM gets, and what the in-pod DHCP/RA servers must offer. Plain values: the planner
+// produces them without touching the kernel, the executor applies them, the cache stores
+// them as JSON.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace k6t::binding {
+
+// ---- Pod-side operations. Each is declarative ("this should exist / be so"), so applying
+// an operation whose effect is already present is a no-op; the executor records an undo
+// step only for what it actually changed.
+
+enum class PlaceholderKind { kDummy, kIfb };  // ifb where the kernel has no dummy driver
+
+struct CreateBridge {
+  std::string name;
+  std::string mac;  // empty: leave the kernel's choice
+  int mtu = 0;      // 0: kernel default
+};
+
+struct CreateTap {
+  std::string name;
+  uint32_t owner = 0;
+  uint32_t group = 0;
+  int queues = 1;  // >1: IFF_MULTI_QUEUE
+  int mtu = 0;
+};
+
+// A DOWN link that keeps the CNI link's original name, MAC and addresses (bridge binding).
+struct CreatePlaceholder {
+  std::string name;
+  PlaceholderKind kind = PlaceholderKind::kDummy;
+  std::string mac;
+  int mtu = 0;
+};
+
+struct RenameLink {
+  std::string from;
+  std::string to;
+};
+
+struct SetLinkMac {
+  std::string link;
+  std::string mac;
+};
+
+struct SetLinkMtu {
+  std::string link;
+  int mtu = 0;
+};
+
+struct SetLinkMaster {
+  std::string link;
+  std::string master;
+};
+
+struct SetLinkUp {
+  std::string link;
+  bool up = true;
+};
+
+// Bridge-port learning on a bridge port (IFLA_BRPORT_LEARNING).
+struct SetPortLearning {
+  std::string link;
+  bool learning = false;
+};
+
+struct AddAddress {
+  std::string link;
+  std::string cidr;  // "10.0.2.1/24", "fd10:0:2::1/120"
+};
+
+// Removes every address of `link` (the executor records them for undo).
+struct FlushAddresses {
+  std::string link;
+};
+
+// `key` relative to /proc/sys/net, e.g. "ipv4/ip_forward", "ipv4/conf/k6t-eth0/route_localnet".
+struct SetSysctl {
+  std::string key;
+  std::string value;
+};
+
+// One nftables table, applied (and replaced) as one atomic transaction.
+struct NftTable {
+  std::string family;  // "ip" or "ip6"
+  std::string name;    // k6t_nat
+  std::string body;    // nft syntax of the table's chains and rules, without "table x y {}"
+};
+
+using Operation = std::variant<CreateBridge, CreateTap, CreatePlaceholder, RenameLink, SetLinkMac,
+                               SetLinkMtu, SetLinkMaster, SetLinkUp, SetPortLearning, AddAddress,
+                               FlushAddresses, SetSysctl, NftTable>;
+
+// One line, e.g. `create bridge k6t-eth0 mac=02:00:00:00:00:00 mtu=1400`.
+std::string Describe(const Operation& op);
+
+// ---- What the in-pod servers offer the guest on this interface.
+
+struct Route {
+  std::string destination;  // CIDR; "0.0.0.0/0" for the default route
+  std::string gateway;      // "" or "0.0.0.0" for on-link
+};
+
+struct DhcpV4Offer {
+  std::string server_ip;   // option 54, also the source address
+  std::string client_ip;   // 10.0.2.2
+  int prefix_len = 24;     // option 1
+  std::string router;      // option 3; empty for none
+  std::vector<Route> routes;  // option 121 (default route last when present)
+  int mtu = 0;             // option 26
+  std::vector<std::string> dns_servers;  // option 6
+  std::vector<std::string> search_domains;  // option 119; the longest is option 15
+  std::string hostname;    // option 12
+  std::string tftp_server_name;  // 66
+  std::string boot_file_name;    // 67
+  std::vector<std::string> ntp_servers;  // 42
+  std::vector<std::pair<int, std::string>> private_options;  // 224..254
+  uint32_t lease_seconds = 999u * 24 * 3600;
+};
+
+struct DhcpV6Offer {
+  std::string client_ip;  // fd10:0:2::2
+  int prefix_len = 120;
+  std::vector<std::string> dns_servers;
+  std::vector<std::string> search_domains;
+  uint32_t lease_seconds = 999u * 24 * 3600;
+};
+
+struct RouterAdvert {
+  std::string router_ip;  // link-local of the bridge is used as source; this is informative
+  std::string prefix;     // fd10:0:2::/120 (advertised on-link, not autonomous)
+  int mtu = 0;
+  bool managed = true;  // M flag: addresses from DHCPv6
+  bool other = true;    // O flag
+};
+
+struct DhcpPlan {
+  std::string bridge;      // link the servers listen on
+  std::string client_mac;  // only this MAC is served (bridge binding); empty: any
+  std::optional<DhcpV4Offer> v4;
+  std::optional<DhcpV6Offer> v6;
+  std::optional<RouterAdvert> ra;
+};
+
+// ---- What the launcher must run for passt.
+struct PasstPlan {
+  std::string pod_interface;  // interface passt takes addresses from
+  std::vector<std::pair<std::string, int>> forwards;  // {"tcp"|"udp", port}; empty: all
+  std::string mac;
+  int mtu = 0;
+};
+
+// ---- The whole decision for one interface.
+struct InterfacePlan {
+  std::string interface_name;  // VMI interface name
+  std::string network_name;
+  std::string binding;         // registry name: masquerade, bridge, l2bridge, sriov, passt, ...
+  std::string pod_interface;   // the CNI's link name (eth0, pod<hash>, ovn-udn1)
+  std::string mac;             // the guest MAC (spec MAC, else the pod link's)
+  int mtu = 0;
+  int queues = 1;
+  std::vector<Operation> ops;
+  std::string domain_xml;      // <interface>/<hostdev> fragment for libvirt
+  std::optional<DhcpPlan> dhcp;
+  std::optional<PasstPlan> passt;
+  std::vector<std::string> notes;  // e.g. "kernel has no dummy driver: placeholder is ifb"
+  // What teardown must restore: the CNI link's name/MAC/addresses before k6t touched it.
+  std::string original_mac;
+  std::vector<std::string> original_addresses;
+  int original_mtu = 0;
+};
+
+}  // namespace k6t::binding

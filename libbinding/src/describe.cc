@@ -1,0 +1,61 @@
+// Human-readable one-liners for plan operations (plan output, logs).
+#include "absl/strings/str_cat.h"
+#include "k6t/binding/plan.h"
+
+namespace k6t::binding {
+namespace {
+
+std::string Opt(const char* key, const std::string& v) {
+  return v.empty() ? "" : absl::StrCat(" ", key, "=", v);
+}
+std::string Opt(const char* key, int v) { return v == 0 ? "" : absl::StrCat(" ", key, "=", v); }
+
+struct Describer {
+  std::string operator()(const CreateBridge& o) const {
+    return absl::StrCat("create bridge ", o.name, Opt("mac", o.mac), Opt("mtu", o.mtu));
+  }
+  std::string operator()(const CreateTap& o) const {
+    return absl::StrCat("create tap ", o.name, " owner=", o.owner, " group=", o.group,
+                        " queues=", o.queues, Opt("mtu", o.mtu));
+  }
+  std::string operator()(const CreatePlaceholder& o) const {
+    return absl::StrCat("create ", o.kind == PlaceholderKind::kDummy ? "dummy " : "ifb ", o.name,
+                        " (down)", Opt("mac", o.mac), Opt("mtu", o.mtu));
+  }
+  std::string operator()(const RenameLink& o) const {
+    return absl::StrCat("rename ", o.from, " -> ", o.to);
+  }
+  std::string operator()(const SetLinkMac& o) const {
+    return absl::StrCat("set ", o.link, " mac ", o.mac);
+  }
+  std::string operator()(const SetLinkMtu& o) const {
+    return absl::StrCat("set ", o.link, " mtu ", o.mtu);
+  }
+  std::string operator()(const SetLinkMaster& o) const {
+    return absl::StrCat("set ", o.link, " master ", o.master);
+  }
+  std::string operator()(const SetLinkUp& o) const {
+    return absl::StrCat("set ", o.link, o.up ? " up" : " down");
+  }
+  std::string operator()(const SetPortLearning& o) const {
+    return absl::StrCat("set ", o.link, " learning ", o.learning ? "on" : "off");
+  }
+  std::string operator()(const AddAddress& o) const {
+    return absl::StrCat("add address ", o.cidr, " dev ", o.link);
+  }
+  std::string operator()(const FlushAddresses& o) const {
+    return absl::StrCat("flush addresses dev ", o.link);
+  }
+  std::string operator()(const SetSysctl& o) const {
+    return absl::StrCat("sysctl net/", o.key, " = ", o.value);
+  }
+  std::string operator()(const NftTable& o) const {
+    return absl::StrCat("nft replace table ", o.family, " ", o.name);
+  }
+};
+
+}  // namespace
+
+std::string Describe(const Operation& op) { return std::visit(Describer{}, op); }
+
+}  // namespace k6t::binding
