@@ -46,6 +46,16 @@ struct Describer {
   std::string operator()(const FlushAddresses& o) const {
     return absl::StrCat("flush addresses dev ", o.link);
   }
+  std::string operator()(const AddRoute& o) const {
+    return absl::StrCat("add route ", o.destination, o.gateway.empty() ? "" : " via ", o.gateway,
+                        " dev ", o.link);
+  }
+  std::string operator()(const DeleteLink& o) const {
+    return absl::StrCat("delete ", o.kind, " ", o.name);
+  }
+  std::string operator()(const DeleteNftTable& o) const {
+    return absl::StrCat("nft delete table ", o.family, " ", o.name);
+  }
   std::string operator()(const SetSysctl& o) const {
     return absl::StrCat("sysctl net/", o.key, " = ", o.value);
   }

@@ -72,6 +72,11 @@ class Netlink {
   virtual absl::Status DeleteAddress(int link_index, const std::string& cidr) = 0;
   // Main-table unicast routes of both families.
   virtual absl::StatusOr<std::vector<RouteEntry>> ListRoutes() = 0;
+  // Main-table unicast route via `route.link_index`; an identical existing route is success.
+  virtual absl::Status AddRoute(const RouteEntry& route) {
+    (void)route;
+    return absl::UnimplementedError("AddRoute");
+  }
   // Kinds the running kernel can create (probed once, cached): used to pick ifb when dummy
   // is missing.
   virtual bool SupportsKind(const std::string& kind) = 0;

@@ -40,9 +40,12 @@ struct CreatePlaceholder {
   int mtu = 0;
 };
 
+// The CNI's link is also identified by its ifindex (stable across renames), so that an
+// apply resumed after a crash finds it whatever it is called by then.
 struct RenameLink {
   std::string from;
   std::string to;
+  int index = 0;  // 0: by name only
 };
 
 struct SetLinkMac {
@@ -79,12 +82,28 @@ struct AddAddress {
 // Removes every address of `link` (the executor records them for undo).
 struct FlushAddresses {
   std::string link;
+  int index = 0;  // 0: by name only
+};
+
+struct AddRoute {
+  std::string link;
+  std::string destination;  // CIDR
+  std::string gateway;      // "" on-link
+};
+
+// Teardown only: deletes `name` if it exists and is of `kind` (never a CNI-owned link).
+struct DeleteLink {
+  std::string name;
+  std::string kind;  // "bridge", "tun", "dummy", "ifb"
 };
 
 // `key` relative to /proc/sys/net, e.g. "ipv4/ip_forward", "ipv4/conf/k6t-eth0/route_localnet".
 struct SetSysctl {
   std::string key;
   std::string value;
+  // Value teardown writes back (read when the plan was made); empty: nothing to restore
+  // (per-link keys of links k6t deletes).
+  std::string restore;
 };
 
 // One nftables table, applied (and replaced) as one atomic transaction.
@@ -94,9 +113,16 @@ struct NftTable {
   std::string body;    // nft syntax of the table's chains and rules, without "table x y {}"
 };
 
+// Teardown only: deletes the table; absent is fine.
+struct DeleteNftTable {
+  std::string family;
+  std::string name;
+};
+
 using Operation = std::variant<CreateBridge, CreateTap, CreatePlaceholder, RenameLink, SetLinkMac,
                                SetLinkMtu, SetLinkMaster, SetLinkUp, SetPortLearning, AddAddress,
-                               FlushAddresses, SetSysctl, NftTable>;
+                               FlushAddresses, AddRoute, SetSysctl, NftTable, DeleteLink,
+                               DeleteNftTable>;
 
 // One line, e.g. `create bridge k6t-eth0 mac=02:00:00:00:00:00 mtu=1400`.
 std::string Describe(const Operation& op);
@@ -155,6 +181,9 @@ struct PasstPlan {
   std::vector<std::pair<std::string, int>> forwards;  // {"tcp"|"udp", port}; empty: all
   std::string mac;
   int mtu = 0;
+  // The libvirt form for a libvirt that supports it (`<backend type='passt'/>`); Debian 12's
+  // libvirt 9 does not, so the launcher runs passt itself and uses <qemu:commandline>.
+  std::string native_domain_xml;
 };
 
 // ---- The whole decision for one interface.
@@ -174,7 +203,9 @@ struct InterfacePlan {
   // What teardown must restore: the CNI link's name/MAC/addresses before k6t touched it.
   std::string original_mac;
   std::vector<std::string> original_addresses;
+  std::vector<Route> original_routes;
   int original_mtu = 0;
+  int original_index = 0;  // ifindex of the CNI link
 };
 
 }  // namespace k6t::binding

@@ -1,0 +1,43 @@
+// The per-VMI state directory: applied plans and the pod's original state, as versioned
+// JSON files written atomically (temp file, fsync, rename). Written by k6t-handler before
+// and after an apply, read by k6t-launcher (plans, DHCP offers) and by teardown.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "k6t/binding/plan.h"
+
+namespace k6t::binding {
+
+inline constexpr int kCacheSchemaVersion = 1;
+
+// Phase of one interface's plumbing, as KubeVirt's pending/started/finished, except that
+// k6t resumes from kStarted instead of failing the VM.
+enum class PlumbingPhase { kPending, kStarted, kFinished };
+
+struct CachedInterface {
+  InterfacePlan plan;
+  PlumbingPhase phase = PlumbingPhase::kPending;
+};
+
+// <state_dir>/interfaces/<interface-name>.json
+absl::Status WriteCachedInterface(const std::string& state_dir, const CachedInterface& entry);
+absl::StatusOr<std::optional<CachedInterface>> ReadCachedInterface(const std::string& state_dir,
+                                                                    const std::string& name);
+// Every cached interface, sorted by interface name.
+absl::StatusOr<std::vector<CachedInterface>> ReadCachedInterfaces(const std::string& state_dir);
+absl::Status RemoveCachedInterface(const std::string& state_dir, const std::string& name);
+
+// JSON forms (nlohmann text), also used by `k6t-handler plan --output json`.
+std::string PlanToJson(const InterfacePlan& plan);
+absl::StatusOr<InterfacePlan> PlanFromJson(const std::string& json);
+
+// Writes `contents` to `path` atomically: temp file in the same dir, fsync, rename, fsync dir.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& contents,
+                                 int mode = 0640);
+
+}  // namespace k6t::binding

@@ -1,0 +1,50 @@
+// The one place that changes a pod's network namespace: applies operations in order through
+// the Kernel adapters, each only if its effect is not already there, with an undo log. A
+// transactional apply that fails rolls back every change it made, in reverse; applying an
+// already applied plan changes nothing.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "k6t/binding/kernel.h"
+#include "k6t/binding/plan.h"
+
+namespace k6t::binding {
+
+struct ExecutorOptions {
+  // Fault injection for tests and `K6T_FAULT_*` variables: make operation N (0-based, counted
+  // over the Apply call) fail, or kill the process with SIGKILL once N operations are done.
+  int fail_at_op = -1;
+  int crash_after_ops = -1;
+};
+
+struct ApplyReport {
+  int operations = 0;
+  int changed = 0;  // operations that changed something
+  std::vector<std::string> changes;  // Describe() of each op that changed something
+  absl::Duration elapsed;
+};
+
+enum class ApplyMode {
+  kTransactional,  // stop at the first error and roll back
+  kBestEffort,     // teardown: do every step, report the first error at the end
+};
+
+class Executor {
+ public:
+  explicit Executor(Kernel kernel, ExecutorOptions options = {});
+  // Must run on the thread that is inside the target netns (a NetnsThread).
+  absl::StatusOr<ApplyReport> Apply(const std::vector<Operation>& ops,
+                                    ApplyMode mode = ApplyMode::kTransactional);
+
+  static ExecutorOptions OptionsFromEnvironment();
+
+ private:
+  Kernel kernel_;
+  ExecutorOptions options_;
+};
+
+}  // namespace k6t::binding

@@ -1,0 +1,38 @@
+// Binding name -> implementation. The five built-ins are registered in Global(); an
+// embedding program registers its own with Register() before planning. Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "k6t/api/vmi.h"
+#include "k6t/binding/binding.h"
+
+namespace k6t::binding {
+
+class BindingRegistry {
+ public:
+  BindingRegistry() = default;
+  // masquerade, bridge, l2bridge (alias managedtap), sriov, passt.
+  static BindingRegistry& Global();
+  static void RegisterBuiltins(BindingRegistry& registry);
+
+  // AlreadyExists when `name` is taken.
+  absl::Status Register(const std::string& name, std::shared_ptr<const Binding> binding);
+  std::shared_ptr<const Binding> Find(const std::string& name) const;
+  std::vector<std::string> Names() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const Binding>> bindings_;
+};
+
+// The registry name an interface asks for: "masquerade", "bridge", "sriov", "passt", or
+// the plugin name of `binding: {name: X}` (lower-cased).
+std::string BindingNameOf(const api::Interface& iface);
+
+}  // namespace k6t::binding

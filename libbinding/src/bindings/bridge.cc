@@ -1,0 +1,79 @@
+#include "bindings/bridge.h"
+
+#include "bindings/common.h"
+#include "domain_fragment.h"
+
+namespace k6t::binding {
+namespace {
+
+// KubeVirt's DHCP cache rules (reference §2.3): the router is the next hop of the first IPv4
+// route through the link; the routes are all IPv4 routes through it except the pod's own
+// subnet, with the default route last.
+void FillRoutes(const ObservedLink& pod, const Cidr& addr, DhcpV4Offer& o) {
+  const std::string subnet = NetworkOf(addr);
+  std::optional<Route> default_route;
+  for (const auto& r : pod.routes) {
+    if (r.destination.find(':') != std::string::npos) continue;
+    if (o.router.empty() && !r.gateway.empty()) o.router = r.gateway;
+    if (r.destination == subnet) continue;
+    if (r.destination == "0.0.0.0/0") {
+      default_route = r;
+      continue;
+    }
+    o.routes.push_back(r);
+  }
+  if (default_route && !o.routes.empty()) o.routes.push_back(*default_route);
+}
+
+class BridgeBinding : public Binding {
+ public:
+  absl::Status Plan(const BindingInput& in, InterfacePlan& plan) const override {
+    const ObservedLink& pod = *in.pod_link;
+    plan.mac = GuestMac(in.iface, pod.link.mac);
+    plan.mtu = InterfaceMtu(in.iface, &pod);
+    AppendBridgePlumbing(in, /*fake_ipv4=*/true, plan);
+    plan.domain_xml = TapInterfaceXml(in.vmi, in.iface,
+                                      TapDevice{in.names.tap, plan.mac, plan.mtu, plan.queues,
+                                                in.options.vhost_net});
+    const std::string v4 = pod.GlobalIPv4();
+    const std::string v6 = pod.GlobalIPv6();
+    if (v4.empty() && v6.empty()) {
+      plan.notes.push_back("pod interface has no IP address: no DHCP (configure the guest)");
+      return absl::OkStatus();
+    }
+    DhcpPlan dhcp;
+    dhcp.bridge = in.names.bridge;
+    dhcp.client_mac = plan.mac;
+    if (!v4.empty()) {
+      auto c = ParseCidr(v4);
+      if (!c.ok()) return c.status();
+      DhcpV4Offer o;
+      o.server_ip = FakeBridgeIPv4(in.index);
+      o.client_ip = AddressOf(*c);
+      o.prefix_len = c->prefix;
+      o.mtu = plan.mtu;
+      FillRoutes(pod, *c, o);
+      FillVmiDhcpOptions(in, o);
+      dhcp.v4 = o;
+    }
+    if (!v6.empty()) {
+      auto c = ParseCidr(v6);
+      if (!c.ok()) return c.status();
+      DhcpV6Offer o;
+      o.client_ip = AddressOf(*c);
+      o.prefix_len = c->prefix;
+      for (const auto& d : in.options.dns_servers)
+        if (d.find(':') != std::string::npos) o.dns_servers.push_back(d);
+      o.search_domains = in.options.search_domains;
+      dhcp.v6 = o;
+    }
+    plan.dhcp = dhcp;
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const Binding> NewBridgeBinding() { return std::make_shared<BridgeBinding>(); }
+
+}  // namespace k6t::binding

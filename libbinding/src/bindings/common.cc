@@ -1,0 +1,156 @@
+#include "bindings/common.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+
+namespace k6t::binding {
+
+std::string GuestMac(const api::Interface& iface, const std::string& fallback) {
+  if (iface.mac_address.empty()) return fallback;
+  return absl::AsciiStrToLower(absl::StrReplaceAll(iface.mac_address, {{"-", ":"}}));
+}
+
+int InterfaceMtu(const api::Interface& iface, const ObservedLink* pod_link) {
+  if (iface.mtu) return static_cast<int>(*iface.mtu);
+  return pod_link ? pod_link->link.mtu : 0;
+}
+
+std::string DerivedMac(const std::string& seed) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : seed) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return absl::StrFormat("02:6b:36:%02x:%02x:%02x", (h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff);
+}
+
+std::string FakeBridgeIPv4(int index) { return absl::StrCat("169.254.75.1", index); }
+
+void RecordOriginal(const ObservedLink& link, InterfacePlan& plan) {
+  plan.original_mac = link.link.mac;
+  plan.original_mtu = link.link.mtu;
+  plan.original_index = link.link.index;
+  plan.original_addresses.clear();
+  for (const auto& a : link.addresses)
+    if (a.rfind("fe80:", 0) != 0) plan.original_addresses.push_back(a);
+  plan.original_routes = link.routes;
+}
+
+CreateTap TapOp(const BindingInput& in, const std::string& name, int mtu, int queues) {
+  return CreateTap{name, in.options.tap_owner, in.options.tap_group, queues, mtu};
+}
+
+void AppendBridgePlumbing(const BindingInput& in, bool fake_ipv4, InterfacePlan& plan) {
+  const ObservedLink& pod = *in.pod_link;
+  const auto& n = in.names;
+  const std::string bridge_mac = DerivedMac(in.vmi.meta.uid + "/" + n.bridge);
+  const int mtu = plan.mtu;
+  RecordOriginal(pod, plan);
+  auto& ops = plan.ops;
+  ops.push_back(CreateBridge{n.bridge, bridge_mac, mtu});
+  if (fake_ipv4 && !pod.GlobalIPv4().empty())
+    ops.push_back(AddAddress{n.bridge, FakeBridgeIPv4(in.index) + "/32"});
+  ops.push_back(FlushAddresses{n.pod, pod.link.index});
+  ops.push_back(RenameLink{n.pod, n.nic, pod.link.index});
+  ops.push_back(SetLinkMac{n.nic, bridge_mac});
+  if (mtu > 0 && mtu != pod.link.mtu) ops.push_back(SetLinkMtu{n.nic, mtu});
+  ops.push_back(SetLinkMaster{n.nic, n.bridge});
+  ops.push_back(SetLinkUp{n.nic, true});
+  ops.push_back(SetPortLearning{n.nic, false});
+  ops.push_back(TapOp(in, n.tap, mtu, plan.queues));
+  ops.push_back(SetLinkMaster{n.tap, n.bridge});
+  ops.push_back(SetLinkUp{n.tap, true});
+  ops.push_back(SetLinkUp{n.bridge, true});
+  const PlaceholderKind kind =
+      in.pod.dummy_supported ? PlaceholderKind::kDummy : PlaceholderKind::kIfb;
+  if (kind == PlaceholderKind::kIfb)
+    plan.notes.push_back(absl::StrCat("kernel has no dummy driver: placeholder ", n.pod,
+                                      " is an ifb link (also BROADCAST,NOARP and down)"));
+  ops.push_back(CreatePlaceholder{n.pod, kind, pod.link.mac, pod.link.mtu});
+  for (const auto& a : plan.original_addresses) ops.push_back(AddAddress{n.pod, a});
+  if (!pod.GlobalIPv4().empty()) {
+    auto it = in.pod.sysctls.find("ipv4/conf/all/arp_ignore");
+    ops.push_back(SetSysctl{"ipv4/conf/all/arp_ignore", "1",
+                            it == in.pod.sysctls.end() ? "" : it->second});
+  }
+}
+
+void FillVmiDhcpOptions(const BindingInput& in, DhcpV4Offer& offer) {
+  std::string host = in.vmi.spec.hostname.empty() ? in.vmi.meta.name : in.vmi.spec.hostname;
+  host = host.substr(0, host.find('.'));
+  offer.hostname = host.substr(0, 63);
+  for (const auto& d : in.options.dns_servers)
+    if (d.find(':') == std::string::npos) offer.dns_servers.push_back(d);
+  offer.search_domains = in.options.search_domains;
+  if (const auto& o = in.iface.dhcp_options) {
+    offer.tftp_server_name = o->tftp_server_name;
+    offer.boot_file_name = o->boot_file_name;
+    offer.ntp_servers = o->ntp_servers;
+    for (const auto& p : o->private_options)
+      offer.private_options.emplace_back(static_cast<int>(p.option), p.value);
+  }
+}
+
+absl::StatusOr<Cidr> ParseCidr(const std::string& cidr) {
+  Cidr c;
+  size_t slash = cidr.find('/');
+  std::string addr = cidr.substr(0, slash);
+  c.v6 = addr.find(':') != std::string::npos;
+  if (inet_pton(c.v6 ? AF_INET6 : AF_INET, addr.c_str(), c.addr) != 1)
+    return absl::InvalidArgumentError(absl::StrCat("\"", cidr, "\" is not an IP address"));
+  const int max = c.v6 ? 128 : 32;
+  c.prefix = max;
+  if (slash != std::string::npos &&
+      (!absl::SimpleAtoi(cidr.substr(slash + 1), &c.prefix) || c.prefix < 0 || c.prefix > max))
+    return absl::InvalidArgumentError(absl::StrCat("\"", cidr, "\" has a bad prefix length"));
+  return c;
+}
+
+namespace {
+
+std::string Format(bool v6, const unsigned char* a) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(v6 ? AF_INET6 : AF_INET, a, buf, sizeof(buf));
+  return buf;
+}
+
+void Mask(Cidr& c) {
+  const int len = c.v6 ? 16 : 4;
+  for (int i = 0; i < len; ++i) {
+    int bits = std::clamp(c.prefix - i * 8, 0, 8);
+    c.addr[i] &= static_cast<unsigned char>(bits == 0 ? 0 : (0xff << (8 - bits)) & 0xff);
+  }
+}
+
+}  // namespace
+
+std::string HostAddress(const Cidr& net, unsigned offset) {
+  Cidr c = net;
+  Mask(c);
+  const int len = c.v6 ? 16 : 4;
+  unsigned carry = offset;
+  for (int i = len - 1; i >= 0 && carry; --i) {
+    unsigned v = c.addr[i] + (carry & 0xff);
+    c.addr[i] = static_cast<unsigned char>(v & 0xff);
+    carry = (carry >> 8) + (v >> 8);
+  }
+  return Format(c.v6, c.addr);
+}
+
+std::string NetworkOf(const Cidr& c) {
+  Cidr m = c;
+  Mask(m);
+  return absl::StrCat(Format(m.v6, m.addr), "/", m.prefix);
+}
+
+std::string AddressOf(const Cidr& c) { return Format(c.v6, c.addr); }
+
+}  // namespace k6t::binding

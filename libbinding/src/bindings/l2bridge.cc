@@ -1,0 +1,30 @@
+#include "bindings/l2bridge.h"
+
+#include "bindings/common.h"
+#include "domain_fragment.h"
+
+namespace k6t::binding {
+namespace {
+
+class L2BridgeBinding : public Binding {
+ public:
+  absl::Status Plan(const BindingInput& in, InterfacePlan& plan) const override {
+    const ObservedLink& pod = *in.pod_link;
+    plan.mac = GuestMac(in.iface, pod.link.mac);
+    plan.mtu = InterfaceMtu(in.iface, &pod);
+    AppendBridgePlumbing(in, /*fake_ipv4=*/false, plan);
+    plan.domain_xml = TapInterfaceXml(in.vmi, in.iface,
+                                      TapDevice{in.names.tap, plan.mac, plan.mtu, plan.queues,
+                                                in.options.vhost_net});
+    plan.notes.push_back("addresses come from the network provider (no k6t DHCP)");
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const Binding> NewL2BridgeBinding() {
+  return std::make_shared<L2BridgeBinding>();
+}
+
+}  // namespace k6t::binding
