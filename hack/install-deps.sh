@@ -13,7 +13,7 @@ PACKAGES=(
   # runtime: VM, network, CNI, DHCP clients
   qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients passt
   containernetworking-plugins busybox-static isc-dhcp-client iproute2 procps
-  python3
+  python3 python3-yaml
 )
 
 missing=()

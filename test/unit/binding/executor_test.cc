@@ -1,0 +1,173 @@
+#include "k6t/binding/executor.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "k6t/binding/planner.h"
+#include "test_pod.h"
+
+namespace k6t::binding {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::BuildPod;
+using testing::FakeKernel;
+
+std::vector<Operation> AllOps(const std::vector<InterfacePlan>& plans) {
+  std::vector<Operation> ops;
+  for (const auto& p : plans) ops.insert(ops.end(), p.ops.begin(), p.ops.end());
+  return ops;
+}
+
+std::vector<InterfacePlan> PlanFor(FakeKernel& k, const api::Vmi& vmi) {
+  auto pod = ObservePod(k.kernel());
+  EXPECT_TRUE(pod.ok()) << pod.status();
+  std::vector<api::NetworkStatusEntry> none;
+  auto plans = PlanVmi(PlanRequest{vmi, none, *pod, {}});
+  EXPECT_TRUE(plans.ok()) << plans.status();
+  return plans.ok() ? *plans : std::vector<InterfacePlan>{};
+}
+
+TEST(ExecutorTest, AppliesMasqueradeAndBridgeThenIsANoOp) {
+  FakeKernel k;
+  BuildPod(k, /*ipv6=*/true);
+  auto plans = PlanFor(k, testing::MasqueradeAndBridgeVmi());
+  ASSERT_EQ(plans.size(), 2u);
+  Executor ex(k.kernel());
+  auto first = ex.Apply(AllOps(plans));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_GT(first->changed, 10);
+
+  auto bridge = k.GetLink("k6t-16477688c0e");
+  ASSERT_TRUE(bridge.ok() && *bridge);
+  auto nic = k.GetLink("16477688c0e-nic");
+  ASSERT_TRUE(nic.ok() && *nic);
+  EXPECT_EQ((*nic)->master_index, (*bridge)->index);
+  EXPECT_EQ((*nic)->mac, (*bridge)->mac);
+  EXPECT_FALSE((*nic)->learning);
+  auto placeholder = k.GetLink("pod16477688c0e");
+  ASSERT_TRUE(placeholder.ok() && *placeholder);
+  EXPECT_EQ((*placeholder)->kind, "dummy");
+  EXPECT_EQ((*placeholder)->mac, "0a:58:c0:a8:64:0a");
+  EXPECT_FALSE((*placeholder)->admin_up);
+  auto tap = k.Tap("tap0");
+  ASSERT_TRUE(tap);
+  EXPECT_EQ(tap->owner, 107u);
+  EXPECT_EQ(*k.Read("ipv4/ip_forward"), "1");
+  EXPECT_EQ(k.nft_tables().count("ip k6t_nat"), 1u);
+  EXPECT_EQ(k.nft_tables().count("ip6 k6t_nat"), 1u);
+
+  const std::string applied = k.Dump();
+  auto second = ex.Apply(AllOps(plans));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->changed, 0) << ::testing::PrintToString(second->changes);
+  EXPECT_EQ(k.Dump(), applied);
+}
+
+// Every mutation the executor makes can fail; each failure must leave the namespace exactly
+// as it was before the apply.
+TEST(ExecutorTest, FailureAtEveryMutationRollsBackExactly) {
+  FakeKernel probe;
+  BuildPod(probe, true);
+  auto plans = PlanFor(probe, testing::MasqueradeAndBridgeVmi());
+  const int before = probe.mutations();
+  ASSERT_TRUE(Executor(probe.kernel()).Apply(AllOps(plans)).ok());
+  const int total = probe.mutations() - before;
+  ASSERT_GT(total, 15);
+
+  for (int n = 0; n < total; ++n) {
+    FakeKernel k;
+    BuildPod(k, true);
+    const std::string initial = k.Dump();
+    k.FailMutation(n, absl::ResourceExhaustedError("ENOSPC injected"));
+    auto r = Executor(k.kernel()).Apply(AllOps(plans));
+    ASSERT_FALSE(r.ok()) << "mutation " << n;
+    EXPECT_THAT(r.status().message(), HasSubstr("ENOSPC injected"));
+    EXPECT_THAT(r.status().message(), HasSubstr("operation "));
+    EXPECT_EQ(k.Dump(), initial) << "after failing mutation " << n;
+  }
+}
+
+TEST(ExecutorTest, FaultInjectionByOperationIndexRollsBack) {
+  FakeKernel probe;
+  BuildPod(probe);
+  auto plans = PlanFor(probe, testing::MasqueradeAndBridgeVmi());
+  const auto ops = AllOps(plans);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    FakeKernel k;
+    BuildPod(k);
+    const std::string initial = k.Dump();
+    ExecutorOptions o;
+    o.fail_at_op = static_cast<int>(i);
+    auto r = Executor(k.kernel(), o).Apply(ops);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(k.Dump(), initial) << "op " << i << ": " << Describe(ops[i]);
+  }
+}
+
+// A crash half-way leaves a partial state; applying the same plan again converges to the
+// state a clean apply gives.
+TEST(ExecutorTest, ResumesFromEveryPartialState) {
+  FakeKernel clean;
+  BuildPod(clean, true);
+  auto plans = PlanFor(clean, testing::MasqueradeAndBridgeVmi());
+  const auto ops = AllOps(plans);
+  ASSERT_TRUE(Executor(clean.kernel()).Apply(ops).ok());
+  const std::string want = clean.Dump();
+
+  for (size_t cut = 0; cut <= ops.size(); ++cut) {
+    FakeKernel k;
+    BuildPod(k, true);
+    std::vector<Operation> partial(ops.begin(), ops.begin() + cut);
+    ASSERT_TRUE(Executor(k.kernel()).Apply(partial).ok()) << cut;
+    auto r = Executor(k.kernel()).Apply(ops);
+    ASSERT_TRUE(r.ok()) << "resume after " << cut << ": " << r.status();
+    EXPECT_EQ(k.Dump(), want) << "resume after " << cut;
+  }
+}
+
+TEST(ExecutorTest, TeardownRestoresTheCniState) {
+  FakeKernel k;
+  BuildPod(k, true);
+  const std::string initial = k.Dump();
+  auto plans = PlanFor(k, testing::MasqueradeAndBridgeVmi());
+  Executor ex(k.kernel());
+  ASSERT_TRUE(ex.Apply(AllOps(plans)).ok());
+  std::vector<Operation> down;
+  for (auto it = plans.rbegin(); it != plans.rend(); ++it) {
+    auto t = TeardownOps(*it, /*restore_globals=*/true);
+    down.insert(down.end(), t.begin(), t.end());
+  }
+  auto r = ex.Apply(down, ApplyMode::kBestEffort);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(k.Dump(), initial);
+  // Tearing down what is gone is fine.
+  auto again = ex.Apply(down, ApplyMode::kBestEffort);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->changed, 0);
+}
+
+TEST(ExecutorTest, TeardownNeverDeletesACniLink) {
+  FakeKernel k;
+  BuildPod(k);
+  // A link named like k6t's placeholder but of another kind is the CNI's: left alone.
+  std::vector<Operation> ops = {DeleteLink{"pod16477688c0e", "dummy"}};
+  ASSERT_TRUE(Executor(k.kernel()).Apply(ops, ApplyMode::kBestEffort).ok());
+  auto l = k.GetLink("pod16477688c0e");
+  ASSERT_TRUE(l.ok() && *l);
+}
+
+TEST(ExecutorTest, PlaceholderRefusesToShadowTheCniLink) {
+  FakeKernel k;
+  BuildPod(k);
+  const std::string initial = k.Dump();
+  std::vector<Operation> ops = {CreateBridge{"k6t-x", "", 0},
+                                CreatePlaceholder{"pod16477688c0e", PlaceholderKind::kDummy, "", 0}};
+  auto r = Executor(k.kernel()).Apply(ops);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("pod16477688c0e exists and is a veth"));
+  EXPECT_EQ(k.Dump(), initial);
+}
+
+}  // namespace
+}  // namespace k6t::binding
