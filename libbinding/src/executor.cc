@@ -187,9 +187,14 @@ class OpApplier {
     if (!l.ok()) return l.status();
     if (!*l) return absl::NotFoundError(absl::StrCat("no link ", o.link));
     const int index = (*l)->index;
-    auto addrs = k_.netlink->ListAddresses(index);
-    if (!addrs.ok()) return addrs.status();
-    if (addrs->empty()) return absl::OkStatus();
+    auto listed = k_.netlink->ListAddresses(index);
+    if (!listed.ok()) return listed.status();
+    // IPv6 link-local addresses stay: the kernel regenerates them whenever the link comes
+    // up, and they carry nothing the CNI gave.
+    std::vector<Address> addrs;
+    for (auto& a : *listed)
+      if (a.cidr.rfind("fe80:", 0) != 0) addrs.push_back(std::move(a));
+    if (addrs.empty()) return absl::OkStatus();
     auto routes = k_.netlink->ListRoutes();
     if (!routes.ok()) return routes.status();
     std::vector<RouteEntry> mine;
@@ -201,7 +206,7 @@ class OpApplier {
         if (auto st = k_.netlink->AddRoute(r); !st.ok()) return st;
       return absl::OkStatus();
     });
-    for (const auto& a : *addrs) {
+    for (const auto& a : addrs) {
       if (auto st = k_.netlink->DeleteAddress(index, a.cidr); !st.ok()) return st;
       Changed([this, index, cidr = a.cidr] { return k_.netlink->AddAddress(index, cidr); });
     }

@@ -130,9 +130,10 @@ std::vector<Operation> TeardownOps(const InterfacePlan& plan, bool restore_globa
           } else if constexpr (std::is_same_v<T, CreateBridge>) {
             deletes.push_back(DeleteLink{op.name, "bridge"});
           } else if constexpr (std::is_same_v<T, RenameLink>) {
-            if (!plan.original_mac.empty()) restores.push_back(SetLinkMac{op.to, plan.original_mac});
-            if (plan.original_mtu > 0) restores.push_back(SetLinkMtu{op.to, plan.original_mtu});
             restores.push_back(RenameLink{op.to, op.from, op.index});
+            if (!plan.original_mac.empty())
+              restores.push_back(SetLinkMac{op.from, plan.original_mac});
+            if (plan.original_mtu > 0) restores.push_back(SetLinkMtu{op.from, plan.original_mtu});
           } else if constexpr (std::is_same_v<T, FlushAddresses>) {
             for (const auto& a : plan.original_addresses) restores.push_back(AddAddress{op.link, a});
             for (const auto& r : plan.original_routes)

@@ -149,7 +149,10 @@ absl::Status FakeKernel::DeleteLink(const std::string& name) {
   if (!l) return absl::OkStatus();
   int idx = l->index;
   for (auto& [i, other] : links_)
-    if (other.master_index == idx) other.master_index = 0;
+    if (other.master_index == idx) {
+      other.master_index = 0;
+      other.learning = true;  // port flags go with the port
+    }
   addresses_.erase(idx);
   std::erase_if(routes_, [idx](const RouteEntry& r) { return r.link_index == idx; });
   taps_.erase(name);
