@@ -1,12 +1,80 @@
 #include "cli.h"
 
 #include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+#include "verb_network.h"
+#include "verbs.h"
 
 namespace k6t::handler {
 
-int RunCli(int, char**) {
-  std::fprintf(stderr, "k6t-handler: no verbs yet\n");
-  return 2;
+const std::vector<Verb>& Verbs() {
+  static const std::vector<Verb> kVerbs = {
+      {"validate", "check VirtualMachine manifests against KubeVirt's and k6t's rules",
+       RunValidate},
+      {"plan", "print what setup would build in a pod, changing nothing", RunPlan},
+      {"setup", "build a VM's pod networks (resumable, rolled back on failure)", RunSetup},
+      {"teardown", "remove what setup built and give the CNI's links back", RunTeardown},
+  };
+  return kVerbs;
+}
+
+namespace {
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out,
+               "Usage: k6t-handler [--log-level LEVEL] VERB [ARGS...]\n\n"
+               "Sets up a KubeVirt-style VM's networks in a pod and drives its launcher.\n\n"
+               "Verbs:\n");
+  for (const Verb& v : Verbs()) std::fprintf(out, "  %-12s %s\n", v.name, v.summary);
+  std::fprintf(out,
+               "\nGlobal flags:\n"
+               "  --log-level LEVEL  trace, debug, info, warn (default), error, off\n"
+               "  -h, --help         show this help\n\n"
+               "Run 'k6t-handler VERB --help' for a verb's arguments.\n");
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  // stdout carries the verbs' results; logs go to stderr.
+  if (!spdlog::get("k6t-handler")) spdlog::set_default_logger(spdlog::stderr_color_mt("k6t-handler"));
+  spdlog::set_level(spdlog::level::warn);
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      PrintUsage(stdout);
+      return kExitOk;
+    }
+    std::string level;
+    if (arg == "--log-level" && i + 1 < argc) {
+      level = argv[++i];
+    } else if (arg.rfind("--log-level=", 0) == 0) {
+      level = arg.substr(std::strlen("--log-level="));
+    } else {
+      std::fprintf(stderr, "k6t-handler: unknown global flag %s (see 'k6t-handler --help')\n",
+                   arg.c_str());
+      return kExitUsage;
+    }
+    const auto lvl = spdlog::level::from_str(level);
+    if (lvl == spdlog::level::off && level != "off") {
+      std::fprintf(stderr, "k6t-handler: unknown log level '%s'\n", level.c_str());
+      return kExitUsage;
+    }
+    spdlog::set_level(lvl);
+  }
+  if (i >= argc) {
+    PrintUsage(stderr);
+    return kExitUsage;
+  }
+  for (const Verb& v : Verbs())
+    if (std::strcmp(argv[i], v.name) == 0) return v.run(argc - i, argv + i);
+  std::fprintf(stderr, "k6t-handler: unknown verb '%s' (see 'k6t-handler --help')\n", argv[i]);
+  return kExitUsage;
 }
 
 }  // namespace k6t::handler

@@ -81,7 +81,8 @@ void Tree(const InterfacePlan& p, std::string& out) {
 
 void Dhcp(const DhcpPlan& d, std::string& out) {
   absl::StrAppend(&out, "  dhcp on ", d.bridge,
-                  d.client_mac.empty() ? "" : absl::StrCat(" (only for ", d.client_mac, ")"), ":\n");
+                  d.client_mac.empty() ? "" : absl::StrCat(" (only for ", d.client_mac, ")"),
+                  ":\n");
   if (d.v4) {
     const auto& o = *d.v4;
     absl::StrAppend(&out, "    v4: ", o.client_ip, "/", o.prefix_len, " server ", o.server_ip);
@@ -123,7 +124,8 @@ std::string PlansToText(const std::vector<InterfacePlan>& plans) {
     if (p.passt) {
       absl::StrAppend(&out, "  passt on ", p.passt->pod_interface, ", forwards: ");
       if (p.passt->forwards.empty()) out += "all ports";
-      for (const auto& [proto, port] : p.passt->forwards) absl::StrAppend(&out, proto, "/", port, " ");
+      for (const auto& [proto, port] : p.passt->forwards)
+        absl::StrAppend(&out, proto, "/", port, " ");
       out += "\n";
     }
     if (!p.domain_xml.empty()) absl::StrAppend(&out, "  domain:\n", Indent(p.domain_xml, "    "));

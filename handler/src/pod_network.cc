@@ -38,9 +38,10 @@ bool Wanted(const PodNetworkRequest& req, const std::string& name) {
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
-absl::StatusOr<std::vector<InterfacePlan>> ObserveAndPlan(
-    binding::NetnsThread& ns, const PodNetworkRequest& req, const std::vector<std::string>& only,
-    PhaseTimings* t) {
+absl::StatusOr<std::vector<InterfacePlan>> ObserveAndPlan(binding::NetnsThread& ns,
+                                                          const PodNetworkRequest& req,
+                                                          const std::vector<std::string>& only,
+                                                          PhaseTimings* t) {
   absl::Time start = absl::Now();
   auto pod = ns.Call<binding::PodState>([]() -> absl::StatusOr<binding::PodState> {
     NetnsKernel k;
@@ -129,7 +130,8 @@ absl::StatusOr<SetupResult> SetupPodNetwork(const PodNetworkRequest& req) {
   result.timings.apply = absl::Now() - start;
   if (!report.ok()) {
     // Rolled back: the namespace is as before this run, so new plans were never applied.
-    for (const auto& p : fresh) (void)binding::RemoveCachedInterface(req.state_dir, p.interface_name);
+    for (const auto& p : fresh)
+      (void)binding::RemoveCachedInterface(req.state_dir, p.interface_name);
     return report.status();
   }
   result.report = *report;

@@ -30,7 +30,8 @@ void AddCommonFlags(ArgParser& p, bool needs_state) {
       .Flag("network-status", "FILE",
             "Multus k8s.v1.cni.cncf.io/network-status JSON (default: what the pod's links imply: "
             "eth0 primary, hashed secondary names)")
-      .Flag("network-info", "FILE", "KubeVirt's network-info downward-API file (SR-IOV PCI addresses)")
+      .Flag("network-info", "FILE",
+            "KubeVirt's network-info downward-API file (SR-IOV PCI addresses)")
       .Flag("interface", "NAME", "only this interface (repeatable)")
       .Flag("tap-owner", "USER|UID", "owner and group of the taps (default 107, KubeVirt's qemu)");
   if (needs_state) p.Flag("state-dir", "DIR", "the VMI's state directory (plans, offers)");
@@ -41,7 +42,8 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot be read"));
   std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (s.size() > kMaxAnnotationFile)
-    return absl::OutOfRangeError(absl::StrCat(path, ": larger than ", kMaxAnnotationFile, " bytes"));
+    return absl::OutOfRangeError(
+        absl::StrCat(path, ": larger than ", kMaxAnnotationFile, " bytes"));
   return s;
 }
 
@@ -89,13 +91,14 @@ Loaded Load(ArgParser& parser, int argc, char** argv, bool needs_state) {
   auto vmi = api::DecodeSingleVmiFile(file);
   if (!vmi.ok()) {
     std::fprintf(stderr, "%s\n", std::string(vmi.status().message()).c_str());
-    out.exit_code = vmi.status().code() == absl::StatusCode::kInvalidArgument ? kExitInvalid
-                                                                              : kExitUsage;
+    out.exit_code =
+        vmi.status().code() == absl::StatusCode::kInvalidArgument ? kExitInvalid : kExitUsage;
     return out;
   }
   auto errors = api::Validate(*vmi);
   if (!errors.empty()) {
-    for (const auto& e : errors) std::fprintf(stderr, "%s: %s\n", file.c_str(), e.ToString().c_str());
+    for (const auto& e : errors)
+      std::fprintf(stderr, "%s: %s\n", file.c_str(), e.ToString().c_str());
     out.exit_code = kExitInvalid;
     return out;
   }
@@ -173,11 +176,12 @@ int RunPlan(int argc, char** argv) {
 }
 
 int RunSetup(int argc, char** argv) {
-  ArgParser parser("k6t-handler", "setup", "",
-                   "Builds the VM's pod networks in the pod's network namespace and records the\n"
-                   "plans in the state directory. An interrupted setup is resumed by the next one;\n"
-                   "a failed one is rolled back. Running it again changes nothing.\n\n"
-                   "Exit status: 0 done; 1 invalid input; 2 usage; 3 the kernel refused (rolled back).");
+  ArgParser parser(
+      "k6t-handler", "setup", "",
+      "Builds the VM's pod networks in the pod's network namespace and records the\n"
+      "plans in the state directory. An interrupted setup is resumed by the next one;\n"
+      "a failed one is rolled back. Running it again changes nothing.\n\n"
+      "Exit status: 0 done; 1 invalid input; 2 usage; 3 the kernel refused (rolled back).");
   AddCommonFlags(parser, true);
   parser.Positionals(0, 0);
   Loaded l = Load(parser, argc, argv, true);
@@ -191,10 +195,11 @@ int RunSetup(int argc, char** argv) {
 }
 
 int RunTeardown(int argc, char** argv) {
-  ArgParser parser("k6t-handler", "teardown", "",
-                   "Removes what setup built (bridges, taps, placeholders, NAT) and gives the CNI's\n"
-                   "links back their names, MACs, addresses and routes. What is already gone is\n"
-                   "fine; links k6t did not create are never deleted.");
+  ArgParser parser(
+      "k6t-handler", "teardown", "",
+      "Removes what setup built (bridges, taps, placeholders, NAT) and gives the CNI's\n"
+      "links back their names, MACs, addresses and routes. What is already gone is\n"
+      "fine; links k6t did not create are never deleted.");
   AddCommonFlags(parser, true);
   parser.Positionals(0, 0);
   Loaded l = Load(parser, argc, argv, true);

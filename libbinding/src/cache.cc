@@ -37,8 +37,8 @@ absl::Status MakeDirs(const std::string& dir, mode_t mode) {
 }
 
 bool ValidName(const std::string& name) {
-  return !name.empty() && name.size() <= 64 && name.find('/') == std::string::npos &&
-         name != "." && name != "..";
+  return !name.empty() && name.size() <= 64 && name.find('/') == std::string::npos && name != "." &&
+         name != "..";
 }
 
 std::string EntryPath(const std::string& state_dir, const std::string& name) {
@@ -47,9 +47,12 @@ std::string EntryPath(const std::string& state_dir, const std::string& name) {
 
 const char* PhaseName(PlumbingPhase p) {
   switch (p) {
-    case PlumbingPhase::kPending: return "pending";
-    case PlumbingPhase::kStarted: return "started";
-    case PlumbingPhase::kFinished: return "finished";
+    case PlumbingPhase::kPending:
+      return "pending";
+    case PlumbingPhase::kStarted:
+      return "started";
+    case PlumbingPhase::kFinished:
+      return "finished";
   }
   return "pending";
 }
@@ -103,7 +106,7 @@ absl::Status WriteCachedInterface(const std::string& state_dir, const CachedInte
 }
 
 absl::StatusOr<std::optional<CachedInterface>> ReadCachedInterface(const std::string& state_dir,
-                                                                    const std::string& name) {
+                                                                   const std::string& name) {
   if (!ValidName(name))
     return absl::InvalidArgumentError(absl::StrCat("bad interface name \"", name, "\""));
   const std::string path = EntryPath(state_dir, name);
@@ -118,12 +121,11 @@ absl::StatusOr<std::optional<CachedInterface>> ReadCachedInterface(const std::st
   if (j.is_discarded() || !j.is_object())
     return absl::DataLossError(absl::StrCat(path, ": not valid JSON"));
   if (j.value("version", 0) != kCacheSchemaVersion)
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": schema version ", j.value("version", 0), ", this k6t reads ",
-                     kCacheSchemaVersion));
+    return absl::FailedPreconditionError(absl::StrCat(path, ": schema version ",
+                                                      j.value("version", 0), ", this k6t reads ",
+                                                      kCacheSchemaVersion));
   auto plan = PlanFromJsonValue(j.value("plan", nlohmann::json::object()));
-  if (!plan.ok())
-    return absl::DataLossError(absl::StrCat(path, ": ", plan.status().message()));
+  if (!plan.ok()) return absl::DataLossError(absl::StrCat(path, ": ", plan.status().message()));
   CachedInterface c;
   c.plan = *std::move(plan);
   const std::string phase = j.value("phase", "pending");

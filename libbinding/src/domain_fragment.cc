@@ -11,12 +11,23 @@ std::string XmlEscape(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -69,8 +80,8 @@ absl::StatusOr<std::string> SriovHostdevXml(const api::Interface& iface,
                                             const std::string& pci_address) {
   auto source = PciAddressXml(pci_address);
   if (!source.ok())
-    return absl::InvalidArgumentError(
-        absl::StrCat("SR-IOV VF address of network \"", network_name, "\": ", source.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("SR-IOV VF address of network \"", network_name,
+                                                   "\": ", source.status().message()));
   std::string x = "<hostdev mode='subsystem' type='pci' managed='no'>\n";
   absl::StrAppend(&x, "  <source>\n    ", *source, "\n  </source>\n");
   if (iface.boot_order) absl::StrAppend(&x, "  <boot order='", *iface.boot_order, "'/>\n");

@@ -18,8 +18,7 @@ struct TapDevice {
   bool vhost_net = false;
 };
 
-std::string TapInterfaceXml(const api::Vmi& vmi, const api::Interface& iface,
-                            const TapDevice& dev);
+std::string TapInterfaceXml(const api::Vmi& vmi, const api::Interface& iface, const TapDevice& dev);
 
 // `pci_address` is the VF's host address, e.g. 0000:65:00.2.
 absl::StatusOr<std::string> SriovHostdevXml(const api::Interface& iface,

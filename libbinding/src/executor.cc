@@ -103,8 +103,9 @@ class OpApplier {
       if (*l) {
         if ((*l)->name == o.to) return absl::OkStatus();
         if ((*l)->name != o.from)
-          return absl::FailedPreconditionError(absl::StrCat(
-              "link #", o.index, " is now called ", (*l)->name, ", expected ", o.from, " or ", o.to));
+          return absl::FailedPreconditionError(absl::StrCat("link #", o.index, " is now called ",
+                                                            (*l)->name, ", expected ", o.from,
+                                                            " or ", o.to));
         return Rename(o.from, o.to);
       }
     }
@@ -113,8 +114,9 @@ class OpApplier {
     auto to = Get(o.to);
     if (!to.ok()) return to.status();
     if (*from) {
-      if (*to) return absl::AlreadyExistsError(absl::StrCat("cannot rename ", o.from, " to ", o.to,
-                                                            ": ", o.to, " exists"));
+      if (*to)
+        return absl::AlreadyExistsError(
+            absl::StrCat("cannot rename ", o.from, " to ", o.to, ": ", o.to, " exists"));
       return Rename(o.from, o.to);
     }
     if (*to) return absl::OkStatus();
@@ -175,15 +177,14 @@ class OpApplier {
     for (const auto& a : *addrs)
       if (a.cidr == o.cidr) return absl::OkStatus();
     if (auto st = k_.netlink->AddAddress(l->index, o.cidr); !st.ok()) return st;
-    Changed([this, index = l->index, cidr = o.cidr] {
-      return k_.netlink->DeleteAddress(index, cidr);
-    });
+    Changed(
+        [this, index = l->index, cidr = o.cidr] { return k_.netlink->DeleteAddress(index, cidr); });
     return absl::OkStatus();
   }
 
   absl::Status operator()(const FlushAddresses& o) {
-    absl::StatusOr<std::optional<Link>> l = o.index > 0 ? k_.netlink->GetLinkByIndex(o.index)
-                                                        : k_.netlink->GetLink(o.link);
+    absl::StatusOr<std::optional<Link>> l =
+        o.index > 0 ? k_.netlink->GetLinkByIndex(o.index) : k_.netlink->GetLink(o.link);
     if (!l.ok()) return l.status();
     if (!*l) return absl::NotFoundError(absl::StrCat("no link ", o.link));
     const int index = (*l)->index;
@@ -350,8 +351,7 @@ int EnvInt(const char* name) {
 
 }  // namespace
 
-Executor::Executor(Kernel kernel, ExecutorOptions options)
-    : kernel_(kernel), options_(options) {}
+Executor::Executor(Kernel kernel, ExecutorOptions options) : kernel_(kernel), options_(options) {}
 
 ExecutorOptions Executor::OptionsFromEnvironment() {
   ExecutorOptions o;
@@ -396,7 +396,8 @@ absl::StatusOr<ApplyReport> Executor::Apply(const std::vector<Operation>& ops, A
     }
     return st;
   }
-  if (options_.crash_after_ops >= 0 && static_cast<size_t>(options_.crash_after_ops) == ops.size()) {
+  if (options_.crash_after_ops >= 0 &&
+      static_cast<size_t>(options_.crash_after_ops) == ops.size()) {
     ::raise(SIGKILL);
   }
   report.elapsed = absl::Now() - start;

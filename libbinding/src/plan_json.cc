@@ -1,10 +1,11 @@
 // JSON form of plans (schema version kCacheSchemaVersion): the state-dir cache and
 // `k6t-handler plan --output json`.
+#include "plan_json.h"
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "k6t/binding/cache.h"
-#include "plan_json.h"
 
 namespace k6t::binding {
 
@@ -54,10 +55,10 @@ namespace {
 
 // Variant index -> the "op" tag written in JSON. Order matches Operation's alternatives.
 constexpr const char* kOpNames[] = {
-    "create_bridge", "create_tap",     "create_placeholder", "rename_link",
-    "set_link_mac",  "set_link_mtu",   "set_link_master",    "set_link_up",
-    "set_port_learning", "add_address", "flush_addresses",   "add_route",
-    "set_sysctl",    "nft_table",      "delete_link",        "delete_nft_table",
+    "create_bridge",     "create_tap",   "create_placeholder", "rename_link",
+    "set_link_mac",      "set_link_mtu", "set_link_master",    "set_link_up",
+    "set_port_learning", "add_address",  "flush_addresses",    "add_route",
+    "set_sysctl",        "nft_table",    "delete_link",        "delete_nft_table",
 };
 static_assert(std::size(kOpNames) == std::variant_size_v<Operation>);
 

@@ -11,8 +11,7 @@ namespace k6t::binding {
 namespace {
 
 // Multus names entries "namespace/name"; a spec may omit the namespace.
-bool SameNetwork(const api::NetworkStatusEntry& e, const api::Vmi& vmi,
-                 const api::Network& net) {
+bool SameNetwork(const api::NetworkStatusEntry& e, const api::Vmi& vmi, const api::Network& net) {
   if (!net.multus) return false;
   std::string want = net.multus->network_name;
   if (want.find('/') == std::string::npos) want = vmi.meta.namespace_ + "/" + want;
@@ -63,8 +62,8 @@ absl::StatusOr<std::vector<InterfacePlan>> PlanVmi(const PlanRequest& req,
     const std::string binding_name = BindingNameOf(iface);
     auto binding = registry.Find(binding_name);
     if (!binding)
-      return InterfaceError(iface, absl::NotFoundError(absl::StrCat(
-                                       "no binding \"", binding_name, "\" is registered")));
+      return InterfaceError(iface, absl::NotFoundError(absl::StrCat("no binding \"", binding_name,
+                                                                    "\" is registered")));
     auto pn = pod_names.find(net->name);
     const std::string pod_iface = pn == pod_names.end() ? "" : pn->second;
     const api::PodLinkNames names = api::DeriveLinkNames(pod_iface, net->primary());
@@ -84,10 +83,16 @@ absl::StatusOr<std::vector<InterfacePlan>> PlanVmi(const PlanRequest& req,
     plan.binding = binding_name;
     plan.pod_interface = pod_iface;
     plan.queues = Queues(vmi, iface);
-    BindingInput in{vmi,  iface,   *net,
-                    static_cast<int>(i), names, pod_link,
+    BindingInput in{vmi,
+                    iface,
+                    *net,
+                    static_cast<int>(i),
+                    names,
+                    pod_link,
                     FindStatus(req.network_status, vmi, *net, pod_iface),
-                    info, req.pod, req.options};
+                    info,
+                    req.pod,
+                    req.options};
     if (auto st = binding->Plan(in, plan); !st.ok()) return InterfaceError(iface, st);
     plans.push_back(std::move(plan));
   }
@@ -104,9 +109,8 @@ absl::StatusOr<std::vector<InterfacePlan>> PlanVmi(const PlanRequest& req,
     for (const auto& name : mine) {
       auto [it, fresh] = owner.emplace(name, p.interface_name);
       if (!fresh)
-        return absl::InvalidArgumentError(absl::StrCat("interfaces \"", it->second, "\" and \"",
-                                                       p.interface_name, "\" both use link ",
-                                                       name));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "interfaces \"", it->second, "\" and \"", p.interface_name, "\" both use link ", name));
     }
   }
   spdlog::debug("planned {} interface(s) of {}/{}", plans.size(), vmi.meta.namespace_,
@@ -135,7 +139,8 @@ std::vector<Operation> TeardownOps(const InterfacePlan& plan, bool restore_globa
               restores.push_back(SetLinkMac{op.from, plan.original_mac});
             if (plan.original_mtu > 0) restores.push_back(SetLinkMtu{op.from, plan.original_mtu});
           } else if constexpr (std::is_same_v<T, FlushAddresses>) {
-            for (const auto& a : plan.original_addresses) restores.push_back(AddAddress{op.link, a});
+            for (const auto& a : plan.original_addresses)
+              restores.push_back(AddAddress{op.link, a});
             for (const auto& r : plan.original_routes)
               restores.push_back(AddRoute{op.link, r.destination, r.gateway});
           } else if constexpr (std::is_same_v<T, SetSysctl>) {

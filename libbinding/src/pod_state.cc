@@ -29,8 +29,8 @@ const ObservedLink* PodState::Find(const std::string& name) const {
 
 const std::vector<std::string>& GlobalSysctlKeys() {
   static const std::vector<std::string> keys = {
-      "ipv4/ip_forward",          "ipv6/conf/all/forwarding",        "ipv4/conf/all/arp_ignore",
-      "ipv4/ping_group_range",    "ipv4/ip_unprivileged_port_start",
+      "ipv4/ip_forward",       "ipv6/conf/all/forwarding",        "ipv4/conf/all/arp_ignore",
+      "ipv4/ping_group_range", "ipv4/ip_unprivileged_port_start",
   };
   return keys;
 }

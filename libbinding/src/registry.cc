@@ -53,12 +53,18 @@ std::vector<std::string> BindingRegistry::Names() const {
 
 std::string BindingNameOf(const api::Interface& iface) {
   switch (iface.binding()) {
-    case api::BindingMethod::kMasquerade: return "masquerade";
-    case api::BindingMethod::kBridge: return "bridge";
-    case api::BindingMethod::kSriov: return "sriov";
-    case api::BindingMethod::kPasst: return "passt";
-    case api::BindingMethod::kPlugin: return absl::AsciiStrToLower(iface.plugin_name);
-    default: return api::BindingMethodField(iface.binding());
+    case api::BindingMethod::kMasquerade:
+      return "masquerade";
+    case api::BindingMethod::kBridge:
+      return "bridge";
+    case api::BindingMethod::kSriov:
+      return "sriov";
+    case api::BindingMethod::kPasst:
+      return "passt";
+    case api::BindingMethod::kPlugin:
+      return absl::AsciiStrToLower(iface.plugin_name);
+    default:
+      return api::BindingMethodField(iface.binding());
   }
 }
 

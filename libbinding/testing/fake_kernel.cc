@@ -78,8 +78,7 @@ std::string FakeKernel::Dump() const {
     if (auto it = links_.find(l.master_index); l.master_index && it != links_.end())
       master = it->second.name;
     lines.push_back(absl::StrCat("link ", l.name, " kind=", l.kind, " mac=", l.mac, " mtu=", l.mtu,
-                                 " master=", master, " up=", l.admin_up,
-                                 " learning=", l.learning));
+                                 " master=", master, " up=", l.admin_up, " learning=", l.learning));
     if (auto a = addresses_.find(i); a != addresses_.end())
       for (const auto& c : a->second) lines.push_back(absl::StrCat("  addr ", c));
     if (auto t = taps_.find(l.name); t != taps_.end())
@@ -218,8 +217,7 @@ absl::Status FakeKernel::DeleteAddress(int link_index, const std::string& cidr) 
   // Like the kernel: routes through a link that lost its last address of a family go away.
   bool v6 = cidr.find(':') != std::string::npos;
   bool left = false;
-  for (const auto& c : addresses_[link_index])
-    left |= (c.find(':') != std::string::npos) == v6;
+  for (const auto& c : addresses_[link_index]) left |= (c.find(':') != std::string::npos) == v6;
   if (!left)
     std::erase_if(routes_,
                   [&](const RouteEntry& r) { return r.link_index == link_index && r.ipv6 == v6; });

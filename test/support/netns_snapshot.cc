@@ -35,30 +35,34 @@ std::string NetnsSnapshot(const std::string& ns) {
     std::string learning;
     if (l.contains("linkinfo") && l["linkinfo"].contains("info_slave_data"))
       learning = " learning=" + Str(l["linkinfo"]["info_slave_data"], "learning");
-    lines.push_back(absl::StrCat("link ", Str(l, "ifname"), " kind=", kind, " mac=",
-                                 Str(l, "address"), " mtu=", Str(l, "mtu"), " master=",
-                                 Str(l, "master"), " up=", up, learning));
+    // A tap's own MAC is the kernel's random pick each time it is created; the guest's MAC
+    // is elsewhere (the domain), so it is not part of what k6t promises.
+    const std::string mac = kind == "tun" ? "(random)" : Str(l, "address");
+    lines.push_back(absl::StrCat("link ", Str(l, "ifname"), " kind=", kind, " mac=", mac,
+                                 " mtu=", Str(l, "mtu"), " master=", Str(l, "master"), " up=", up,
+                                 learning));
   }
   for (const auto& l : IpJson(ns, "addr show")) {
     for (const auto& a : l.value("addr_info", nlohmann::json::array())) {
       std::string local = Str(a, "local");
       if (absl::StartsWith(local, "fe80:")) continue;
-      lines.push_back(absl::StrCat("addr ", Str(l, "ifname"), " ", local, "/", Str(a, "prefixlen")));
+      lines.push_back(
+          absl::StrCat("addr ", Str(l, "ifname"), " ", local, "/", Str(a, "prefixlen")));
     }
   }
   for (const char* fam : {"-4", "-6"}) {
     for (const auto& r : IpJson(ns, absl::StrCat(fam, " route show table main"))) {
       std::string dst = Str(r, "dst");
       if (absl::StartsWith(dst, "fe80:") || absl::StartsWith(dst, "ff00:")) continue;
-      lines.push_back(absl::StrCat("route ", dst, " via=", Str(r, "gateway"), " dev=",
-                                   Str(r, "dev")));
+      lines.push_back(
+          absl::StrCat("route ", dst, " via=", Str(r, "gateway"), " dev=", Str(r, "dev")));
     }
   }
   std::sort(lines.begin(), lines.end());
   lines.push_back("nft:\n" + Sh(absl::StrCat("ip netns exec ", ns, " nft list ruleset")).output);
-  for (const char* key : {"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding",
-                          "net.ipv4.conf.all.arp_ignore", "net.ipv4.ping_group_range",
-                          "net.ipv4.ip_unprivileged_port_start"}) {
+  for (const char* key :
+       {"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding", "net.ipv4.conf.all.arp_ignore",
+        "net.ipv4.ping_group_range", "net.ipv4.ip_unprivileged_port_start"}) {
     lines.push_back(Sh(absl::StrCat("ip netns exec ", ns, " sysctl -n ", key)).output);
   }
   return absl::StrJoin(lines, "\n");

@@ -26,7 +26,8 @@ CommandResult Sh(const std::string& cmd) {
 
 std::string ShOk(const std::string& cmd) {
   CommandResult r = Sh(cmd);
-  if (r.exit_code != 0) ADD_FAILURE() << "command failed (" << r.exit_code << "): " << cmd << "\n" << r.output;
+  if (r.exit_code != 0)
+    ADD_FAILURE() << "command failed (" << r.exit_code << "): " << cmd << "\n" << r.output;
   return r.output;
 }
 

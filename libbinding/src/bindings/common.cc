@@ -78,8 +78,8 @@ void AppendBridgePlumbing(const BindingInput& in, bool fake_ipv4, InterfacePlan&
   for (const auto& a : plan.original_addresses) ops.push_back(AddAddress{n.pod, a});
   if (!pod.GlobalIPv4().empty()) {
     auto it = in.pod.sysctls.find("ipv4/conf/all/arp_ignore");
-    ops.push_back(SetSysctl{"ipv4/conf/all/arp_ignore", "1",
-                            it == in.pod.sysctls.end() ? "" : it->second});
+    ops.push_back(
+        SetSysctl{"ipv4/conf/all/arp_ignore", "1", it == in.pod.sysctls.end() ? "" : it->second});
   }
 }
 

@@ -13,9 +13,9 @@ class L2BridgeBinding : public Binding {
     plan.mac = GuestMac(in.iface, pod.link.mac);
     plan.mtu = InterfaceMtu(in.iface, &pod);
     AppendBridgePlumbing(in, /*fake_ipv4=*/false, plan);
-    plan.domain_xml = TapInterfaceXml(in.vmi, in.iface,
-                                      TapDevice{in.names.tap, plan.mac, plan.mtu, plan.queues,
-                                                in.options.vhost_net});
+    plan.domain_xml = TapInterfaceXml(
+        in.vmi, in.iface,
+        TapDevice{in.names.tap, plan.mac, plan.mtu, plan.queues, in.options.vhost_net});
     plan.notes.push_back("addresses come from the network provider (no k6t DHCP)");
     return absl::OkStatus();
   }
@@ -23,8 +23,6 @@ class L2BridgeBinding : public Binding {
 
 }  // namespace
 
-std::shared_ptr<const Binding> NewL2BridgeBinding() {
-  return std::make_shared<L2BridgeBinding>();
-}
+std::shared_ptr<const Binding> NewL2BridgeBinding() { return std::make_shared<L2BridgeBinding>(); }
 
 }  // namespace k6t::binding

@@ -38,13 +38,13 @@ class MasqueradeBinding : public Binding {
     const bool v4 = !pod.GlobalIPv4().empty();
     const bool v6 = !pod.GlobalIPv6().empty();
     if (!v4 && !v6)
-      return absl::FailedPreconditionError(absl::StrCat(
-          "pod interface ", n.pod, " has no global IP address to masquerade behind"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("pod interface ", n.pod, " has no global IP address to masquerade behind"));
     const api::PodNetwork pn = in.network.pod.value_or(api::PodNetwork{});
     auto f4 = VmFamily(pn.vm_network_cidr.empty() ? "10.0.2.0/24" : pn.vm_network_cidr);
     if (!f4.ok()) return f4.status();
-    auto f6 = VmFamily(pn.vm_ipv6_network_cidr.empty() ? "fd10:0:2::/120"
-                                                       : pn.vm_ipv6_network_cidr);
+    auto f6 =
+        VmFamily(pn.vm_ipv6_network_cidr.empty() ? "fd10:0:2::/120" : pn.vm_ipv6_network_cidr);
     if (!f6.ok()) return f6.status();
 
     plan.mac = GuestMac(in.iface, pod.link.mac);
@@ -69,8 +69,8 @@ class MasqueradeBinding : public Binding {
     if (v6)
       ops.push_back(
           SetSysctl{"ipv6/conf/all/forwarding", "1", restore("ipv6/conf/all/forwarding")});
-    MasqueradeNat nat{"", in.options.nft_table, n.pod, n.bridge, "", "", in.iface.ports,
-                      in.iface.port_ranges};
+    MasqueradeNat nat{
+        "", in.options.nft_table, n.pod, n.bridge, "", "", in.iface.ports, in.iface.port_ranges};
     if (v4) {
       nat.family = "ip";
       nat.gateway_ip = f4->gateway;

@@ -6,9 +6,7 @@
 namespace k6t::binding {
 namespace {
 
-std::string Proto(const std::string& p) {
-  return p.empty() ? "tcp" : absl::AsciiStrToLower(p);
-}
+std::string Proto(const std::string& p) { return p.empty() ? "tcp" : absl::AsciiStrToLower(p); }
 
 }  // namespace
 
@@ -19,7 +17,8 @@ NftTable MasqueradeNatTable(const MasqueradeNat& n) {
 
   // Port matches shared by the three forwarding rules: "tcp dport 80", "udp dport 53-60".
   std::vector<std::string> matches;
-  for (const auto& p : n.ports) matches.push_back(absl::StrCat(Proto(p.protocol), " dport ", p.port));
+  for (const auto& p : n.ports)
+    matches.push_back(absl::StrCat(Proto(p.protocol), " dport ", p.port));
   for (const auto& r : n.port_ranges)
     matches.push_back(absl::StrCat(Proto(r.protocol), " dport ", r.start, "-", r.end));
   if (matches.empty()) matches.push_back("");  // everything
@@ -43,9 +42,8 @@ NftTable MasqueradeNatTable(const MasqueradeNat& n) {
       "\tchain input {\n\t\ttype nat hook input priority 100; policy accept;\n\t}\n",
       "\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n", output, "\t}\n",
       "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n",
-      "\t\t", addr, " saddr ", n.vm_ip, " masquerade\n",
-      "\t\toifname \"", n.bridge, "\" jump KUBEVIRT_POSTINBOUND\n\t}\n",
-      "\tchain KUBEVIRT_PREINBOUND {\n", preinbound, "\t}\n",
+      "\t\t", addr, " saddr ", n.vm_ip, " masquerade\n", "\t\toifname \"", n.bridge,
+      "\" jump KUBEVIRT_POSTINBOUND\n\t}\n", "\tchain KUBEVIRT_PREINBOUND {\n", preinbound, "\t}\n",
       "\tchain KUBEVIRT_POSTINBOUND {\n", postinbound, "\t}\n");
   return t;
 }

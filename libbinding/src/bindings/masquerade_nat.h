@@ -11,13 +11,13 @@
 namespace k6t::binding {
 
 struct MasqueradeNat {
-  std::string family;      // "ip" or "ip6"
-  std::string table;       // k6t_nat
-  std::string pod_iface;   // eth0: inbound traffic arrives here
-  std::string bridge;      // k6t-eth0
-  std::string gateway_ip;  // 10.0.2.1
-  std::string vm_ip;       // 10.0.2.2
-  std::vector<api::Port> ports;            // empty (and no ranges): forward everything
+  std::string family;            // "ip" or "ip6"
+  std::string table;             // k6t_nat
+  std::string pod_iface;         // eth0: inbound traffic arrives here
+  std::string bridge;            // k6t-eth0
+  std::string gateway_ip;        // 10.0.2.1
+  std::string vm_ip;             // 10.0.2.2
+  std::vector<api::Port> ports;  // empty (and no ranges): forward everything
   std::vector<api::PortRange> port_ranges;
 };
 

@@ -19,8 +19,10 @@ std::string NativeXml(const BindingInput& in, const InterfacePlan& plan) {
   if (plan.passt->forwards.empty()) {
     x += "  <portForward proto='tcp'/>\n  <portForward proto='udp'/>\n";
   } else {
-    if (!tcp.empty()) absl::StrAppend(&x, "  <portForward proto='tcp'>\n", tcp, "  </portForward>\n");
-    if (!udp.empty()) absl::StrAppend(&x, "  <portForward proto='udp'>\n", udp, "  </portForward>\n");
+    if (!tcp.empty())
+      absl::StrAppend(&x, "  <portForward proto='tcp'>\n", tcp, "  </portForward>\n");
+    if (!udp.empty())
+      absl::StrAppend(&x, "  <portForward proto='udp'>\n", udp, "  </portForward>\n");
   }
   absl::StrAppend(&x, "  <alias name='ua-", XmlEscape(in.iface.name), "'/>\n</interface>\n");
   return x;

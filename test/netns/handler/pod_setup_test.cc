@@ -107,7 +107,8 @@ TEST_F(PodSetupTest, MasqueradeAndBridgeLookLikeAVirtLauncherPod) {
   EXPECT_EQ(
       ShOk(absl::StrCat("ip netns exec ", pod_->name(), " sysctl -n net.ipv4.conf.all.arp_ignore")),
       "1\n");
-  const std::string nft = ShOk(absl::StrCat("ip netns exec ", pod_->name(), " nft list table ip k6t_nat"));
+  const std::string nft =
+      ShOk(absl::StrCat("ip netns exec ", pod_->name(), " nft list table ip k6t_nat"));
   EXPECT_THAT(nft, HasSubstr("jump KUBEVIRT_PREINBOUND"));
   EXPECT_THAT(nft, HasSubstr("dnat to 10.0.2.2"));
   EXPECT_THAT(nft, HasSubstr("masquerade"));
@@ -162,7 +163,8 @@ TEST_F(PodSetupTest, TrafficThroughTheMasqueradeNat) {
   // A veth "guest" takes the tap's place on k6t-eth0.
   const std::string guest = pod_->name() + "-g";
   ShOk("ip netns add " + guest);
-  ShOk(absl::StrCat("ip -n ", pod_->name(), " link add vguest type veth peer name eth0 netns ", guest));
+  ShOk(absl::StrCat("ip -n ", pod_->name(), " link add vguest type veth peer name eth0 netns ",
+                    guest));
   ShOk(absl::StrCat("ip -n ", pod_->name(), " link set vguest master k6t-eth0 up"));
   ShOk(absl::StrCat("ip -n ", guest, " addr add 10.0.2.2/24 dev eth0"));
   ShOk(absl::StrCat("ip -n ", guest, " link set eth0 up"));
@@ -185,9 +187,11 @@ TEST_F(PodSetupTest, TrafficThroughTheMasqueradeNat) {
   Sh(absl::StrCat("ip netns exec ", guest,
                   " sh -c 'echo wrong | busybox nc -l -p 8081 >/dev/null 2>&1 &'"));
   Sh("sleep 0.2");
-  auto in = Sh(absl::StrCat("ip netns exec ", node, " busybox nc -w 2 ", pod_ip, " 8080 </dev/null"));
+  auto in =
+      Sh(absl::StrCat("ip netns exec ", node, " busybox nc -w 2 ", pod_ip, " 8080 </dev/null"));
   EXPECT_THAT(in.output, HasSubstr("hello-from-guest"));
-  auto refused = Sh(absl::StrCat("ip netns exec ", node, " busybox nc -w 2 ", pod_ip, " 8081 </dev/null"));
+  auto refused =
+      Sh(absl::StrCat("ip netns exec ", node, " busybox nc -w 2 ", pod_ip, " 8081 </dev/null"));
   EXPECT_THAT(refused.output, Not(HasSubstr("wrong")));
 
   Sh(absl::StrCat("ip netns pids ", guest, " | xargs -r kill"));

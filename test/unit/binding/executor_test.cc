@@ -9,9 +9,9 @@
 namespace k6t::binding {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::BuildPod;
 using testing::FakeKernel;
+using ::testing::HasSubstr;
 
 std::vector<Operation> AllOps(const std::vector<InterfacePlan>& plans) {
   std::vector<Operation> ops;
@@ -161,8 +161,9 @@ TEST(ExecutorTest, PlaceholderRefusesToShadowTheCniLink) {
   FakeKernel k;
   BuildPod(k);
   const std::string initial = k.Dump();
-  std::vector<Operation> ops = {CreateBridge{"k6t-x", "", 0},
-                                CreatePlaceholder{"pod16477688c0e", PlaceholderKind::kDummy, "", 0}};
+  std::vector<Operation> ops = {
+      CreateBridge{"k6t-x", "", 0},
+      CreatePlaceholder{"pod16477688c0e", PlaceholderKind::kDummy, "", 0}};
   auto r = Executor(k.kernel()).Apply(ops);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("pod16477688c0e exists and is a veth"));

@@ -9,11 +9,11 @@
 namespace k6t::binding {
 namespace {
 
+using testing::BuildPod;
 using ::testing::ElementsAre;
+using testing::FakeKernel;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::BuildPod;
-using testing::FakeKernel;
 
 std::vector<std::string> Describe(const InterfacePlan& p) {
   std::vector<std::string> out;
@@ -137,8 +137,8 @@ TEST_F(PlannerTest, BridgeSecondaryMatchesKubeVirtLayout) {
   EXPECT_EQ(ops[3], "rename pod16477688c0e -> 16477688c0e-nic");
   EXPECT_THAT(ops, ::testing::Contains("set 16477688c0e-nic master k6t-16477688c0e"));
   EXPECT_THAT(ops, ::testing::Contains("set 16477688c0e-nic learning off"));
-  EXPECT_THAT(ops, ::testing::Contains(
-                       "create tap tap16477688c0e owner=107 group=107 queues=1 mtu=1500"));
+  EXPECT_THAT(
+      ops, ::testing::Contains("create tap tap16477688c0e owner=107 group=107 queues=1 mtu=1500"));
   EXPECT_THAT(ops, ::testing::Contains(
                        "create dummy pod16477688c0e (down) mac=0a:58:c0:a8:64:0a mtu=1500"));
   EXPECT_THAT(ops, ::testing::Contains("add address 192.168.100.10/24 dev pod16477688c0e"));
@@ -158,8 +158,9 @@ TEST_F(PlannerTest, PlaceholderIsIfbWhenKernelHasNoDummy) {
   k_.SetSupportedKinds({"bridge", "ifb", "veth", "tun"});
   auto plans = Plan(testing::MasqueradeAndBridgeVmi());
   ASSERT_TRUE(plans.ok()) << plans.status();
-  EXPECT_THAT(Describe((*plans)[1]),
-              ::testing::Contains("create ifb pod16477688c0e (down) mac=0a:58:c0:a8:64:0a mtu=1500"));
+  EXPECT_THAT(
+      Describe((*plans)[1]),
+      ::testing::Contains("create ifb pod16477688c0e (down) mac=0a:58:c0:a8:64:0a mtu=1500"));
   EXPECT_THAT((*plans)[1].notes, ::testing::Contains(HasSubstr("no dummy driver")));
 }
 
@@ -209,8 +210,9 @@ TEST_F(PlannerTest, SriovTakesVfFromNetworkStatus) {
   const InterfacePlan& p = (*plans)[1];
   EXPECT_TRUE(p.ops.empty());
   EXPECT_THAT(p.domain_xml, HasSubstr("<hostdev mode='subsystem' type='pci' managed='no'>"));
-  EXPECT_THAT(p.domain_xml,
-              HasSubstr("<address type='pci' domain='0x0000' bus='0x65' slot='0x00' function='0x2'/>"));
+  EXPECT_THAT(
+      p.domain_xml,
+      HasSubstr("<address type='pci' domain='0x0000' bus='0x65' slot='0x00' function='0x2'/>"));
   EXPECT_THAT(p.domain_xml, HasSubstr("<alias name='ua-sriov-vf'/>"));
 
   auto missing = Plan(vmi, {});
@@ -230,9 +232,8 @@ TEST_F(PlannerTest, PasstNeedsNoLinks) {
                                        "sysctl net/ipv4/ip_unprivileged_port_start = 0"));
   ASSERT_TRUE(p.passt);
   EXPECT_EQ(p.passt->pod_interface, "eth0");
-  EXPECT_THAT(p.passt->forwards,
-              ElementsAre(std::pair<std::string, int>{"tcp", 8080},
-                          std::pair<std::string, int>{"udp", 53}));
+  EXPECT_THAT(p.passt->forwards, ElementsAre(std::pair<std::string, int>{"tcp", 8080},
+                                             std::pair<std::string, int>{"udp", 53}));
   EXPECT_THAT(p.passt->native_domain_xml, HasSubstr("<backend type='passt'/>"));
 }
 
@@ -256,7 +257,8 @@ TEST_F(PlannerTest, MtuOverrideAndMultiqueue) {
   const InterfacePlan& p = (*plans)[0];
   EXPECT_EQ(p.mtu, 1300);
   EXPECT_EQ(p.queues, 4);
-  EXPECT_THAT(Describe(p), ::testing::Contains("create tap tap0 owner=107 group=107 queues=4 mtu=1300"));
+  EXPECT_THAT(Describe(p),
+              ::testing::Contains("create tap tap0 owner=107 group=107 queues=4 mtu=1300"));
   EXPECT_THAT(p.domain_xml, HasSubstr("<driver name='qemu' queues='4'/>"));
 }
 

@@ -14,7 +14,8 @@ void BuildPod(FakeKernel& k, bool ipv6 = false, bool blue = true);
 
 api::Interface MakeInterface(const std::string& name, api::BindingMethod m);
 api::Network PodNetwork(const std::string& name = "default");
-api::Network MultusNetwork(const std::string& name, const std::string& nad, bool is_default = false);
+api::Network MultusNetwork(const std::string& name, const std::string& nad,
+                           bool is_default = false);
 // VMI "vm1" in namespace "ns" with a masquerade `default` interface on the pod network.
 api::Vmi MasqueradeVmi();
 // MasqueradeVmi plus a bridge interface `blue` on Multus network blue-net.

@@ -30,10 +30,10 @@ struct BindingInput {
   const api::Vmi& vmi;
   const api::Interface& iface;
   const api::Network& network;
-  int index;                   // position of the interface in the spec
-  api::PodLinkNames names;     // pod, bridge, tap, nic
-  const ObservedLink* pod_link;  // the CNI's link; nullptr when it does not exist
-  const api::NetworkStatusEntry* status;  // Multus' entry for the network; may be nullptr
+  int index;                                      // position of the interface in the spec
+  api::PodLinkNames names;                        // pod, bridge, tap, nic
+  const ObservedLink* pod_link;                   // the CNI's link; nullptr when it does not exist
+  const api::NetworkStatusEntry* status;          // Multus' entry for the network; may be nullptr
   const api::NetworkInfoInterface* network_info;  // network-info file entry; may be nullptr
   const PodState& pod;
   const PlannerOptions& options;

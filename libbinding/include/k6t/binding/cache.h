@@ -27,7 +27,7 @@ struct CachedInterface {
 // <state_dir>/interfaces/<interface-name>.json
 absl::Status WriteCachedInterface(const std::string& state_dir, const CachedInterface& entry);
 absl::StatusOr<std::optional<CachedInterface>> ReadCachedInterface(const std::string& state_dir,
-                                                                    const std::string& name);
+                                                                   const std::string& name);
 // Every cached interface, sorted by interface name.
 absl::StatusOr<std::vector<CachedInterface>> ReadCachedInterfaces(const std::string& state_dir);
 absl::Status RemoveCachedInterface(const std::string& state_dir, const std::string& name);

@@ -23,7 +23,7 @@ struct ExecutorOptions {
 
 struct ApplyReport {
   int operations = 0;
-  int changed = 0;  // operations that changed something
+  int changed = 0;                   // operations that changed something
   std::vector<std::string> changes;  // Describe() of each op that changed something
   absl::Duration elapsed;
 };

@@ -21,7 +21,7 @@ struct Link {
   std::string kind;  // "bridge", "tun", "veth", "dummy", "ifb", "macvlan", "" (physical)
   std::string mac;   // lower-case aa:bb:cc:dd:ee:ff
   int mtu = 0;
-  int master_index = 0;  // 0: no master
+  int master_index = 0;   // 0: no master
   bool admin_up = false;  // IFF_UP
   bool oper_up = false;   // IF_OPER_UP or IF_OPER_UNKNOWN with carrier
   bool learning = true;   // bridge port learning, when the link is a bridge port

@@ -119,10 +119,10 @@ struct DeleteNftTable {
   std::string name;
 };
 
-using Operation = std::variant<CreateBridge, CreateTap, CreatePlaceholder, RenameLink, SetLinkMac,
-                               SetLinkMtu, SetLinkMaster, SetLinkUp, SetPortLearning, AddAddress,
-                               FlushAddresses, AddRoute, SetSysctl, NftTable, DeleteLink,
-                               DeleteNftTable>;
+using Operation =
+    std::variant<CreateBridge, CreateTap, CreatePlaceholder, RenameLink, SetLinkMac, SetLinkMtu,
+                 SetLinkMaster, SetLinkUp, SetPortLearning, AddAddress, FlushAddresses, AddRoute,
+                 SetSysctl, NftTable, DeleteLink, DeleteNftTable>;
 
 // One line, e.g. `create bridge k6t-eth0 mac=02:00:00:00:00:00 mtu=1400`.
 std::string Describe(const Operation& op);
@@ -135,18 +135,18 @@ struct Route {
 };
 
 struct DhcpV4Offer {
-  std::string server_ip;   // option 54, also the source address
-  std::string client_ip;   // 10.0.2.2
-  int prefix_len = 24;     // option 1
-  std::string router;      // option 3; empty for none
-  std::vector<Route> routes;  // option 121 (default route last when present)
-  int mtu = 0;             // option 26
-  std::vector<std::string> dns_servers;  // option 6
+  std::string server_ip;                    // option 54, also the source address
+  std::string client_ip;                    // 10.0.2.2
+  int prefix_len = 24;                      // option 1
+  std::string router;                       // option 3; empty for none
+  std::vector<Route> routes;                // option 121 (default route last when present)
+  int mtu = 0;                              // option 26
+  std::vector<std::string> dns_servers;     // option 6
   std::vector<std::string> search_domains;  // option 119; the longest is option 15
-  std::string hostname;    // option 12
-  std::string tftp_server_name;  // 66
-  std::string boot_file_name;    // 67
-  std::vector<std::string> ntp_servers;  // 42
+  std::string hostname;                     // option 12
+  std::string tftp_server_name;             // 66
+  std::string boot_file_name;               // 67
+  std::vector<std::string> ntp_servers;     // 42
   std::vector<std::pair<int, std::string>> private_options;  // 224..254
   uint32_t lease_seconds = 999u * 24 * 3600;
 };
@@ -177,7 +177,7 @@ struct DhcpPlan {
 
 // ---- What the launcher must run for passt.
 struct PasstPlan {
-  std::string pod_interface;  // interface passt takes addresses from
+  std::string pod_interface;                          // interface passt takes addresses from
   std::vector<std::pair<std::string, int>> forwards;  // {"tcp"|"udp", port}; empty: all
   std::string mac;
   int mtu = 0;
@@ -190,13 +190,13 @@ struct PasstPlan {
 struct InterfacePlan {
   std::string interface_name;  // VMI interface name
   std::string network_name;
-  std::string binding;         // registry name: masquerade, bridge, l2bridge, sriov, passt, ...
-  std::string pod_interface;   // the CNI's link name (eth0, pod<hash>, ovn-udn1)
-  std::string mac;             // the guest MAC (spec MAC, else the pod link's)
+  std::string binding;        // registry name: masquerade, bridge, l2bridge, sriov, passt, ...
+  std::string pod_interface;  // the CNI's link name (eth0, pod<hash>, ovn-udn1)
+  std::string mac;            // the guest MAC (spec MAC, else the pod link's)
   int mtu = 0;
   int queues = 1;
   std::vector<Operation> ops;
-  std::string domain_xml;      // <interface>/<hostdev> fragment for libvirt
+  std::string domain_xml;  // <interface>/<hostdev> fragment for libvirt
   std::optional<DhcpPlan> dhcp;
   std::optional<PasstPlan> passt;
   std::vector<std::string> notes;  // e.g. "kernel has no dummy driver: placeholder is ifb"

@@ -24,7 +24,7 @@ struct ObservedLink {
 };
 
 struct PodState {
-  std::map<std::string, ObservedLink> links;  // by name
+  std::map<std::string, ObservedLink> links;   // by name
   std::map<std::string, std::string> sysctls;  // the keys of GlobalSysctlKeys() that exist
   bool dummy_supported = true;
 
