@@ -1,0 +1,615 @@
+// Netlink on libnl-route-3. Lookups are single RTM_GETLINK requests; a link change is one
+// RTM_SETLINK carrying every changed attribute; addresses and routes are listed with
+// kernel-side filtering (NETLINK_GET_STRICT_CHK), so nothing here dumps all links except
+// ListLinks itself.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <netlink/addr.h>
+#include <netlink/attr.h>
+#include <netlink/errno.h>
+#include <netlink/msg.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "k6t/binding/kernel.h"
+#include "kernel/link_query.h"
+#include "kernel/nl_socket.h"
+#include "spdlog/spdlog.h"
+
+namespace k6t::binding {
+namespace {
+
+using kernel::LinkDetails;
+using kernel::NlSocket;
+
+struct Cidr {
+  int family = AF_UNSPEC;
+  uint8_t bytes[16] = {};
+  int prefix = 0;
+};
+
+absl::StatusOr<Cidr> ParseCidr(const std::string& text, bool need_prefix) {
+  Cidr c;
+  auto slash = text.find('/');
+  std::string ip = text.substr(0, slash);
+  c.family = ip.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  int max = c.family == AF_INET6 ? 128 : 32;
+  if (inet_pton(c.family, ip.c_str(), c.bytes) != 1)
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not an IP address"));
+  if (slash == std::string::npos) {
+    if (need_prefix)
+      return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" has no prefix length"));
+    c.prefix = max;
+  } else if (!absl::SimpleAtoi(text.substr(slash + 1), &c.prefix) || c.prefix < 0 ||
+             c.prefix > max) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" has a bad prefix length"));
+  }
+  return c;
+}
+
+int AddrLen(int family) { return family == AF_INET6 ? 16 : 4; }
+
+std::string FormatIp(int family, const void* bytes) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (!inet_ntop(family, bytes, buf, sizeof(buf))) return "";
+  return buf;
+}
+
+std::string FormatCidr(int family, const void* bytes, int prefix) {
+  return absl::StrCat(FormatIp(family, bytes), "/", prefix);
+}
+
+// Process-wide: link kinds depend on the kernel, not on the namespace.
+std::mutex g_kinds_mu;
+std::map<std::string, bool> g_kinds;
+
+class NetlinkImpl : public Netlink {
+ public:
+  absl::StatusOr<std::optional<Link>> GetLink(const std::string& name) override {
+    auto s = Sock();
+    if (!s.ok()) return s.status();
+    return Strip(kernel::QueryLink(**s, name, 0));
+  }
+
+  absl::StatusOr<std::optional<Link>> GetLinkByIndex(int index) override {
+    auto s = Sock();
+    if (!s.ok()) return s.status();
+    return Strip(kernel::QueryLink(**s, "", index));
+  }
+
+  absl::StatusOr<std::vector<Link>> ListLinks() override {
+    auto s = Sock();
+    if (!s.ok()) return s.status();
+    auto all = kernel::DumpLinks(**s);
+    if (!all.ok()) return all.status();
+    std::vector<Link> out;
+    out.reserve(all->size());
+    for (auto& d : *all) out.push_back(std::move(d.link));
+    return out;
+  }
+
+  absl::Status CreateLink(const std::string& name, const std::string& kind, const std::string& mac,
+                          int mtu) override {
+    const std::string what = absl::StrCat("create link ", name, " (", kind, ")");
+    if (!kernel::ValidLinkName(name))
+      return absl::InvalidArgumentError(what + ": invalid interface name");
+    if (kind.empty()) return absl::InvalidArgumentError(what + ": empty kind");
+    uint8_t hw[6];
+    if (!mac.empty() && !kernel::ParseMac(mac, hw))
+      return absl::InvalidArgumentError(absl::StrCat(what, ": bad MAC \"", mac, "\""));
+    auto s = Sock();
+    if (!s.ok()) return s.status();
+    rtnl_link* link = rtnl_link_alloc();
+    if (!link) return absl::ResourceExhaustedError(what + ": out of memory");
+    rtnl_link_set_name(link, name.c_str());
+    int err = rtnl_link_set_type(link, kind.c_str());
+    if (err == 0 && !mac.empty()) {
+      nl_addr* addr = nl_addr_build(AF_LLC, hw, sizeof(hw));
+      if (!addr)
+        err = -NLE_NOMEM;
+      else {
+        rtnl_link_set_addr(link, addr);
+        nl_addr_put(addr);
+      }
+    }
+    if (err == 0 && mtu > 0) rtnl_link_set_mtu(link, static_cast<unsigned>(mtu));
+    nl_msg* msg = nullptr;
+    if (err == 0) err = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, &msg);
+    rtnl_link_put(link);
+    if (err == 0) err = (*s)->Request(msg);
+    if (err < 0) return (*s)->Error(err, what);
+    spdlog::debug("netlink: created {} link {}", kind, name);
+    return absl::OkStatus();
+  }
+
+  absl::Status CreateVeth(const std::string& name, const std::string& peer,
+                          int peer_netns_fd) override {
+    const std::string what = absl::StrCat("create veth ", name, " peer ", peer);
+    if (!kernel::ValidLinkName(name) || !kernel::ValidLinkName(peer))
+      return absl::InvalidArgumentError(what + ": invalid interface name");
+    auto s = Sock();
+    if (!s.ok()) return s.status();
+    // Built by hand: the peer (and its namespace fd) is a nested ifinfomsg in VETH_INFO_PEER,
+    // which creates the peer directly in its namespace instead of moving it afterwards.
+    nl_msg* msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    if (!msg) return absl::ResourceExhaustedError(what + ": out of memory");
+    ifinfomsg ifi = {};
+    bool ok = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
+              nla_put_string(msg, IFLA_IFNAME, name.c_str()) == 0;
+    nlattr* info = ok ? nla_nest_start(msg, IFLA_LINKINFO) : nullptr;
+    ok = info && nla_put_string(msg, IFLA_INFO_KIND, "veth") == 0;
+    nlattr* data = ok ? nla_nest_start(msg, IFLA_INFO_DATA) : nullptr;
+    nlattr* peer_attr = data ? nla_nest_start(msg, VETH_INFO_PEER) : nullptr;
+    ok = peer_attr && nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
+         nla_put_string(msg, IFLA_IFNAME, peer.c_str()) == 0 &&
+         (peer_netns_fd < 0 || nla_put_u32(msg, IFLA_NET_NS_FD, peer_netns_fd) == 0);
+    if (!ok) {
+      nlmsg_free(msg);
+      return absl::ResourceExhaustedError(what + ": message too large");
+    }
+    nla_nest_end(msg, peer_attr);
+    nla_nest_end(msg, data);
+    nla_nest_end(msg, info);
+    if (int err = (*s)->Request(msg); err < 0) return (*s)->Error(err, what);
+    return absl::OkStatus();
+  }
+
+  absl::Status DeleteLink(const std::string& name) override {
+    const std::string what = "delete link " + name;
+    if (!kernel::ValidLinkName(name))
+      return absl::InvalidArgumentError(what + ": invalid interface name");
+    auto s = Sock();
+    if (!s.ok()) return s.status();
+    nl_msg* msg = nlmsg_alloc_simple(RTM_DELLINK, 0);
+    if (!msg) return absl::ResourceExhaustedError(what + ": out of memory");
+    ifinfomsg ifi = {};
+    if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+        nla_put_string(msg, IFLA_IFNAME, name.c_str()) < 0) {
+      nlmsg_free(msg);
+      return absl::ResourceExhaustedError(what + ": out of memory");
+    }
+    if (int err = (*s)->Request(msg); err < 0) {
+      // Teardown is idempotent: a link that is already gone is what the caller wanted.
+      if ((*s)->last_errno() == ENODEV) return absl::OkStatus();
+      return (*s)->Error(err, what);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ChangeLink(const std::string& name, const LinkChange& change) override {
+    const std::string what = "change link " + name;
+    auto s = Sock();
+    if (!s.ok()) return s.status();
+    auto cur = kernel::QueryLink(**s, name, 0);
+    if (!cur.ok()) return cur.status();
+    if (!*cur) return absl::NotFoundError(what + ": no such link");
+    const Link& old = (*cur)->link;
+
+    SetLink want;
+    want.index = old.index;
+    if (change.name && *change.name != old.name) {
+      if (!kernel::ValidLinkName(*change.name))
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, ": invalid new name \"", *change.name, "\""));
+      want.name = *change.name;
+    }
+    if (change.mac) {
+      if (!kernel::ParseMac(*change.mac, want.mac))
+        return absl::InvalidArgumentError(absl::StrCat(what, ": bad MAC \"", *change.mac, "\""));
+      want.set_mac = kernel::FormatMac(want.mac, 6) != old.mac;
+    }
+    if (change.mtu && *change.mtu != old.mtu) {
+      if (*change.mtu <= 0)
+        return absl::InvalidArgumentError(absl::StrCat(what, ": bad MTU ", *change.mtu));
+      want.mtu = *change.mtu;
+    }
+    if (change.master_index && *change.master_index != old.master_index)
+      want.master = *change.master_index;
+    if (change.up && *change.up != old.admin_up) want.up = *change.up;
+    if (!want.name && !want.set_mac && !want.mtu && !want.master && !want.up)
+      return absl::OkStatus();
+
+    // The kernel refuses to rename a running link (EBUSY), and some drivers refuse a MAC
+    // change while up: take it down first, and bring it back up in the same message.
+    bool down_first = want.name && old.admin_up;
+    int err = 0;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      SetLink msg = want;
+      if (down_first) {
+        SetLink down;
+        down.index = old.index;
+        down.up = false;
+        if (err = Send(**s, down); err < 0) return (*s)->Error(err, what + ": set down");
+        msg.up = change.up.value_or(true);
+      }
+      err = Send(**s, msg);
+      if (err >= 0) return absl::OkStatus();
+      if (!down_first && old.admin_up && want.set_mac && (*s)->last_errno() == EBUSY) {
+        down_first = true;
+        continue;
+      }
+      break;
+    }
+    absl::Status st = (*s)->Error(err, what);
+    Restore(**s, old, want, down_first);
+    return st;
+  }
+
+  absl::Status SetPortLearning(const std::string& name, bool learning) override {
+    const std::string what = absl::StrCat("set learning ", learning ? "on" : "off", " on ", name);
+    auto s = Sock();
+    if (!s.ok()) return s.status();
+    auto cur = kernel::QueryLink(**s, name, 0);
+    if (!cur.ok()) return cur.status();
+    if (!*cur) return absl::NotFoundError(what + ": no such link");
+    if ((*cur)->link.master_index == 0)
+      return absl::FailedPreconditionError(what + ": not a bridge port");
+    // AF_BRIDGE RTM_SETLINK with IFLA_PROTINFO reaches the bridge's port settings.
+    nl_msg* msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
+    if (!msg) return absl::ResourceExhaustedError(what + ": out of memory");
+    ifinfomsg ifi = {};
+    ifi.ifi_family = AF_BRIDGE;
+    ifi.ifi_index = (*cur)->link.index;
+    nlattr* proto = nullptr;
+    bool ok = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
+              (proto = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) != nullptr &&
+              nla_put_u8(msg, IFLA_BRPORT_LEARNING, learning ? 1 : 0) == 0;
+    if (!ok) {
+      nlmsg_free(msg);
+      return absl::ResourceExhaustedError(what + ": out of memory");
+    }
+    nla_nest_end(msg, proto);
+    if (int err = (*s)->Request(msg); err < 0) return (*s)->Error(err, what);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<Address>> ListAddresses(int link_index) override {
+    auto s = Sock();
+    if (!s.ok()) return s.status();
+    std::vector<Address> out;
+    int err = (*s)->Dump(
+        [&]() -> nl_msg* {
+          out.clear();
+          nl_msg* msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
+          if (!msg) return nullptr;
+          ifaddrmsg ifa = {};
+          ifa.ifa_index = static_cast<uint32_t>(link_index);  // filtered by the kernel
+          if (nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0) {
+            nlmsg_free(msg);
+            return nullptr;
+          }
+          return msg;
+        },
+        [&](nlmsghdr* hdr) {
+          if (hdr->nlmsg_type != RTM_NEWADDR) return NL_OK;
+          auto* ifa = static_cast<ifaddrmsg*>(nlmsg_data(hdr));
+          if (static_cast<int>(ifa->ifa_index) != link_index) return NL_OK;
+          nlattr* tb[IFA_MAX + 1] = {};
+          if (nlmsg_parse(hdr, sizeof(*ifa), tb, IFA_MAX, nullptr) < 0) return NL_OK;
+          // IFA_LOCAL is the address itself; IFA_ADDRESS is the peer on point-to-point.
+          nlattr* a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+          if (!a || nla_len(a) < AddrLen(ifa->ifa_family)) return NL_OK;
+          out.push_back(
+              Address{link_index, FormatCidr(ifa->ifa_family, nla_data(a), ifa->ifa_prefixlen)});
+          return NL_OK;
+        });
+    if (err < 0) return (*s)->Error(err, absl::StrCat("list addresses of link #", link_index));
+    return out;
+  }
+
+  absl::Status AddAddress(int link_index, const std::string& cidr) override {
+    return ChangeAddress(true, link_index, cidr);
+  }
+
+  absl::Status DeleteAddress(int link_index, const std::string& cidr) override {
+    return ChangeAddress(false, link_index, cidr);
+  }
+
+  absl::StatusOr<std::vector<RouteEntry>> ListRoutes() override {
+    auto s = Sock();
+    if (!s.ok()) return s.status();
+    std::vector<RouteEntry> out;
+    int err = (*s)->Dump(
+        [&]() -> nl_msg* {
+          out.clear();
+          nl_msg* msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
+          if (!msg) return nullptr;
+          rtmsg rtm = {};
+          rtm.rtm_table = RT_TABLE_MAIN;  // filtered by the kernel
+          if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0) {
+            nlmsg_free(msg);
+            return nullptr;
+          }
+          return msg;
+        },
+        [&](nlmsghdr* hdr) {
+          ParseRoute(hdr, out);
+          return NL_OK;
+        });
+    if (err < 0) return (*s)->Error(err, "list routes");
+    return out;
+  }
+
+  absl::Status AddRoute(const RouteEntry& route) override {
+    const std::string what = absl::StrCat("add route ", route.destination,
+                                          route.gateway.empty() ? "" : " via " + route.gateway,
+                                          " dev #", route.link_index);
+    auto dst = ParseCidr(route.destination, true);
+    if (!dst.ok())
+      return absl::InvalidArgumentError(absl::StrCat(what, ": ", dst.status().message()));
+    std::optional<Cidr> gw;
+    if (!route.gateway.empty()) {
+      auto g = ParseCidr(route.gateway, false);
+      if (!g.ok())
+        return absl::InvalidArgumentError(absl::StrCat(what, ": ", g.status().message()));
+      if (g->family != dst->family)
+        return absl::InvalidArgumentError(what + ": gateway and destination families differ");
+      gw = *g;
+    }
+    auto s = Sock();
+    if (!s.ok()) return s.status();
+    nl_msg* msg = nlmsg_alloc_simple(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+    if (!msg) return absl::ResourceExhaustedError(what + ": out of memory");
+    rtmsg rtm = {};
+    rtm.rtm_family = static_cast<uint8_t>(dst->family);
+    rtm.rtm_dst_len = static_cast<uint8_t>(dst->prefix);
+    rtm.rtm_table = RT_TABLE_MAIN;
+    rtm.rtm_protocol = RTPROT_BOOT;
+    rtm.rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+    rtm.rtm_type = RTN_UNICAST;
+    bool ok = nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) == 0 &&
+              (dst->prefix == 0 || nla_put(msg, RTA_DST, AddrLen(dst->family), dst->bytes) == 0) &&
+              (!gw || nla_put(msg, RTA_GATEWAY, AddrLen(gw->family), gw->bytes) == 0) &&
+              nla_put_u32(msg, RTA_OIF, static_cast<uint32_t>(route.link_index)) == 0;
+    if (!ok) {
+      nlmsg_free(msg);
+      return absl::ResourceExhaustedError(what + ": out of memory");
+    }
+    int err = (*s)->Request(msg);
+    if (err >= 0) return absl::OkStatus();
+    absl::Status st = (*s)->Error(err, what);
+    if ((*s)->last_errno() != EEXIST) return st;
+    // The kernel says "exists" for any route to that destination; only the same one is ours.
+    auto routes = ListRoutes();
+    if (!routes.ok()) return st;
+    std::string want_dst = FormatCidr(dst->family, dst->bytes, dst->prefix);
+    std::string want_gw = gw ? FormatIp(gw->family, gw->bytes) : "";
+    for (const auto& r : *routes)
+      if (r.link_index == route.link_index && r.destination == want_dst && r.gateway == want_gw)
+        return absl::OkStatus();
+    return st;
+  }
+
+  bool SupportsKind(const std::string& kind) override {
+    {
+      std::lock_guard<std::mutex> lock(g_kinds_mu);
+      if (auto it = g_kinds.find(kind); it != g_kinds.end()) return it->second;
+    }
+    bool supported = Probe(kind);
+    std::lock_guard<std::mutex> lock(g_kinds_mu);
+    g_kinds[kind] = supported;
+    return supported;
+  }
+
+ private:
+  struct SetLink {
+    int index = 0;
+    std::optional<std::string> name;
+    bool set_mac = false;
+    uint8_t mac[6] = {};
+    std::optional<int> mtu;
+    std::optional<int> master;
+    std::optional<bool> up;
+  };
+
+  // The socket belongs to the namespace it was opened in; follow the caller if it moved.
+  absl::StatusOr<NlSocket*> Sock() {
+    auto ns = kernel::CurrentNetns();
+    if (!ns.ok()) return ns.status();
+    if (!sock_ || !(sock_->netns() == *ns)) {
+      auto s = NlSocket::Open();
+      if (!s.ok()) return s.status();
+      sock_ = std::move(*s);
+    }
+    return sock_.get();
+  }
+
+  static absl::StatusOr<std::optional<Link>> Strip(absl::StatusOr<std::optional<LinkDetails>> d) {
+    if (!d.ok()) return d.status();
+    if (!*d) return std::optional<Link>();
+    return std::optional<Link>(std::move((*d)->link));
+  }
+
+  // One RTM_SETLINK; the kernel applies MAC, MTU, name, flags, master in that order.
+  static int Send(NlSocket& s, const SetLink& c) {
+    nl_msg* msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
+    if (!msg) return -NLE_NOMEM;
+    ifinfomsg ifi = {};
+    ifi.ifi_index = c.index;
+    if (c.up) {
+      ifi.ifi_change = IFF_UP;
+      ifi.ifi_flags = *c.up ? IFF_UP : 0;
+    }
+    bool ok = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
+              (!c.name || nla_put_string(msg, IFLA_IFNAME, c.name->c_str()) == 0) &&
+              (!c.set_mac || nla_put(msg, IFLA_ADDRESS, 6, c.mac) == 0) &&
+              (!c.mtu || nla_put_u32(msg, IFLA_MTU, static_cast<uint32_t>(*c.mtu)) == 0) &&
+              (!c.master || nla_put_u32(msg, IFLA_MASTER, static_cast<uint32_t>(*c.master)) == 0);
+    if (!ok) {
+      nlmsg_free(msg);
+      return -NLE_NOMEM;
+    }
+    return s.Request(msg);
+  }
+
+  // The kernel stops at the first attribute it rejects and keeps the ones before it: put
+  // back what this call may have changed so a failed ChangeLink leaves the link as it was.
+  static void Restore(NlSocket& s, const Link& old, const SetLink& tried, bool downed) {
+    SetLink back;
+    back.index = old.index;
+    if (tried.name) back.name = old.name;
+    if (tried.set_mac && kernel::ParseMac(old.mac, back.mac)) back.set_mac = true;
+    if (tried.mtu) back.mtu = old.mtu;
+    if (tried.master) back.master = old.master_index;
+    if (tried.up || downed) back.up = old.admin_up;
+    // Each attribute on its own: one that is already as it was must not block the others.
+    auto one = [&](SetLink c) {
+      c.index = old.index;
+      if (Send(s, c) < 0)
+        spdlog::warn("netlink: could not restore link {} after a failed change", old.name);
+    };
+    if (back.set_mac) {
+      SetLink mac;
+      mac.set_mac = true;
+      std::memcpy(mac.mac, back.mac, sizeof(mac.mac));
+      one(mac);
+    }
+    if (back.mtu) one(SetLink{.mtu = back.mtu});
+    if (back.master) one(SetLink{.master = back.master});
+    if (back.name) {
+      auto now = kernel::QueryLink(s, "", old.index);
+      if (now.ok() && *now && (*now)->link.name != old.name) {
+        if ((*now)->link.admin_up) one(SetLink{.up = false});
+        one(SetLink{.name = back.name});
+      }
+    }
+    if (back.up) one(SetLink{.up = back.up});
+  }
+
+  absl::Status ChangeAddress(bool add, int link_index, const std::string& cidr) {
+    const std::string what =
+        absl::StrCat(add ? "add" : "delete", " address ", cidr, " on link #", link_index);
+    auto c = ParseCidr(cidr, true);
+    if (!c.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", c.status().message()));
+    auto s = Sock();
+    if (!s.ok()) return s.status();
+    rtnl_addr* addr = rtnl_addr_alloc();
+    if (!addr) return absl::ResourceExhaustedError(what + ": out of memory");
+    nl_addr* local = nl_addr_build(c->family, c->bytes, static_cast<size_t>(AddrLen(c->family)));
+    int err = local ? 0 : -NLE_NOMEM;
+    if (err == 0) {
+      nl_addr_set_prefixlen(local, c->prefix);
+      rtnl_addr_set_ifindex(addr, link_index);
+      err = rtnl_addr_set_local(addr, local);
+      rtnl_addr_set_prefixlen(addr, c->prefix);
+    }
+    if (err == 0 && add && c->family == AF_INET && c->prefix < 31) {
+      // Like `ip addr add ... brd +` and the CNI plugins: the subnet broadcast address.
+      uint8_t brd[4];
+      uint32_t host_mask = c->prefix == 0 ? 0xffffffffu : (0xffffffffu >> c->prefix);
+      uint32_t v;
+      std::memcpy(&v, c->bytes, 4);
+      v = htonl(ntohl(v) | host_mask);
+      std::memcpy(brd, &v, 4);
+      nl_addr* b = nl_addr_build(AF_INET, brd, 4);
+      if (b) {
+        err = rtnl_addr_set_broadcast(addr, b);
+        nl_addr_put(b);
+      }
+    }
+    // No duplicate address detection on addresses k6t assigns in a namespace it owns: the
+    // guest must be able to use the gateway at once, not after DAD finishes.
+    if (err == 0 && add && c->family == AF_INET6) rtnl_addr_set_flags(addr, IFA_F_NODAD);
+    nl_msg* msg = nullptr;
+    if (err == 0)
+      err = add ? rtnl_addr_build_add_request(addr, NLM_F_CREATE | NLM_F_EXCL, &msg)
+                : rtnl_addr_build_delete_request(addr, 0, &msg);
+    if (local) nl_addr_put(local);
+    rtnl_addr_put(addr);
+    if (err == 0) err = (*s)->Request(msg);
+    if (err >= 0) return absl::OkStatus();
+    int e = (*s)->last_errno();
+    if (!add && (e == EADDRNOTAVAIL || e == ENODEV)) return absl::OkStatus();
+    return (*s)->Error(err, what);
+  }
+
+  static void ParseRoute(nlmsghdr* hdr, std::vector<RouteEntry>& out) {
+    if (hdr->nlmsg_type != RTM_NEWROUTE) return;
+    auto* rtm = static_cast<rtmsg*>(nlmsg_data(hdr));
+    if (rtm->rtm_type != RTN_UNICAST) return;
+    if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) return;
+    nlattr* tb[RTA_MAX + 1] = {};
+    if (nlmsg_parse(hdr, sizeof(*rtm), tb, RTA_MAX, nullptr) < 0) return;
+    uint32_t table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+    if (table != RT_TABLE_MAIN) return;
+    const int fam = rtm->rtm_family;
+    const int len = AddrLen(fam);
+    uint8_t zero[16] = {};
+    const void* dst = tb[RTA_DST] && nla_len(tb[RTA_DST]) >= len ? nla_data(tb[RTA_DST]) : zero;
+    RouteEntry base;
+    base.ipv6 = fam == AF_INET6;
+    base.destination = FormatCidr(fam, dst, rtm->rtm_dst_len);
+    auto gw_of = [&](nlattr* g) {
+      return g && nla_len(g) >= len ? FormatIp(fam, nla_data(g)) : std::string();
+    };
+    if (tb[RTA_MULTIPATH]) {
+      auto* nh = static_cast<rtnexthop*>(nla_data(tb[RTA_MULTIPATH]));
+      int rem = nla_len(tb[RTA_MULTIPATH]);
+      while (rem >= static_cast<int>(sizeof(*nh)) && nh->rtnh_len >= sizeof(*nh) &&
+             nh->rtnh_len <= rem) {
+        RouteEntry r = base;
+        r.link_index = nh->rtnh_ifindex;
+        nlattr* ntb[RTA_MAX + 1] = {};
+        int alen = nh->rtnh_len - static_cast<int>(RTNH_ALIGN(sizeof(*nh)));
+        if (alen > 0 &&
+            nla_parse(ntb, RTA_MAX, reinterpret_cast<nlattr*>(RTNH_DATA(nh)), alen, nullptr) == 0)
+          r.gateway = gw_of(ntb[RTA_GATEWAY]);
+        out.push_back(r);
+        rem -= RTNH_ALIGN(nh->rtnh_len);
+        nh = RTNH_NEXT(nh);
+      }
+      return;
+    }
+    base.link_index = tb[RTA_OIF] ? static_cast<int>(nla_get_u32(tb[RTA_OIF])) : 0;
+    base.gateway = gw_of(tb[RTA_GATEWAY]);
+    out.push_back(base);
+  }
+
+  bool Probe(const std::string& kind) {
+    if (kind == "tun" || kind == "tap") {
+      int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+      if (fd >= 0) close(fd);
+      return fd >= 0;
+    }
+    std::random_device rd;
+    std::string name = absl::StrFormat("k6tp%08x", rd());
+    absl::Status st = kind == "veth" ? CreateVeth(name, absl::StrCat(name, "p"), -1)
+                                     : CreateLink(name, kind, "", 0);
+    if (st.ok()) {
+      if (auto del = DeleteLink(name); !del.ok())
+        spdlog::warn("netlink: could not delete probe link {}: {}", name,
+                     std::string(del.message()));
+      spdlog::debug("netlink: link kind {} is supported", kind);
+      return true;
+    }
+    // EOPNOTSUPP: the kernel has no driver for the kind. Any other refusal (a kind that
+    // needs more attributes, like macvlan's lower link) means the driver exists.
+    bool known = st.code() != absl::StatusCode::kUnimplemented &&
+                 st.code() != absl::StatusCode::kPermissionDenied;
+    spdlog::info("netlink: link kind {} {} ({})", kind, known ? "is supported" : "is not available",
+                 std::string(st.message()));
+    return known;
+  }
+
+  std::unique_ptr<NlSocket> sock_;
+};
+
+}  // namespace
+
+std::unique_ptr<Netlink> NewNetlink() { return std::make_unique<NetlinkImpl>(); }
+
+}  // namespace k6t::binding
