@@ -22,9 +22,12 @@ function(k6t_test)
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gmock GTest::gtest GTest::gtest_main)
   target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
   set_target_properties(${T_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/test-bin)
+  # Both variables reach the test through /usr/bin/env as its "emulator": a two-variable
+  # ENVIRONMENT does not survive gtest_discover_tests' PROPERTIES list handling.
+  set_target_properties(${T_NAME} PROPERTIES CROSSCOMPILING_EMULATOR
+    "/usr/bin/env;K6T_SOURCE_DIR=${PROJECT_SOURCE_DIR};K6T_BUILD_DIR=${CMAKE_BINARY_DIR}")
   gtest_discover_tests(${T_NAME}
     PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT}
-               ENVIRONMENT "K6T_SOURCE_DIR=${PROJECT_SOURCE_DIR};K6T_BUILD_DIR=${CMAKE_BINARY_DIR}"
     DISCOVERY_TIMEOUT 60)
 endfunction()
 include(GoogleTest)

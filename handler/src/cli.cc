@@ -41,7 +41,8 @@ void PrintUsage(FILE* out) {
 
 int RunCli(int argc, char** argv) {
   // stdout carries the verbs' results; logs go to stderr.
-  if (!spdlog::get("k6t-handler")) spdlog::set_default_logger(spdlog::stderr_color_mt("k6t-handler"));
+  if (!spdlog::get("k6t-handler"))
+    spdlog::set_default_logger(spdlog::stderr_color_mt("k6t-handler"));
   spdlog::set_level(spdlog::level::warn);
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; ++i) {

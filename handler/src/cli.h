@@ -1,4 +1,5 @@
-// The verbs of k6t-handler; each returns the process exit code.
+// k6t-handler's command line: `k6t-handler [--log-level LEVEL] VERB [ARGS...]`.
+// The verbs live in verbs.h; each returns the process exit code.
 #pragma once
 
 namespace k6t::handler {

@@ -45,8 +45,23 @@ struct DecodeLimits {
 absl::StatusOr<Manifest> DecodeManifest(std::string_view text, std::string_view source,
                                         const DecodeLimits& limits = {});
 
+// DecodeManifest with the two kinds of failure kept apart, for tools that report both:
+// `status` is set when the input cannot be read or parsed at all (syntax errors with line
+// and column, limits, I/O); `errors` holds every field-level problem (wrong types, disks
+// without a volume, ...), each with its JSON path, while `manifest` holds what could be
+// decoded (with defaults applied).
+struct DecodeReport {
+  absl::Status status;
+  Manifest manifest;
+  std::vector<FieldError> errors;
+};
+DecodeReport DecodeManifestReport(std::string_view text, std::string_view source,
+                                  const DecodeLimits& limits = {});
+DecodeReport DecodeManifestFileReport(const std::string& path, const DecodeLimits& limits = {});
+
 // Reads and decodes a file; a file larger than limits.max_bytes is refused before reading.
-absl::StatusOr<Manifest> DecodeManifestFile(const std::string& path, const DecodeLimits& limits = {});
+absl::StatusOr<Manifest> DecodeManifestFile(const std::string& path,
+                                            const DecodeLimits& limits = {});
 
 // Decodes a manifest that must contain exactly one VM.
 absl::StatusOr<Vmi> DecodeSingleVmi(std::string_view text, std::string_view source);

@@ -1,5 +1,12 @@
 // KubeVirt's admission rules for networks and interfaces (reference §7), plus k6t's own:
-// unique boot orders and derived pod interface names that fit IFNAMSIZ.
+// unique boot orders and derived pod interface names that fit IFNAMSIZ, vmNetworkCIDR /
+// vmIPv6NetworkCIDR leaving room for gateway and VM, `mtu` in 68..65535, no MAC used twice,
+// acpiIndex in 1..16383 and unique, registered binding plugins, DNS-label hostname.
+//
+// Interface (= network) names follow KubeVirt: `^[A-Za-z0-9-_]+$`, with no 15-character
+// limit, because no Linux link is named after them: pod links are `eth0`, `pod<hash>` or
+// `netN`, and the libvirt alias `ua-<name>` has no length limit. k6t caps them at 253
+// characters only to keep messages and files sane.
 #pragma once
 
 #include <set>
@@ -7,6 +14,7 @@
 #include <vector>
 
 #include "k6t/api/errors.h"
+#include "k6t/api/network_status.h"
 #include "k6t/api/vmi.h"
 
 namespace k6t::api {
@@ -17,6 +25,10 @@ struct ClusterConfig {
   bool permit_bridge_on_pod_network = true;
   bool passt_binding_gate = true;
   bool port_ranges_gate = true;
+  // NetworkDevicesWithDRA. k6t cannot attach DRA devices: with the gate off (the default)
+  // every resourceClaim network is refused as not supported; with it on, KubeVirt's
+  // structural DRA rules are checked.
+  bool network_devices_with_dra_gate = false;
   // Binding plugins the cluster registered (`binding: {name: X}` must name one of them).
   std::set<std::string> binding_plugins = {"l2bridge", "passt", "managedtap"};
 };
@@ -28,5 +40,12 @@ void ApplyDefaults(Vmi& vmi, const ClusterConfig& cfg = {});
 // Every violated rule, each naming the full JSON path (from vmi.spec_path) and the value.
 // Empty when the VM is valid.
 std::vector<FieldError> Validate(const Vmi& vmi, const ClusterConfig& cfg = {});
+
+// The pod-side names (naming.h) of every network, checked against IFNAMSIZ. Names derived
+// from the spec alone fit by construction; a primary interface named by Multus'
+// network-status (e.g. a long UDN link name) may not. Validate() calls it without status.
+std::vector<FieldError> ValidatePodLinkNames(const Vmi& vmi,
+                                             const std::vector<NetworkStatusEntry>& status = {},
+                                             const std::vector<std::string>& existing_links = {});
 
 }  // namespace k6t::api

@@ -33,31 +33,40 @@ struct Port {
   std::string name;
   std::string protocol;  // "" (TCP), "TCP" or "UDP", as written
   int64_t port = 0;
+
+  bool operator==(const Port&) const = default;
 };
 
 struct PortRange {
   std::string protocol;
   int64_t start = 0;
   int64_t end = 0;
+
+  bool operator==(const PortRange&) const = default;
 };
 
 struct PrivateDhcpOption {
   int64_t option = 0;
   std::string value;
+
+  bool operator==(const PrivateDhcpOption&) const = default;
 };
 
 struct DhcpOptions {
-  std::string boot_file_name;    // option 67
-  std::string tftp_server_name;  // option 66
-  std::vector<std::string> ntp_servers;  // option 42
+  std::string boot_file_name;                      // option 67
+  std::string tftp_server_name;                    // option 66
+  std::vector<std::string> ntp_servers;            // option 42
   std::vector<PrivateDhcpOption> private_options;  // 224..254
+
+  bool operator==(const DhcpOptions&) const = default;
 };
 
 struct Interface {
   std::string name;
   std::string model;  // empty means virtio
-  // Every binding key present in the spec, in document order. A valid interface has
-  // exactly one; keeping all of them lets validation say which ones collide.
+  // Every binding key present in the spec, in the fixed order bridge, masquerade, sriov,
+  // passtBinding, binding, slirp, macvtap, passt (JSON objects carry no key order). A valid
+  // interface has exactly one; keeping all of them lets validation say which ones collide.
   std::vector<BindingMethod> bindings;
   std::string plugin_name;  // `binding.name` when kPlugin is present
   std::vector<Port> ports;
@@ -73,23 +82,33 @@ struct Interface {
   std::optional<int64_t> mtu;
 
   // The single binding of a validated interface (the first one declared otherwise).
-  BindingMethod binding() const { return bindings.empty() ? BindingMethod::kBridge : bindings.front(); }
+  BindingMethod binding() const {
+    return bindings.empty() ? BindingMethod::kBridge : bindings.front();
+  }
   bool absent() const { return state == "absent"; }
+
+  bool operator==(const Interface&) const = default;
 };
 
 struct PodNetwork {
   std::string vm_network_cidr;       // default 10.0.2.0/24
   std::string vm_ipv6_network_cidr;  // default fd10:0:2::/120
+
+  bool operator==(const PodNetwork&) const = default;
 };
 
 struct MultusNetwork {
   std::string network_name;  // "name" or "namespace/name" of a NetworkAttachmentDefinition
   bool is_default = false;
+
+  bool operator==(const MultusNetwork&) const = default;
 };
 
 struct ResourceClaimNetwork {
   std::string claim_name;
   std::string request_name;
+
+  bool operator==(const ResourceClaimNetwork&) const = default;
 };
 
 struct Network {
@@ -100,6 +119,8 @@ struct Network {
 
   // The network the pod's primary interface belongs to (pod, or Multus default).
   bool primary() const { return pod.has_value() || (multus && multus->is_default); }
+
+  bool operator==(const Network&) const = default;
 };
 
 struct CpuTopology {
@@ -107,12 +128,16 @@ struct CpuTopology {
   int64_t cores = 1;
   int64_t threads = 1;
   int64_t vcpus() const { return sockets * cores * threads; }
+
+  bool operator==(const CpuTopology&) const = default;
 };
 
 struct KernelBoot {
   std::string kernel_path;  // local path on the launcher's filesystem
   std::string initrd_path;
   std::string kernel_args;
+
+  bool operator==(const KernelBoot&) const = default;
 };
 
 struct Disk {
@@ -122,6 +147,11 @@ struct Disk {
   // From the volume of the same name: `hostDisk.path` (or containerDisk.path) — a local image.
   std::string image_path;
   std::string image_format;  // "raw" or "qcow2"; empty = detect by extension
+  // Position in `domain.devices.disks` of the source document, for messages (disks whose
+  // volume k6t cannot use are left out, so this can differ from the index in Domain::disks).
+  int64_t source_index = -1;
+
+  bool operator==(const Disk&) const = default;
 };
 
 struct Domain {
@@ -133,6 +163,8 @@ struct Domain {
   bool autoattach_pod_interface = true;
   bool network_interface_multiqueue = false;
   bool use_virtio_transitional = false;
+
+  bool operator==(const Domain&) const = default;
 };
 
 struct ObjectMeta {
@@ -141,6 +173,8 @@ struct ObjectMeta {
   std::string uid;         // derived from namespace/name when absent
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
+
+  bool operator==(const ObjectMeta&) const = default;
 };
 
 struct VmiSpec {
@@ -148,6 +182,9 @@ struct VmiSpec {
   std::vector<Network> networks;
   std::string hostname;
   std::string subdomain;
+  std::vector<std::string> resource_claims;  // names in spec.resourceClaims (DRA)
+
+  bool operator==(const VmiSpec&) const = default;
 };
 
 // One VirtualMachine or VirtualMachineInstance from a manifest.
@@ -162,6 +199,8 @@ struct Vmi {
 
   const Network* FindNetwork(const std::string& name) const;
   const Interface* FindInterface(const std::string& name) const;
+
+  bool operator==(const Vmi&) const = default;
 };
 
 }  // namespace k6t::api

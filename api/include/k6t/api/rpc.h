@@ -1,0 +1,325 @@
+// The k6t command protocol between k6t-handler (node side, the client) and k6t-launcher (in the
+// pod, the server). This header is the protocol's documentation.
+//
+// TRANSPORT
+//   A unix stream socket created by the launcher (`--socket PATH`). The file is mode 0600 and
+//   its directory, when the launcher creates it, 0700. The server reads each connection's
+//   SO_PEERCRED and accepts only allowed uids (by default 0 and the launcher's own euid); any
+//   other peer receives one `unauthorized` error response (id null) and is disconnected.
+//   Many clients may be connected at once; beyond the server's limit a new connection receives
+//   one `busy` error response and is disconnected.
+//
+// FRAMING
+//   Every message, in both directions, is one frame:
+//       +--------------------------+----------------------------------+
+//       | length: uint32 big-endian | length bytes of UTF-8 JSON text |
+//       +--------------------------+----------------------------------+
+//   The JSON text is exactly one JSON-RPC 2.0 request (client → server) or response (server →
+//   client) object; batches (JSON arrays) are not supported. The maximum frame payload is
+//   4 MiB (kDefaultMaxFrameBytes; configurable on both ends). A length above the maximum loses
+//   the framing: the server answers with a `resource exhausted` error (id null) without reading
+//   the payload, and closes the connection. A zero-length frame is a frame whose payload is
+//   not JSON: it is answered with a parse error and the connection stays usable. JSON nesting
+//   deeper than kMaxJsonDepth is a parse error.
+//   A frame that is started and not completed within the server's frame timeout (10 s by
+//   default) gets the connection dropped (slowloris protection); an idle connection is closed
+//   after the server's idle timeout (300 s by default).
+//
+// REQUEST
+//   {"jsonrpc":"2.0", "id": <integer or string>, "method": "<Method>", "params": {...}}
+//   `id` is required (notifications are not supported: a request without id is an invalid
+//   request). `params`, when present, must be an object; absent means {}. Params are checked
+//   strictly: a missing required field, a wrong type, an out-of-range value and an unknown
+//   field are all `invalid params` errors whose message names the field, e.g.
+//   `params.timeout_seconds: must be an integer in [0, 86400]`.
+//   Responses to requests pipelined on one connection may come back in any order (a slow
+//   SyncVMI does not hold back a Ping); match them by id.
+//
+// RESPONSE
+//   Success: {"jsonrpc":"2.0", "id": <same id>, "result": {...}}
+//   Failure: {"jsonrpc":"2.0", "id": <same id or null>,
+//             "error": {"code": <int>, "message": "<text>", "data": {"status": "<ABSL_CODE>"}}}
+//   `data.status` is the name of the absl::StatusCode the server's handler returned (e.g.
+//   "FAILED_PRECONDITION"), so that a client can rebuild the exact absl::Status; the message is
+//   passed through unchanged. Results are parsed leniently (unknown fields are ignored) so that a
+//   newer launcher can add fields without breaking an older client.
+//
+// ERROR CODES (ErrorCode below)
+//   -32700 parse error         payload is not JSON (or not UTF-8, or nested too deep)
+//   -32600 invalid request     not a JSON-RPC 2.0 request object (missing id, bad method, ...)
+//   -32601 method not found    no such method               ⇄ absl kUnimplemented
+//   -32602 invalid params      params rejected              ⇄ absl kInvalidArgument, kOutOfRange
+//   -32603 internal error      the server failed            ⇄ absl kInternal, kDataLoss, kUnknown
+//   -32000 server error        any other absl code (kCancelled, kAlreadyExists, kAborted)
+//   -32001 unauthorized        peer uid not allowed         ⇄ kPermissionDenied, kUnauthenticated
+//   -32002 busy                too many clients / requests  ⇄ kUnavailable
+//   -32003 restart required    change needs a VM restart    ⇄ kFailedPrecondition
+//   -32004 not found           no domain / no interface     ⇄ kNotFound
+//   -32005 resource exhausted  frame or result too large    ⇄ kResourceExhausted
+//   -32006 deadline exceeded   the operation timed out      ⇄ kDeadlineExceeded
+//
+// METHODS (JSON field names exactly as below)
+//   Ping             params {}                       result {"version": string}
+//       Liveness. Answered on the server's I/O thread, never queued behind other work.
+//   SyncVMI          params {"vmi": object}          result {"phase": string,
+//                                                            "domain_name": string}
+//       `vmi` is a VirtualMachineInstance JSON object (k6t::api::EncodeVmiJson). Defines and
+//       starts the domain, or reconciles a running one (hotplug, unplug, link state). Calls of
+//       SyncVMI are serialized by the server.
+//   Shutdown         params {"timeout_seconds": int} result {}
+//       Graceful ACPI power-off; destroy after timeout_seconds (0..86400, default 0 = the
+//       launcher's own default).
+//   Kill             params {}                       result {}
+//       Destroy the domain now.
+//   GetDomain        params {}                       result {"state": string, "xml": string,
+//                                                      "interfaces": [DomainInterface]}
+//       DomainInterface: {"name", "mac", "target", "link_state", "model": string,
+//                         "queues": int, "alias": string}
+//       `name` is the VMI interface name (from the `ua-<name>` alias), `target` the tap device,
+//       `link_state` "up" or "down", `queues` 1 when the domain does not say.
+//   GetStatus        params {}                       result {"phase": string,
+//                                                      "interfaces": [StatusInterface]}
+//       StatusInterface is KubeVirt's `status.interfaces[]` entry, with its JSON names and
+//       omitempty behaviour: {"name", "mac", "ipAddress": string, "ipAddresses": [string],
+//       "podInterfaceName", "interfaceName", "infoSource": string, "queueCount": int,
+//       "linkState": string}. The primary interface comes first.
+//   AttachInterface  params {"name": string}         result {"changed": bool}
+//   DetachInterface  params {"name": string}         result {"changed": bool}
+//       Hot(un)plug the planned device of the named VMI interface; changed=false when it was
+//       already in (out of) the domain.
+//   SetLinkState     params {"name": string, "state": "up"|"down"}
+//                                                    result {"changed": bool}
+//   Interface names in params are 1..253 bytes.
+//
+// C++ BOUNDARY
+//   This header does not expose nlohmann::json: JSON crosses it as std::string text, and every
+//   typed message has ToJson() and FromJson() overloads. Nothing here throws.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace k6t::api::rpc {
+
+inline constexpr size_t kDefaultMaxFrameBytes = 4u << 20;
+inline constexpr size_t kFrameHeaderBytes = 4;
+inline constexpr int kMaxJsonDepth = 64;
+inline constexpr int64_t kMaxShutdownTimeoutSeconds = 86400;
+inline constexpr size_t kMaxInterfaceNameBytes = 253;
+inline constexpr size_t kMaxResultInterfaces = 1024;
+
+inline constexpr char kMethodPing[] = "Ping";
+inline constexpr char kMethodSyncVmi[] = "SyncVMI";
+inline constexpr char kMethodShutdown[] = "Shutdown";
+inline constexpr char kMethodKill[] = "Kill";
+inline constexpr char kMethodGetDomain[] = "GetDomain";
+inline constexpr char kMethodGetStatus[] = "GetStatus";
+inline constexpr char kMethodAttachInterface[] = "AttachInterface";
+inline constexpr char kMethodDetachInterface[] = "DetachInterface";
+inline constexpr char kMethodSetLinkState[] = "SetLinkState";
+
+// ---------------------------------------------------------------------------------------------
+// Framing
+
+// Prepends the 4-byte big-endian length. The caller checks the size against its limit (a
+// payload above 4 GiB - 1 cannot be framed and yields an empty string).
+std::string EncodeFrame(std::string_view payload);
+
+// Streaming decoder: feed whatever bytes arrived, pop complete frames. A header announcing more
+// than max_frame_bytes poisons the decoder (framing is lost); the oversize payload is never
+// buffered. Memory held is at most one partial frame plus the complete frames not yet popped.
+class FrameDecoder {
+ public:
+  explicit FrameDecoder(size_t max_frame_bytes = kDefaultMaxFrameBytes);
+
+  // kResourceExhausted (naming the announced and the allowed size) once a header exceeds the
+  // limit; every later call returns the same error and consumes nothing.
+  absl::Status Feed(std::string_view bytes);
+  absl::Status Feed(const char* data, size_t n) { return Feed(std::string_view(data, n)); }
+
+  // The oldest complete frame's payload, if any.
+  std::optional<std::string> Pop();
+
+  size_t pending_frames() const { return frames_.size(); }
+  // Bytes of a started but incomplete frame (header included); 0 between frames.
+  size_t partial_bytes() const { return header_have_ + payload_.size(); }
+  // Count of frames completed since construction (popped or not).
+  uint64_t frames_completed() const { return completed_; }
+  bool failed() const { return !error_.ok(); }
+  size_t max_frame_bytes() const { return max_; }
+
+ private:
+  size_t max_;
+  unsigned char header_[kFrameHeaderBytes] = {};
+  size_t header_have_ = 0;
+  size_t want_ = 0;  // payload length once the header is complete
+  bool in_payload_ = false;
+  std::string payload_;
+  std::deque<std::string> frames_;
+  uint64_t completed_ = 0;
+  absl::Status error_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// JSON-RPC envelope
+
+enum class ErrorCode : int {
+  kParseError = -32700,
+  kInvalidRequest = -32600,
+  kMethodNotFound = -32601,
+  kInvalidParams = -32602,
+  kInternalError = -32603,
+  kServerError = -32000,
+  kUnauthorized = -32001,
+  kBusy = -32002,
+  kRestartRequired = -32003,
+  kNotFound = -32004,
+  kResourceExhausted = -32005,
+  kDeadlineExceeded = -32006,
+};
+
+struct Error {
+  int code = static_cast<int>(ErrorCode::kInternalError);
+  std::string message;
+  // absl::StatusCode name carried in error.data.status ("" when absent).
+  std::string status;
+};
+
+struct Request {
+  std::string id_json = "null";  // the id exactly as JSON text: 7 or "abc"
+  std::string method;
+  std::string params_json = "{}";  // always an object
+};
+
+struct Response {
+  std::string id_json = "null";
+  std::optional<Error> error;  // set: failure; unset: success with result_json
+  std::string result_json = "{}";
+};
+
+// The outcome of parsing one request frame. On failure `error` is set and `id_json` holds the
+// request's id when it could be read (so the error response can carry it), else "null".
+struct ParsedRequest {
+  std::optional<Request> request;
+  std::optional<Error> error;
+  std::string id_json = "null";
+};
+ParsedRequest ParseRequest(std::string_view payload);
+
+// Client side. Malformed responses are kInternal/kDataLoss errors describing the problem.
+absl::StatusOr<Response> ParseResponse(std::string_view payload);
+
+// Envelope encoders. `result_json`/`params_json` must be valid JSON; if not, the encoders
+// produce an internal-error response / an empty params object rather than an invalid frame.
+std::string EncodeRequest(const Request& request);
+std::string EncodeResult(const std::string& id_json, const std::string& result_json);
+std::string EncodeError(const std::string& id_json, const Error& error);
+
+// Status ⇄ error. OK maps to nothing meaningful (callers do not map success).
+Error StatusToError(const absl::Status& status);
+absl::Status ErrorToStatus(const Error& error);
+int ErrorCodeForStatus(absl::StatusCode code);
+
+// True when `text` is one JSON value within kMaxJsonDepth.
+bool IsValidJson(std::string_view text);
+
+// ---------------------------------------------------------------------------------------------
+// Typed params and results. Parse errors are kInvalidArgument naming the field ("params.name: ..."
+// or "result.interfaces[1].queueCount: ...").
+
+struct Empty {};  // params of Ping, Kill, GetDomain, GetStatus; result of Shutdown, Kill
+
+struct PingResult {
+  std::string version;
+};
+
+struct SyncVmiParams {
+  std::string vmi_json;  // a JSON object, as text
+};
+struct SyncVmiResult {
+  std::string phase;
+  std::string domain_name;
+};
+
+struct ShutdownParams {
+  int64_t timeout_seconds = 0;
+};
+
+struct DomainInterface {
+  std::string name;
+  std::string mac;
+  std::string target;
+  std::string link_state;
+  std::string model;
+  int64_t queues = 1;
+  std::string alias;
+  bool operator==(const DomainInterface&) const = default;
+};
+struct GetDomainResult {
+  std::string state;
+  std::string xml;
+  std::vector<DomainInterface> interfaces;
+};
+
+// KubeVirt's VirtualMachineInstanceNetworkInterface (reference §8.3).
+struct StatusInterface {
+  std::string name;
+  std::string mac;
+  std::string ip_address;
+  std::vector<std::string> ip_addresses;
+  std::string pod_interface_name;
+  std::string interface_name;
+  std::string info_source;
+  int64_t queue_count = 0;  // 0 = omitted
+  std::string link_state;
+  bool operator==(const StatusInterface&) const = default;
+};
+struct GetStatusResult {
+  std::string phase;
+  std::vector<StatusInterface> interfaces;
+};
+
+struct InterfaceParams {  // AttachInterface, DetachInterface
+  std::string name;
+};
+struct SetLinkStateParams {
+  std::string name;
+  std::string state;  // "up" | "down"
+};
+struct ChangedResult {
+  bool changed = false;
+};
+
+// Params parsers and encoders.
+absl::Status FromJson(std::string_view json, Empty* out);
+absl::Status FromJson(std::string_view json, SyncVmiParams* out);
+absl::Status FromJson(std::string_view json, ShutdownParams* out);
+absl::Status FromJson(std::string_view json, InterfaceParams* out);
+absl::Status FromJson(std::string_view json, SetLinkStateParams* out);
+std::string ToJson(const Empty&);
+std::string ToJson(const SyncVmiParams& v);  // "{}" + vmi; an invalid vmi_json encodes as null
+std::string ToJson(const ShutdownParams& v);
+std::string ToJson(const InterfaceParams& v);
+std::string ToJson(const SetLinkStateParams& v);
+
+// Result parsers and encoders.
+absl::Status FromJson(std::string_view json, PingResult* out);
+absl::Status FromJson(std::string_view json, SyncVmiResult* out);
+absl::Status FromJson(std::string_view json, GetDomainResult* out);
+absl::Status FromJson(std::string_view json, GetStatusResult* out);
+absl::Status FromJson(std::string_view json, ChangedResult* out);
+std::string ToJson(const PingResult& v);
+std::string ToJson(const SyncVmiResult& v);
+std::string ToJson(const GetDomainResult& v);
+std::string ToJson(const GetStatusResult& v);
+std::string ToJson(const ChangedResult& v);
+
+}  // namespace k6t::api::rpc

@@ -1,0 +1,282 @@
+#include "launcher.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "k6t/binding/cache.h"
+#include "libvirt_event_loop.h"
+#include "spdlog/spdlog.h"
+
+namespace k6t::launcher {
+namespace {
+
+constexpr char kEmbedPrefix[] = "qemu:///embed";
+
+std::string EmbedRoot(const std::string& uri) {
+  const size_t p = uri.find("root=");
+  if (p == std::string::npos) return "";
+  std::string root = uri.substr(p + 5);
+  return root.substr(0, root.find('&'));
+}
+
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(const char* what) : what_(what), t0_(absl::Now()) {}
+  ~PhaseTimer() { spdlog::info("phase {}: {}", what_, absl::FormatDuration(absl::Now() - t0_)); }
+
+ private:
+  const char* what_;
+  absl::Time t0_;
+};
+
+}  // namespace
+
+const char* ExitCodeTable() {
+  return "exit codes:\n"
+         "  0  the guest powered off, or a graceful shutdown (SIGTERM) completed\n"
+         "  1  unexpected internal error\n"
+         "  2  bad command line\n"
+         "  3  configuration: VMI unreadable/invalid, interface plans missing, no domain XML\n"
+         "  4  libvirt could not be started or reached, or was lost for good\n"
+         "  5  libvirt refused to define or start the domain\n"
+         "  6  the guest crashed (or QEMU failed)\n"
+         "  7  graceful shutdown timed out: the guest ignored ACPI power-off and was destroyed\n"
+         "  8  the domain was destroyed (Kill, or by someone else)\n";
+}
+
+Launcher::Launcher(LauncherOptions options, api::Vmi vmi)
+    : options_(std::move(options)), vmi_(std::move(vmi)) {
+  caps_.shared_root = options_.caps_cache_root;
+  caps_.emulator = options_.emulator;
+  caps_.libvirtd = options_.libvirtd;
+}
+
+Launcher::~Launcher() { Stop(); }
+
+void Launcher::AddService(std::unique_ptr<LauncherService> service) {
+  services_.push_back(std::move(service));
+}
+
+absl::Status Launcher::Fail(ExitCode code, absl::Status status) {
+  failure_code_ = code;
+  return status;
+}
+
+std::string Launcher::libvirt_uri() const { return uri_; }
+
+absl::Status Launcher::StartLibvirt() {
+  PhaseTimer t("libvirt ready");
+  if (auto s = EnsureLibvirtEventLoop(); !s.ok()) return s;
+  std::string uri = options_.libvirt_uri.empty() ? kDefaultLibvirtMode : options_.libvirt_uri;
+  if (uri == "embed")
+    uri = absl::StrCat(kEmbedPrefix, "?root=", options_.state_dir, "/libvirt-embed");
+  if (uri == "private") {
+    PrivateLibvirtdOptions o;
+    o.root = options_.state_dir + "/libvirt";
+    o.libvirtd = options_.libvirtd;
+    caps_cache_dir_ = o.root + "/cache";
+    const int seeded = caps_.Seed(caps_cache_dir_);
+    spdlog::info("QEMU capabilities cache: {} file(s) seeded from {}", seeded, caps_.SharedDir());
+    auto d = PrivateLibvirtd::Start(o, [this](bool ready) {
+      if (ready)
+        ++daemon_restarts_seen_;
+      else
+        daemon_failed_ = true;
+    });
+    if (!d.ok()) return d.status();
+    daemon_ = std::move(*d);
+    uri = daemon_->Uri();
+  } else if (absl::StartsWith(uri, kEmbedPrefix)) {
+    const std::string root = EmbedRoot(uri);
+    if (root.empty())
+      return absl::InvalidArgumentError(absl::StrCat("libvirt URI ", uri, " has no root="));
+    if (auto s = PrepareEmbedRoot(root); !s.ok()) return s;
+    caps_cache_dir_ = root + "/cache";
+    const int seeded = caps_.Seed(caps_cache_dir_);
+    spdlog::info("embedded libvirt driver at {}; {} capabilities file(s) seeded", root, seeded);
+  }
+  uri_ = uri;
+  auto dom = DomainLifecycle::Open(uri_, DomainName(vmi_));
+  if (!dom.ok()) return dom.status();
+  domain_ = std::move(*dom);
+  return absl::OkStatus();
+}
+
+absl::Status Launcher::Start() {
+  const absl::Time t0 = absl::Now();
+  // Host facts.
+  auto accel = ResolveAccel(options_.accel);
+  if (!accel.ok()) return Fail(ExitCode::kConfig, accel.status());
+  spdlog::info("accelerator {} ({}{})", AccelName(accel->accel), accel->reason,
+               options_.accel == Accel::kAuto ? ", --accel=auto" : "");
+  domain_options_.accel = accel->accel;
+  domain_options_.vhost_net = HostHasVhostNet();
+  domain_options_.emulator = options_.emulator;
+  domain_options_.hotplug_ports = options_.hotplug_ports;
+  if (!options_.guest_dir.empty()) {
+    domain_options_.guest_kernel = options_.guest_dir + "/vmlinuz";
+    domain_options_.guest_initrd = options_.guest_dir + "/initrd.cpio.gz";
+  }
+  domain_options_.serial_log = options_.state_dir + "/serial.log";
+
+  // Plans.
+  {
+    PhaseTimer t("read plans");
+    auto cached = binding::ReadCachedInterfaces(options_.state_dir);
+    if (!cached.ok())
+      return Fail(ExitCode::kConfig,
+                  absl::Status(cached.status().code(),
+                               absl::StrCat("reading interface plans from ", options_.state_dir,
+                                            ": ", cached.status().message())));
+    plans_.clear();
+    for (auto& c : *cached) {
+      if (c.phase != binding::PlumbingPhase::kFinished)
+        spdlog::warn("interface {}: plumbing phase is not finished; using its plan anyway",
+                     c.plan.interface_name);
+      plans_.push_back(std::move(c.plan));
+    }
+    spdlog::info("{} interface plan(s) read", plans_.size());
+  }
+
+  if (auto s = StartLibvirt(); !s.ok()) return Fail(ExitCode::kLibvirt, s);
+
+  for (; services_started_ < services_.size(); ++services_started_) {
+    LauncherService& svc = *services_[services_started_];
+    if (auto s = svc.Start(*this); !s.ok())
+      return Fail(ExitCode::kConfig,
+                  absl::Status(s.code(), absl::StrCat("service ", svc.name(), ": ", s.message())));
+    svc.ContributeDomainOptions(domain_options_);
+  }
+
+  auto xml = GenerateDomainXml(vmi_, plans_, domain_options_);
+  if (!xml.ok()) return Fail(ExitCode::kConfig, xml.status());
+  generated_xml_ = *xml;
+
+  // A launcher restarted while its VM kept running adopts it instead of starting another.
+  auto running = domain_->Adopt();
+  if (!running.ok()) return Fail(ExitCode::kLibvirt, running.status());
+  if (*running) {
+    spdlog::info("domain {} already running: adopted", domain_->name());
+  } else {
+    // Removes any leftover serial output so the log is this boot's.
+    unlink(domain_options_.serial_log.c_str());
+    {
+      PhaseTimer t("define (includes QEMU capability probing when the cache is cold)");
+      if (auto s = domain_->Define(generated_xml_); !s.ok()) return Fail(ExitCode::kDomainStart, s);
+    }
+    if (!caps_cache_dir_.empty()) {
+      const int n = caps_.Publish(caps_cache_dir_);
+      if (n > 0)
+        spdlog::info("QEMU capabilities cache: {} file(s) published to {}", n, caps_.SharedDir());
+    }
+    PhaseTimer t("start");
+    if (auto s = domain_->Start(); !s.ok()) return Fail(ExitCode::kDomainStart, s);
+  }
+  spdlog::info("domain {} running ({} since launcher start)", domain_->name(),
+               absl::FormatDuration(absl::Now() - t0));
+  return absl::OkStatus();
+}
+
+std::optional<Outcome> Launcher::OutcomeOfStop(const DomainStatus& s) const {
+  if (s.phase != DomainPhase::kStopped) return std::nullopt;
+  if (requested_end_) return requested_end_;
+  switch (s.reason) {
+    case StopReason::kShutdown:
+      return Outcome{s.crashed ? ExitCode::kGuestCrashed : ExitCode::kGuestStopped,
+                     "the guest powered off"};
+    case StopReason::kCrashed:
+      return Outcome{ExitCode::kGuestCrashed, "the guest crashed"};
+    case StopReason::kFailed:
+      return Outcome{ExitCode::kGuestCrashed, "QEMU failed"};
+    case StopReason::kDestroyed:
+      return Outcome{ExitCode::kKilled, "the domain was destroyed by someone else"};
+    default:
+      return Outcome{ExitCode::kKilled,
+                     absl::StrCat("the domain stopped (", StopReasonName(s.reason), ")")};
+  }
+}
+
+std::optional<Outcome> Launcher::Wait(absl::Duration timeout) {
+  if (!domain_) return Outcome{ExitCode::kInternal, "not started"};
+  const DomainStatus s = domain_->WaitForStopOrLoss(timeout);
+  if (auto o = OutcomeOfStop(s)) return o;
+  if (daemon_failed_) return Outcome{ExitCode::kLibvirt, "the private libvirtd keeps dying"};
+  if (!domain_->connection_lost()) return std::nullopt;
+  // The daemon went away. A private one is being restarted by its supervisor; an external
+  // one may come back. Either way: try to reconnect, and let the next Wait() retry.
+  if (daemon_ && daemon_->restarts() == 0 && daemon_restarts_seen_ == 0) {
+    absl::SleepFor(std::min(timeout, absl::Milliseconds(200)));
+  }
+  if (auto r = domain_->Reconnect(); r.ok()) {
+    spdlog::info("reconnected to {}; domain is {}", uri_, DomainPhaseName(domain_->status().phase));
+    if (domain_->status().phase == DomainPhase::kNone)
+      return Outcome{ExitCode::kKilled, "the domain vanished while libvirt was away"};
+    if (domain_->status().phase == DomainPhase::kDefined)
+      return Outcome{ExitCode::kGuestCrashed, "the domain stopped while libvirt was away"};
+  } else {
+    spdlog::warn("reconnect to {}: {}", uri_, r.ToString());
+    absl::SleepFor(std::min(timeout, absl::Milliseconds(500)));
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<Outcome> Launcher::Shutdown(absl::Duration timeout) {
+  if (!domain_) return Outcome{ExitCode::kGuestStopped, "nothing was running"};
+  PhaseTimer t("graceful shutdown");
+  auto r = domain_->Shutdown(timeout);
+  if (!r.ok()) return r.status();
+  switch (*r) {
+    case ShutdownOutcome::kAlreadyStopped:
+      if (auto o = OutcomeOfStop(domain_->status())) return *o;
+      requested_end_ = Outcome{ExitCode::kGuestStopped, "the domain was not running"};
+      break;
+    case ShutdownOutcome::kPoweredOff:
+      requested_end_ = Outcome{ExitCode::kGuestStopped, "the guest powered off on request"};
+      break;
+    case ShutdownOutcome::kDestroyedAfterTimeout:
+      requested_end_ = Outcome{ExitCode::kShutdownTimeout,
+                               absl::StrCat("the guest ignored ACPI power-off for ",
+                                            absl::FormatDuration(timeout), " and was destroyed")};
+      break;
+  }
+  return *requested_end_;
+}
+
+absl::StatusOr<Outcome> Launcher::Kill() {
+  if (!domain_) return Outcome{ExitCode::kKilled, "nothing was running"};
+  requested_end_ = Outcome{ExitCode::kKilled, "killed on request"};
+  if (auto s = domain_->Destroy(); !s.ok()) return s;
+  return *requested_end_;
+}
+
+absl::StatusOr<std::string> Launcher::DomainXml() {
+  if (domain_) {
+    auto x = domain_->Xml();
+    if (x.ok() || !absl::IsNotFound(x.status())) return x;
+  }
+  if (generated_xml_.empty()) return absl::FailedPreconditionError("no domain XML yet");
+  return generated_xml_;
+}
+
+DomainStatus Launcher::status() const { return domain_ ? domain_->status() : DomainStatus{}; }
+
+void Launcher::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (domain_) {
+    if (auto s = domain_->Destroy(); !s.ok()) spdlog::warn("{}", s.ToString());
+    if (auto s = domain_->Undefine(); !s.ok()) spdlog::warn("{}", s.ToString());
+    domain_.reset();
+  }
+  while (services_started_ > 0) services_[--services_started_]->Stop();
+  if (daemon_) {
+    PhaseTimer t("stop private libvirtd");
+    daemon_->Stop();
+    daemon_.reset();
+  }
+}
+
+}  // namespace k6t::launcher

@@ -1,0 +1,146 @@
+// k6t-launcher's core: from a VMI and the interface plans k6t-handler cached in the state
+// dir to a running domain, and back down. Runs inside the pod netns.
+//
+// Order of Start(): resolve the accelerator and host facts -> read the cached plans ->
+// bring libvirt up (private daemon, embedded driver or an existing URI) -> start the
+// services (below) -> generate the domain XML -> adopt a running domain of that name or
+// define + start it. Stop() undoes it in reverse.
+//
+// Extension points (for the command server, the DHCP servers, passt supervision):
+// implement LauncherService and AddService() it before Start(). Services start, in the
+// order added, before the domain is defined (the DHCP servers and passt must be listening
+// when the guest boots; passt's socket paths go into the domain XML through
+// ContributeDomainOptions), and stop in reverse order after the domain is gone. A
+// command server gets the Launcher& and calls Shutdown()/Kill()/DomainXml()/status().
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "domain_lifecycle.h"
+#include "domain_xml.h"
+#include "host_caps.h"
+#include "k6t/api/vmi.h"
+#include "k6t/binding/plan.h"
+#include "libvirt_daemon.h"
+
+namespace k6t::launcher {
+
+// Process exit codes; `k6t-launcher --help` prints this table.
+enum class ExitCode : int {
+  kGuestStopped = 0,     // the guest powered off, or a graceful shutdown completed
+  kInternal = 1,         // unexpected error
+  kUsage = 2,            // bad command line
+  kConfig = 3,           // VMI unreadable/invalid, plans missing, domain XML not generated
+  kLibvirt = 4,          // libvirt could not be started/reached, or was lost for good
+  kDomainStart = 5,      // libvirt refused to define or start the domain
+  kGuestCrashed = 6,     // the guest crashed (or QEMU failed)
+  kShutdownTimeout = 7,  // SIGTERM/Shutdown: the guest ignored ACPI power-off; destroyed
+  kKilled = 8,           // destroyed by Kill or by someone else
+};
+const char* ExitCodeTable();
+
+class Launcher;
+
+class LauncherService {
+ public:
+  virtual ~LauncherService() = default;
+  virtual std::string name() const = 0;
+  // Called before the domain XML is generated, after Start() of this service.
+  virtual void ContributeDomainOptions(DomainOptions& options) { (void)options; }
+  virtual absl::Status Start(Launcher& launcher) = 0;
+  virtual void Stop() = 0;
+};
+
+// How libvirt is run when no URI is given. "embed": the in-process QEMU driver
+// (qemu:///embed?root=<state_dir>/libvirt-embed); "private": a private libvirtd per VM.
+// Both were measured (see launcher/README.md): embed reaches a running domain faster and
+// needs no second process, and a launcher restart re-adopts the running QEMU either way.
+inline constexpr char kDefaultLibvirtMode[] = "embed";
+
+struct LauncherOptions {
+  std::string state_dir;
+  // Empty: kDefaultLibvirtMode. "private": a private libvirtd in a private mount namespace.
+  // "embed" or "qemu:///embed?root=DIR": the in-process embedded driver (root defaults to
+  // <state_dir>/libvirt-embed). Anything else: the URI of an existing daemon.
+  std::string libvirt_uri;
+  Accel accel = Accel::kAuto;
+  std::string guest_dir;  // default guest: <guest_dir>/vmlinuz, <guest_dir>/initrd.cpio.gz
+  std::string caps_cache_root = kDefaultCapsCacheRoot;  // "" disables the shared cache
+  std::string emulator = kDefaultEmulator;
+  std::string libvirtd = "/usr/sbin/libvirtd";
+  int hotplug_ports = -1;
+};
+
+// How a launched VM ended, and the exit code it maps to.
+struct Outcome {
+  ExitCode code = ExitCode::kGuestStopped;
+  std::string message;
+};
+
+class Launcher {
+ public:
+  Launcher(LauncherOptions options, api::Vmi vmi);
+  ~Launcher();  // Stop()
+
+  void AddService(std::unique_ptr<LauncherService> service);
+
+  // Everything up to a running domain. On error the returned status says which phase
+  // failed; FailureCode() gives its exit code. Phase timings are logged at info.
+  absl::Status Start();
+  ExitCode FailureCode() const { return failure_code_; }
+
+  // Waits up to `timeout` for the VM to end on its own (guest power-off, crash, destroyed
+  // elsewhere, libvirt lost for good), reconnecting to a restarted daemon meanwhile.
+  std::optional<Outcome> Wait(absl::Duration timeout);
+
+  // ACPI power-off, destroy after `timeout`.
+  absl::StatusOr<Outcome> Shutdown(absl::Duration timeout);
+  // Immediate destroy.
+  absl::StatusOr<Outcome> Kill();
+
+  // The live domain XML from libvirt; before the domain exists, the generated one.
+  absl::StatusOr<std::string> DomainXml();
+  const std::string& GeneratedXml() const { return generated_xml_; }
+  DomainStatus status() const;
+  const api::Vmi& vmi() const { return vmi_; }
+  const std::vector<binding::InterfacePlan>& plans() const { return plans_; }
+  const DomainOptions& domain_options() const { return domain_options_; }
+  std::string libvirt_uri() const;
+  DomainLifecycle* domain() { return domain_.get(); }
+
+  // Undefines the domain (destroying it if still running), stops the services and the
+  // private daemon. Idempotent.
+  void Stop();
+
+ private:
+  absl::Status StartLibvirt();
+  absl::Status Fail(ExitCode code, absl::Status status);
+  std::optional<Outcome> OutcomeOfStop(const DomainStatus& s) const;
+
+  LauncherOptions options_;
+  api::Vmi vmi_;
+  std::vector<std::unique_ptr<LauncherService>> services_;
+  size_t services_started_ = 0;
+  std::vector<binding::InterfacePlan> plans_;
+  DomainOptions domain_options_;
+  std::string generated_xml_;
+  CapsCache caps_;
+  std::string caps_cache_dir_;  // the private cache dir seeded from / published to caps_
+  std::string uri_;
+  std::unique_ptr<PrivateLibvirtd> daemon_;
+  std::atomic<int> daemon_restarts_seen_{0};
+  std::atomic<bool> daemon_failed_{false};
+  std::unique_ptr<DomainLifecycle> domain_;
+  ExitCode failure_code_ = ExitCode::kInternal;
+  // Set once the launcher itself ended the VM, so Wait() reports that outcome.
+  std::optional<Outcome> requested_end_;
+  bool stopped_ = false;
+};
+
+}  // namespace k6t::launcher

@@ -1,0 +1,280 @@
+#include "libvirt_daemon.h"
+
+#include <libvirt/libvirt.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "k6t/binding/cache.h"
+#include "spdlog/spdlog.h"
+
+namespace k6t::launcher {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kSubdirs[] = {"etc", "run", "lib", "log", "cache"};
+constexpr const char* kTargets[] = {"/etc/libvirt", "/run/libvirt", "/var/lib/libvirt",
+                                    "/var/log/libvirt", "/var/cache/libvirt"};
+
+absl::Status MakeDirs(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("mkdir -p ", path, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string FileIdentity(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return "missing";
+  return absl::StrCat(st.st_size, ".", st.st_mtim.tv_sec);
+}
+
+uint64_t Fnv1a64(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+bool SocketAccepts(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return false;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+int CopyXmlFiles(const std::string& from, const std::string& to, bool only_changed) {
+  std::error_code ec;
+  if (!fs::is_directory(from, ec)) return 0;
+  if (!MakeDirs(to).ok()) return 0;
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(from, ec)) {
+    if (!e.is_regular_file() || e.path().extension() != ".xml") continue;
+    const std::string dst = (fs::path(to) / e.path().filename()).string();
+    const std::string data = ReadAll(e.path().string());
+    if (data.empty()) continue;
+    if (only_changed && fs::exists(dst, ec) && ReadAll(dst) == data) continue;
+    if (binding::WriteFileAtomically(dst, data, 0600).ok()) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string QemuConf() {
+  return R"(# Written by k6t-launcher.
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+namespaces = [ ]
+stdio_handler = "file"
+)";
+}
+
+std::string LibvirtdConf() {
+  return R"(# Written by k6t-launcher: a private daemon reached only through its own socket.
+unix_sock_rw_perms = "0700"
+unix_sock_ro_perms = "0700"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+)";
+}
+
+std::string CapsCache::SharedDir() const {
+  unsigned long lv = 0;
+  virGetVersion(&lv, nullptr, nullptr);
+  const uint64_t h = Fnv1a64(absl::StrCat(emulator, "=", FileIdentity(emulator), ";", libvirtd, "=",
+                                          FileIdentity(libvirtd)));
+  return absl::StrFormat("%s/libvirt-%d.%d.%d-qemu-%012x", shared_root, lv / 1000000,
+                         (lv / 1000) % 1000, lv % 1000, h & 0xffffffffffffULL);
+}
+
+int CapsCache::Seed(const std::string& cache_dir) const {
+  if (shared_root.empty()) return 0;
+  return CopyXmlFiles(SharedDir(), cache_dir + "/qemu/capabilities", false);
+}
+
+int CapsCache::Publish(const std::string& cache_dir) const {
+  if (shared_root.empty()) return 0;
+  return CopyXmlFiles(cache_dir + "/qemu/capabilities", SharedDir(), true);
+}
+
+absl::Status PrepareEmbedRoot(const std::string& root) {
+  for (const char* d : kSubdirs)
+    if (auto s = MakeDirs(absl::StrCat(root, "/", d)); !s.ok()) return s;
+  return binding::WriteFileAtomically(root + "/etc/qemu.conf", QemuConf(), 0600);
+}
+
+absl::StatusOr<std::unique_ptr<PrivateLibvirtd>> PrivateLibvirtd::Start(
+    PrivateLibvirtdOptions options, RestartCallback on_restart) {
+  if (options.root.empty()) return absl::InvalidArgumentError("private libvirtd: empty root");
+  sockaddr_un probe;
+  if (options.root.size() + strlen("/run/libvirt-sock") >= sizeof(probe.sun_path))
+    return absl::InvalidArgumentError(absl::StrCat("private libvirtd: state dir \"", options.root,
+                                                   "\" is too long for a unix socket path"));
+  for (const char* d : kSubdirs)
+    if (auto s = MakeDirs(absl::StrCat(options.root, "/", d)); !s.ok()) return s;
+  for (const char* t : kTargets)
+    if (auto s = MakeDirs(t); !s.ok()) return s;
+  if (auto s =
+          binding::WriteFileAtomically(options.root + "/etc/libvirtd.conf", LibvirtdConf(), 0600);
+      !s.ok())
+    return s;
+  if (auto s = binding::WriteFileAtomically(options.root + "/etc/qemu.conf", QemuConf(), 0600);
+      !s.ok())
+    return s;
+
+  std::unique_ptr<PrivateLibvirtd> d(new PrivateLibvirtd(std::move(options)));
+  d->on_restart_ = std::move(on_restart);
+  // Spawning happens on the supervisor thread: PR_SET_PDEATHSIG follows the spawning
+  // thread, and that thread lives exactly as long as the daemon should.
+  std::promise<absl::Status> first;
+  auto ready = first.get_future();
+  d->supervisor_ = std::thread([raw = d.get(), &first] {
+    absl::Status s = raw->SpawnAndWait();
+    const bool ok = s.ok();
+    first.set_value(std::move(s));
+    if (ok) raw->Supervise();
+  });
+  absl::Status s = ready.get();
+  if (!s.ok()) {
+    d->stopping_ = true;
+    d->supervisor_.join();
+    return s;
+  }
+  return d;
+}
+
+PrivateLibvirtd::~PrivateLibvirtd() { Stop(); }
+
+std::string PrivateLibvirtd::SocketPath() const { return options_.root + "/run/libvirt-sock"; }
+
+std::string PrivateLibvirtd::Uri() const {
+  return absl::StrCat("qemu+unix:///system?socket=", SocketPath());
+}
+
+pid_t PrivateLibvirtd::pid() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return child_.pid();
+}
+
+absl::Status PrivateLibvirtd::SpawnAndWait() {
+  const std::string sock = SocketPath();
+  unlink(sock.c_str());
+  SpawnOptions so;
+  so.argv = {options_.libvirtd, "-f", "/etc/libvirt/libvirtd.conf", "-p",
+             "/run/libvirt/libvirtd.pid"};
+  for (size_t i = 0; i < std::size(kSubdirs); ++i)
+    so.bind_mounts.emplace_back(absl::StrCat(options_.root, "/", kSubdirs[i]), kTargets[i]);
+  so.log_file = options_.root + "/log/libvirtd.stderr";
+  so.parent_death_signal = SIGTERM;
+  const absl::Time t0 = absl::Now();
+  auto child = ChildProcess::Spawn(so);
+  if (!child.ok()) return child.status();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    child_ = std::move(*child);
+  }
+  const absl::Time deadline = t0 + options_.ready_timeout;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (auto st = child_.Poll())
+        return absl::UnavailableError(absl::StrCat(
+            "private libvirtd ", DescribeWaitStatus(*st), " before its socket was ready; see ",
+            options_.root, "/log/libvirtd.log and libvirtd.stderr"));
+    }
+    if (SocketAccepts(sock)) break;
+    if (stopping_ || absl::Now() > deadline) {
+      std::lock_guard<std::mutex> l(mu_);
+      child_.Stop(absl::Seconds(1));
+      return absl::DeadlineExceededError(
+          absl::StrCat("private libvirtd: socket ", sock, " not ready after ",
+                       absl::FormatDuration(options_.ready_timeout)));
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  spdlog::info("private libvirtd pid {} ready in {} (socket {})", pid(),
+               absl::FormatDuration(absl::Now() - t0), sock);
+  return absl::OkStatus();
+}
+
+void PrivateLibvirtd::Supervise() {
+  std::vector<absl::Time> recent;
+  while (!stopping_) {
+    std::optional<int> st;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      st = child_.Poll();
+    }
+    if (!st) {
+      absl::SleepFor(absl::Milliseconds(100));
+      continue;
+    }
+    if (stopping_) break;
+    spdlog::error("private libvirtd {}; restarting it", DescribeWaitStatus(*st));
+    const absl::Time now = absl::Now();
+    std::erase_if(recent, [&](absl::Time t) { return now - t > options_.restart_window; });
+    if (static_cast<int>(recent.size()) >= options_.max_restarts) {
+      spdlog::error("private libvirtd died {} times within {}: giving up", recent.size(),
+                    absl::FormatDuration(options_.restart_window));
+      if (on_restart_) on_restart_(false);
+      return;
+    }
+    recent.push_back(now);
+    // Back off a little more on each recent death.
+    absl::SleepFor(absl::Milliseconds(100) * static_cast<int64_t>(recent.size()));
+    if (stopping_) break;
+    absl::Status s = SpawnAndWait();
+    if (!s.ok()) {
+      spdlog::error("restarting private libvirtd: {}", s.ToString());
+      continue;  // the loop sees the dead child and retries within the budget
+    }
+    ++restarts_;
+    if (on_restart_) on_restart_(true);
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  if (child_.running()) {
+    const int st = child_.Stop(options_.stop_grace);
+    spdlog::info("private libvirtd stopped ({})", DescribeWaitStatus(st));
+  }
+}
+
+void PrivateLibvirtd::Stop() {
+  stopping_ = true;
+  if (supervisor_.joinable()) supervisor_.join();
+  unlink(SocketPath().c_str());
+  unlink((options_.root + "/run/libvirt-sock-ro").c_str());
+  unlink((options_.root + "/run/libvirt-admin-sock").c_str());
+}
+
+}  // namespace k6t::launcher

@@ -1,0 +1,151 @@
+// k6t-launcher: runs one VM inside its pod's network namespace.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "k6t/api/decode.h"
+#include "launcher.h"
+#include "libvirt_event_loop.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, vmi, "", "VirtualMachine(Instance) manifest, YAML or JSON (required)");
+ABSL_FLAG(std::string, state_dir, "",
+          "per-VMI state dir: interface plans from k6t-handler, serial log, libvirt dirs "
+          "(required)");
+ABSL_FLAG(std::string, socket, "", "command socket path (JSON-RPC; served when available)");
+ABSL_FLAG(std::string, libvirt_uri, "",
+          "'embed' (default when empty) or 'qemu:///embed?root=DIR': libvirt's in-process "
+          "QEMU driver; 'private': a private libvirtd in a private mount namespace, "
+          "supervised; otherwise the URI of an existing daemon");
+ABSL_FLAG(std::string, accel, "auto",
+          "auto|kvm|tcg; auto uses KVM only when /dev/kvm works and the CPU has vmx/svm");
+ABSL_FLAG(std::string, guest_dir, "/var/cache/k6t/guest",
+          "default guest (hack/build-guest.sh) booted when the VM names no kernel and no disk");
+ABSL_FLAG(std::string, caps_cache, k6t::launcher::kDefaultCapsCacheRoot,
+          "machine-wide QEMU capabilities cache root ('' disables)");
+ABSL_FLAG(int, shutdown_timeout, 30, "seconds to wait for ACPI power-off before destroying");
+ABSL_FLAG(std::string, log_level, "info", "trace|debug|info|warn|error");
+
+namespace {
+
+using k6t::launcher::ExitCode;
+
+int Code(ExitCode c) { return static_cast<int>(c); }
+
+int Run() {
+  const std::string vmi_path = absl::GetFlag(FLAGS_vmi);
+  const std::string state_dir = absl::GetFlag(FLAGS_state_dir);
+  if (vmi_path.empty() || state_dir.empty()) {
+    std::fprintf(stderr, "k6t-launcher: --vmi and --state-dir are required (see --help)\n");
+    return Code(ExitCode::kUsage);
+  }
+  auto accel = k6t::launcher::ParseAccel(absl::GetFlag(FLAGS_accel));
+  if (!accel.ok()) {
+    std::fprintf(stderr, "k6t-launcher: %s\n", std::string(accel.status().message()).c_str());
+    return Code(ExitCode::kUsage);
+  }
+  auto level = spdlog::level::from_str(absl::GetFlag(FLAGS_log_level));
+  if (level == spdlog::level::off && absl::GetFlag(FLAGS_log_level) != "off") {
+    std::fprintf(stderr, "k6t-launcher: unknown --log-level\n");
+    return Code(ExitCode::kUsage);
+  }
+  spdlog::set_level(level);
+
+  // Blocked before any thread exists, so every thread inherits the mask and the signals
+  // are only ever taken by sigtimedwait below.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  auto vmi = k6t::api::DecodeSingleVmiFile(vmi_path);
+  if (!vmi.ok()) {
+    spdlog::error("reading VMI {}: {}", vmi_path, vmi.status().ToString());
+    return Code(ExitCode::kConfig);
+  }
+  if (!absl::GetFlag(FLAGS_socket).empty())
+    spdlog::info("command socket {} requested; the command server is added by its service",
+                 absl::GetFlag(FLAGS_socket));
+
+  k6t::launcher::LauncherOptions o;
+  o.state_dir = state_dir;
+  o.libvirt_uri = absl::GetFlag(FLAGS_libvirt_uri);
+  o.accel = *accel;
+  o.guest_dir = absl::GetFlag(FLAGS_guest_dir);
+  o.caps_cache_root = absl::GetFlag(FLAGS_caps_cache);
+  int result;
+  {
+    k6t::launcher::Launcher launcher(o, std::move(*vmi));
+    // Services (command server, DHCP servers, passt) are added here with AddService().
+    if (auto s = launcher.Start(); !s.ok()) {
+      spdlog::error("start failed: {}", s.ToString());
+      result = Code(launcher.FailureCode());
+    } else {
+      const absl::Duration grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_timeout));
+      for (;;) {
+        if (auto outcome = launcher.Wait(absl::Milliseconds(200))) {
+          spdlog::info("VM ended: {}", outcome->message);
+          result = Code(outcome->code);
+          break;
+        }
+        timespec zero{0, 0};
+        const int sig = sigtimedwait(&sigs, nullptr, &zero);
+        if (sig > 0) {
+          spdlog::info("{}: shutting the VM down (timeout {})", strsignal(sig),
+                       absl::FormatDuration(grace));
+          auto outcome = launcher.Shutdown(grace);
+          if (!outcome.ok()) {
+            spdlog::error("shutdown: {}", outcome.status().ToString());
+            result = Code(ExitCode::kLibvirt);
+          } else {
+            spdlog::info("VM ended: {}", outcome->message);
+            result = Code(outcome->code);
+          }
+          break;
+        }
+      }
+    }
+    launcher.Stop();
+  }
+  k6t::launcher::StopLibvirtEventLoop();
+  return result;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "launcher/src/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
+  absl::SetProgramUsageMessage(
+      absl::StrCat("runs one VM inside its pod's network namespace.\n\n"
+                   "  k6t-launcher --vmi FILE --state-dir DIR [--socket PATH] [--libvirt-uri URI]\n"
+                   "               [--accel auto|kvm|tcg] [--guest-dir DIR] [--log-level info]\n\n"
+                   "SIGTERM/SIGINT: ACPI power-off, destroy after --shutdown-timeout.\n\n",
+                   k6t::launcher::ExitCodeTable()));
+  // absl flags are spelled with underscores; accept the dashed forms too.
+  std::vector<std::string> args(argv, argv + argc);
+  std::vector<char*> fixed;
+  for (auto& a : args) {
+    if (a.rfind("--", 0) == 0) {
+      const size_t eq = a.find('=');
+      for (size_t i = 2; i < (eq == std::string::npos ? a.size() : eq); ++i)
+        if (a[i] == '-') a[i] = '_';
+    }
+    fixed.push_back(a.data());
+  }
+  absl::ParseCommandLine(static_cast<int>(fixed.size()), fixed.data());
+  return Run();
+}

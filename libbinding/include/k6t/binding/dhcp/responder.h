@@ -1,0 +1,102 @@
+// The servers' decisions as pure functions: a decoded request in, the reply (or the reason
+// there is none) out. The socket layer (server.h) only moves bytes; everything a guest can
+// influence is decided here and unit-tested and fuzzed without sockets.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "k6t/binding/dhcp/dhcpv4_packet.h"
+#include "k6t/binding/dhcp/dhcpv6_packet.h"
+#include "k6t/binding/dhcp/ndp_packet.h"
+#include "k6t/binding/plan.h"
+
+namespace k6t::binding::dhcp {
+
+// ---- DHCPv4 (RFC 2131). Where the reply goes follows §4.1: NAK and broadcast-bit requests
+// are broadcast; a client with ciaddr gets unicast to ciaddr; otherwise unicast to yiaddr at
+// chaddr — sent on a packet socket, so neither ARP nor a route to the client is needed.
+struct Dhcpv4Reply {
+  Dhcpv4Message message;
+  std::vector<uint8_t> payload;  // encoded UDP payload
+  Ipv4 src_ip{};
+  Ipv4 dst_ip{};
+  Mac dst_mac{};
+  bool broadcast = false;
+};
+
+struct Dhcpv4Outcome {
+  std::optional<Dhcpv4Reply> reply;
+  std::string note;  // what happened, for the log ("OFFER 10.0.2.2", "ignored: ...")
+};
+
+class Dhcpv4Responder {
+ public:
+  // Validates the offer once (addresses, routes, domains, option sizes) so that answering
+  // can only fail on what the guest sent. `client_mac` empty: any client.
+  static absl::StatusOr<Dhcpv4Responder> Create(const DhcpV4Offer& offer,
+                                                const std::string& client_mac);
+
+  Dhcpv4Outcome Respond(const Dhcpv4Message& request) const;
+  Dhcpv4Outcome Respond(std::span<const uint8_t> packet) const;  // decode + Respond
+
+  const Ipv4& server_ip() const { return server_; }
+  const Ipv4& client_ip() const { return client_; }
+
+ private:
+  Dhcpv4Responder() = default;
+  Dhcpv4Reply Base(const Dhcpv4Message& req, Dhcpv4Type type) const;
+  Dhcpv4Outcome Finish(const Dhcpv4Message& req, Dhcpv4Reply reply, std::string note) const;
+  Dhcpv4Outcome Nak(const Dhcpv4Message& req, std::string why) const;
+
+  Ipv4 server_{};
+  Ipv4 client_{};
+  uint32_t lease_ = 0;
+  int mtu_ = 0;
+  std::optional<Mac> filter_;
+  std::vector<Dhcpv4Option> config_options_;  // 1, 3, 121, 6, 26, 12, 15, 119, 42, 66, 67, 224+
+};
+
+// ---- DHCPv6 (RFC 8415), one address per client, IA_NA only.
+struct Dhcpv6Outcome {
+  std::optional<Dhcpv6Message> reply;
+  std::vector<uint8_t> payload;
+  std::string note;
+};
+
+class Dhcpv6Responder {
+ public:
+  static absl::StatusOr<Dhcpv6Responder> Create(const DhcpV6Offer& offer, const Mac& server_mac,
+                                                const std::string& client_mac);
+
+  // `source` is the client's (link-local) address: with a MAC filter, a client whose DUID
+  // does not carry the MAC is recognised by an EUI-64 link-local address instead.
+  Dhcpv6Outcome Respond(const Dhcpv6Message& request, const Ipv6& source) const;
+  Dhcpv6Outcome Respond(std::span<const uint8_t> packet, const Ipv6& source) const;
+
+  const std::string& server_duid() const { return duid_; }
+
+ private:
+  Dhcpv6Responder() = default;
+  bool OnLink(const Ipv6& a) const;
+  IaNa Lease(const IaNa& requested) const;
+
+  Ipv6 client_{};
+  int prefix_len_ = 128;
+  uint32_t lease_ = 0;
+  std::string duid_;
+  std::optional<Mac> filter_;
+  std::vector<Dhcpv6Option> config_options_;  // 23, 24
+};
+
+// ---- Router advertisements.
+absl::StatusOr<RouterAdvertParams> MakeRouterAdvert(const RouterAdvert& ra, const Mac& bridge_mac);
+
+// The EUI-64 link-local address of a MAC (fe80::xxxx:xxff:fexx:xxxx).
+Ipv6 LinkLocalFromMac(const Mac& mac);
+
+}  // namespace k6t::binding::dhcp

@@ -1,0 +1,94 @@
+// The in-pod DHCPv4, DHCPv6 and router-advertisement servers of every k6t bridge of a VM:
+// one epoll loop on one thread, sockets bound to each bridge, bounded buffers, per-client
+// rate limits. What is offered comes from the plan's DhcpPlan; the decisions are in
+// responder.h.
+//
+//   dhcp::Server server;
+//   for (const auto& p : plans) if (p.dhcp) RETURN_IF_ERROR(server.AddInterface(*p.dhcp));
+//   RETURN_IF_ERROR(server.Start());   // or server.Run() to block the calling thread
+//   ...                                // AddInterface/RemoveInterface for hotplug
+//   server.Stop();
+//
+// Namespaces: sockets are opened by the loop thread, so they live in the network namespace
+// of the thread that calls Run(), or of the thread that calls Start() (a new thread inherits
+// it). Call Start() from inside the pod netns (the launcher runs there; tests call it from a
+// NetnsThread).
+//
+// Replies:
+//  - DHCPv4 replies are sent on an AF_PACKET socket bound to the bridge, to chaddr (or the
+//    Ethernet broadcast), with the IPv4/UDP headers built here. That implements RFC 2131
+//    §4.1 exactly (unicast to yiaddr at chaddr for a client without an address) without ARP
+//    entries or routes, and works for bridge binding, whose bridge has no subnet address.
+//    Requests arrive on a UDP socket bound to 0.0.0.0:67 with SO_BINDTODEVICE.
+//  - DHCPv6 replies go to the client's link-local source on [::]:547 bound to the bridge,
+//    which has joined ff02::1:2.
+//  - RAs go from the bridge's link-local address (kernel source selection), hop limit 255:
+//    a few fast initial ones, then every `ra_interval`, and a unicast answer to each router
+//    solicitation (multicast when the solicitor has no address).
+// Needs CAP_NET_BIND_SERVICE (ports 67/547) and CAP_NET_RAW (packet and ICMPv6 sockets).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "k6t/binding/plan.h"
+
+namespace k6t::binding::dhcp {
+
+struct ServerOptions {
+  // Replies per client (MAC for DHCPv4, DUID or source for DHCPv6/RS): sustained and burst.
+  double client_rate = 5;
+  double client_burst = 20;
+  size_t max_clients = 256;  // per interface and protocol; beyond: one shared bucket
+  std::chrono::milliseconds ra_interval{200'000};
+  int initial_ras = 3;  // sent ra_initial_interval apart after the interface is added
+  std::chrono::milliseconds ra_initial_interval{1'000};
+  uint16_t ra_router_lifetime = 1800;  // seconds
+  int max_packets_per_wakeup = 64;     // per socket, so one busy bridge cannot starve others
+};
+
+struct InterfaceStats {
+  uint64_t received = 0;      // datagrams read, all protocols
+  uint64_t replied = 0;       // replies sent (solicited and periodic RAs included)
+  uint64_t malformed = 0;     // failed to parse
+  uint64_t ignored = 0;       // parsed, no reply by the protocol's rules (or MAC filter)
+  uint64_t rate_limited = 0;  // a reply was due but the client's budget was spent
+  uint64_t send_errors = 0;
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options = {});
+  ~Server();  // Stop()s
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Validates the plan (InvalidArgument naming the field) and, when the loop is running,
+  // opens its sockets on the loop thread and waits for that; before Run/Start the sockets
+  // open when the loop starts. A plan for a bridge already served replaces it. Thread-safe.
+  absl::Status AddInterface(const DhcpPlan& plan);
+  // Closes the bridge's sockets; NotFound if it is not served. Thread-safe.
+  absl::Status RemoveInterface(const std::string& bridge);
+
+  // Serves until Stop(). Fails if an interface added before cannot be opened (the bridge
+  // missing, no permission) or when already running.
+  absl::Status Run();
+  // Run() on a new thread; returns once the sockets are open (or with Run's error).
+  absl::Status Start();
+  // Ends the loop and waits for it (joins the thread Start() made; waits for a Run() on
+  // another thread to return). Idempotent; callable from any thread.
+  void Stop();
+
+  // Counters of a bridge whose sockets are open; nullopt when it is not being served.
+  std::optional<InterfaceStats> Stats(const std::string& bridge) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace k6t::binding::dhcp
