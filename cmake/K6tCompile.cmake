@@ -1,6 +1,11 @@
 # Warnings, sanitizers and the helpers every directory uses to declare targets.
 add_compile_options(-Wall -Wextra -Werror -Wno-missing-field-initializers)
 
+# Fuzz builds instrument the libraries too, so libFuzzer sees their coverage.
+if(K6T_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
 if(K6T_SANITIZE)
   string(REPLACE "," ";" _k6t_sans "${K6T_SANITIZE}")
   foreach(_s IN LISTS _k6t_sans)

@@ -7,6 +7,7 @@
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 #include "verb_network.h"
+#include "verb_status.h"
 #include "verbs.h"
 
 namespace k6t::handler {
@@ -18,6 +19,7 @@ const std::vector<Verb>& Verbs() {
       {"plan", "print what setup would build in a pod, changing nothing", RunPlan},
       {"setup", "build a VM's pod networks (resumable, rolled back on failure)", RunSetup},
       {"teardown", "remove what setup built and give the CNI's links back", RunTeardown},
+      {"status", "show the VM's interfaces as its launcher reports them", RunStatus},
   };
   return kVerbs;
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "k6t/api/decode.h"
+#include "dhcp_service.h"
 #include "launcher.h"
 #include "libvirt_event_loop.h"
 #include "spdlog/spdlog.h"
@@ -33,6 +34,9 @@ ABSL_FLAG(std::string, caps_cache, k6t::launcher::kDefaultCapsCacheRoot,
           "machine-wide QEMU capabilities cache root ('' disables)");
 ABSL_FLAG(int, shutdown_timeout, 30, "seconds to wait for ACPI power-off before destroying");
 ABSL_FLAG(std::string, log_level, "info", "trace|debug|info|warn|error");
+ABSL_FLAG(bool, network_only, false,
+          "serve DHCP/RA for the pod's cached plans without starting a VM (debugging a pod's "
+          "network; --vmi not needed)");
 
 namespace {
 
@@ -40,9 +44,31 @@ using k6t::launcher::ExitCode;
 
 int Code(ExitCode c) { return static_cast<int>(c); }
 
+// --network-only: the DHCP/RA servers of the cached plans until SIGTERM/SIGINT.
+int RunNetworkOnly(const std::string& state_dir, const sigset_t& sigs) {
+  k6t::launcher::DhcpService dhcp(state_dir);
+  if (auto st = dhcp.StartStandalone(); !st.ok()) {
+    spdlog::error("network-only: {}", st.ToString());
+    return Code(ExitCode::kConfig);
+  }
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  spdlog::info("{}: stopping the DHCP servers", strsignal(sig));
+  dhcp.Stop();
+  return Code(ExitCode::kGuestStopped);
+}
+
 int Run() {
   const std::string vmi_path = absl::GetFlag(FLAGS_vmi);
   const std::string state_dir = absl::GetFlag(FLAGS_state_dir);
+  if (absl::GetFlag(FLAGS_network_only) && !state_dir.empty()) {
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    return RunNetworkOnly(state_dir, sigs);
+  }
   if (vmi_path.empty() || state_dir.empty()) {
     std::fprintf(stderr, "k6t-launcher: --vmi and --state-dir are required (see --help)\n");
     return Code(ExitCode::kUsage);
@@ -86,6 +112,7 @@ int Run() {
   {
     k6t::launcher::Launcher launcher(o, std::move(*vmi));
     // Services (command server, DHCP servers, passt) are added here with AddService().
+    launcher.AddService(std::make_unique<k6t::launcher::DhcpService>(state_dir));
     if (auto s = launcher.Start(); !s.ok()) {
       spdlog::error("start failed: {}", s.ToString());
       result = Code(launcher.FailureCode());

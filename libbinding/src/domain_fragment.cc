@@ -82,8 +82,11 @@ absl::StatusOr<std::string> SriovHostdevXml(const api::Interface& iface,
   if (!source.ok())
     return absl::InvalidArgumentError(absl::StrCat("SR-IOV VF address of network \"", network_name,
                                                    "\": ", source.status().message()));
+  // libvirt's schema takes the host address of a PCI hostdev without a type attribute.
+  std::string host = *source;
+  host.replace(host.find(" type='pci'"), 11, "");
   std::string x = "<hostdev mode='subsystem' type='pci' managed='no'>\n";
-  absl::StrAppend(&x, "  <source>\n    ", *source, "\n  </source>\n");
+  absl::StrAppend(&x, "  <source>\n    ", host, "\n  </source>\n");
   if (iface.boot_order) absl::StrAppend(&x, "  <boot order='", *iface.boot_order, "'/>\n");
   absl::StrAppend(&x, "  <alias name='ua-sriov-", XmlEscape(network_name), "'/>\n");
   if (!iface.pci_address.empty()) {

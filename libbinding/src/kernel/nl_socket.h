@@ -67,7 +67,6 @@ class NlSocket {
   NetnsId netns_;
   int last_errno_ = 0;
   std::string last_ext_ack_;
-  bool dump_interrupted_ = false;
 };
 
 }  // namespace k6t::binding::kernel

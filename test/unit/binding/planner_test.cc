@@ -212,7 +212,7 @@ TEST_F(PlannerTest, SriovTakesVfFromNetworkStatus) {
   EXPECT_THAT(p.domain_xml, HasSubstr("<hostdev mode='subsystem' type='pci' managed='no'>"));
   EXPECT_THAT(
       p.domain_xml,
-      HasSubstr("<address type='pci' domain='0x0000' bus='0x65' slot='0x00' function='0x2'/>"));
+      HasSubstr("<address domain='0x0000' bus='0x65' slot='0x00' function='0x2'/>"));
   EXPECT_THAT(p.domain_xml, HasSubstr("<alias name='ua-sriov-vf'/>"));
 
   auto missing = Plan(vmi, {});

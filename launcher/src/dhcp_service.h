@@ -1,0 +1,42 @@
+// The launcher's in-pod DHCPv4/DHCPv6/RA servers: one event loop serving every interface
+// whose cached plan carries a DHCP offer, with DNS taken from the pod's resolv.conf when
+// the plan left it to the launcher (as KubeVirt's virt-launcher does).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "k6t/binding/dhcp/server.h"
+#include "k6t/binding/plan.h"
+#include "launcher.h"
+
+namespace k6t::launcher {
+
+// Fills the offers' DNS servers and search domains from `resolv_conf` where the plan has
+// none; KubeVirt's fallbacks apply (8.8.8.8 without any nameserver, cluster.local without a
+// search line).
+binding::DhcpPlan WithPodDns(binding::DhcpPlan plan, const std::string& resolv_conf);
+
+class DhcpService : public LauncherService {
+ public:
+  DhcpService(std::string state_dir, std::string resolv_conf = "/etc/resolv.conf");
+  std::string name() const override { return "dhcp"; }
+  absl::Status Start(Launcher& launcher) override;
+  void Stop() override;
+
+  // Without a Launcher: `k6t-launcher --network-only`.
+  absl::Status StartStandalone();
+  // Serves one more interface (hotplug) or stops serving one (unplug).
+  absl::Status Add(const binding::DhcpPlan& plan);
+  absl::Status Remove(const std::string& bridge);
+  int interfaces() const { return served_; }
+
+ private:
+  std::string state_dir_, resolv_conf_;
+  std::unique_ptr<binding::dhcp::Server> server_;
+  int served_ = 0;
+};
+
+}  // namespace k6t::launcher
