@@ -82,33 +82,6 @@ struct PasstNic {
 
 }  // namespace
 
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string DomainName(const api::Vmi& vmi) {
   return absl::StrCat(vmi.meta.namespace_.empty() ? "default" : vmi.meta.namespace_, "_",
                       vmi.meta.name);

@@ -12,6 +12,7 @@
 #include "host_caps.h"
 #include "k6t/api/vmi.h"
 #include "k6t/binding/plan.h"
+#include "k6t/binding/xml_escape.h"
 
 namespace k6t::launcher {
 
@@ -56,6 +57,6 @@ absl::StatusOr<std::string> GenerateDomainXml(const api::Vmi& vmi,
                                               const std::vector<binding::InterfacePlan>& plans,
                                               const DomainOptions& options);
 
-std::string XmlEscape(const std::string& s);
+using binding::XmlEscape;
 
 }  // namespace k6t::launcher

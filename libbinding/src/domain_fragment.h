@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "k6t/api/vmi.h"
+#include "k6t/binding/xml_escape.h"
 
 namespace k6t::binding {
 
@@ -30,7 +31,5 @@ std::string LibvirtModel(const api::Vmi& vmi, const api::Interface& iface);
 
 // `<address type='pci' domain='0x0000' bus='0x81' slot='0x01' function='0x0'/>`.
 absl::StatusOr<std::string> PciAddressXml(const std::string& address);
-
-std::string XmlEscape(const std::string& s);
 
 }  // namespace k6t::binding

@@ -1,0 +1,10 @@
+// Escaping text for libvirt XML attributes and elements (&, <, >, ', ").
+#pragma once
+
+#include <string>
+
+namespace k6t::binding {
+
+std::string XmlEscape(const std::string& s);
+
+}  // namespace k6t::binding
