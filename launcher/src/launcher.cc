@@ -223,8 +223,23 @@ std::optional<Outcome> Launcher::Wait(absl::Duration timeout) {
   return std::nullopt;
 }
 
+void Launcher::ReconnectIfLost(absl::Duration patience) {
+  // A SIGTERM can arrive while a restarted libvirtd is still coming up: acting on the lost
+  // connection would misread the running domain as stopped.
+  const absl::Time deadline = absl::Now() + patience;
+  while (domain_->connection_lost() && absl::Now() < deadline) {
+    if (auto r = domain_->Reconnect(); r.ok()) {
+      spdlog::info("reconnected to {}; domain is {}", uri_,
+                   DomainPhaseName(domain_->status().phase));
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
 absl::StatusOr<Outcome> Launcher::Shutdown(absl::Duration timeout) {
   if (!domain_) return Outcome{ExitCode::kGuestStopped, "nothing was running"};
+  ReconnectIfLost(absl::Seconds(10));
   PhaseTimer t("graceful shutdown");
   auto r = domain_->Shutdown(timeout);
   if (!r.ok()) return r.status();
@@ -247,6 +262,7 @@ absl::StatusOr<Outcome> Launcher::Shutdown(absl::Duration timeout) {
 
 absl::StatusOr<Outcome> Launcher::Kill() {
   if (!domain_) return Outcome{ExitCode::kKilled, "nothing was running"};
+  ReconnectIfLost(absl::Seconds(10));
   requested_end_ = Outcome{ExitCode::kKilled, "killed on request"};
   if (auto s = domain_->Destroy(); !s.ok()) return s;
   return *requested_end_;

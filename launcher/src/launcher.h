@@ -119,6 +119,7 @@ class Launcher {
   void Stop();
 
  private:
+  void ReconnectIfLost(absl::Duration patience);
   absl::Status StartLibvirt();
   absl::Status Fail(ExitCode code, absl::Status status);
   std::optional<Outcome> OutcomeOfStop(const DomainStatus& s) const;
