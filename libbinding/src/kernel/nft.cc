@@ -54,8 +54,12 @@ class NftImpl : public Nft {
     if (!BalancedBraces(body))
       return absl::InvalidArgumentError(what + ": body has unbalanced braces or quotes");
     std::string t = absl::StrCat(family, " ", name);
-    std::string cmd =
-        absl::StrCat("add table ", t, "\ndelete table ", t, "\ntable ", t, " {\n", body, "\n}\n");
+    // A transaction that deletes a table makes the socket's close wait for the kernel's
+    // deferred cleanup (~10 ms); when there is nothing to replace, only define it.
+    auto existing = ListTable(family, name);
+    if (!existing.ok()) return existing.status();
+    std::string cmd = *existing ? absl::StrCat("add table ", t, "\ndelete table ", t, "\n") : "";
+    absl::StrAppend(&cmd, "table ", t, " {\n", body, "\n}\n");
     auto out = Run(cmd, what);
     if (!out.ok()) return out.status();
     return absl::OkStatus();
