@@ -4,14 +4,22 @@ namespace k6t::api {
 
 const char* BindingMethodField(BindingMethod m) {
   switch (m) {
-    case BindingMethod::kBridge: return "bridge";
-    case BindingMethod::kMasquerade: return "masquerade";
-    case BindingMethod::kSriov: return "sriov";
-    case BindingMethod::kPasst: return "passtBinding";
-    case BindingMethod::kPlugin: return "binding";
-    case BindingMethod::kDeprecatedSlirp: return "slirp";
-    case BindingMethod::kDeprecatedMacvtap: return "macvtap";
-    case BindingMethod::kDeprecatedPasst: return "passt";
+    case BindingMethod::kBridge:
+      return "bridge";
+    case BindingMethod::kMasquerade:
+      return "masquerade";
+    case BindingMethod::kSriov:
+      return "sriov";
+    case BindingMethod::kPasst:
+      return "passtBinding";
+    case BindingMethod::kPlugin:
+      return "binding";
+    case BindingMethod::kDeprecatedSlirp:
+      return "slirp";
+    case BindingMethod::kDeprecatedMacvtap:
+      return "macvtap";
+    case BindingMethod::kDeprecatedPasst:
+      return "passt";
   }
   return "unknown";
 }

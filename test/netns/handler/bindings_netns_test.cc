@@ -90,8 +90,9 @@ TEST(BindingsNetnsTest, PasstSetsItsSysctlsAndSriovTouchesNothing) {
   EXPECT_EQ(ShOk(absl::StrCat("ip netns exec ", pod.name(),
                               " sysctl -n net.ipv4.ip_unprivileged_port_start")),
             "0\n");
-  EXPECT_THAT(ShOk(absl::StrCat("ip netns exec ", pod.name(), " sysctl -n net.ipv4.ping_group_range")),
-              HasSubstr("107"));
+  EXPECT_THAT(
+      ShOk(absl::StrCat("ip netns exec ", pod.name(), " sysctl -n net.ipv4.ping_group_range")),
+      HasSubstr("107"));
   ASSERT_TRUE(r->plans[0].passt);
   EXPECT_EQ(r->plans[0].passt->pod_interface, "eth0");
   EXPECT_THAT(r->plans[1].domain_xml, HasSubstr("bus='0x65'"));

@@ -210,9 +210,8 @@ TEST_F(PlannerTest, SriovTakesVfFromNetworkStatus) {
   const InterfacePlan& p = (*plans)[1];
   EXPECT_TRUE(p.ops.empty());
   EXPECT_THAT(p.domain_xml, HasSubstr("<hostdev mode='subsystem' type='pci' managed='no'>"));
-  EXPECT_THAT(
-      p.domain_xml,
-      HasSubstr("<address domain='0x0000' bus='0x65' slot='0x00' function='0x2'/>"));
+  EXPECT_THAT(p.domain_xml,
+              HasSubstr("<address domain='0x0000' bus='0x65' slot='0x00' function='0x2'/>"));
   EXPECT_THAT(p.domain_xml, HasSubstr("<alias name='ua-sriov-vf'/>"));
 
   auto missing = Plan(vmi, {});
