@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstdio>
 #include <random>
 
 #include "dhcp/frames.h"
@@ -278,7 +279,13 @@ TEST_F(HostileGuest, HundredThousandBadPacketsLeaveTheServerServing) {
   EXPECT_GT(stats->received, 50'000u);
   EXPECT_GT(stats->malformed, 10'000u);
   EXPECT_GT(stats->rate_limited, 1'000u);  // the hammering client and the forged MACs
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in its quarantine (up to 256 MiB) by design, so RSS
+  // says nothing about the server here; the plain build of this test checks the bound.
+  std::printf("[ NOTE ] ASan build: the RSS bound is checked by the non-sanitizer run\n");
+#else
   EXPECT_LT(rss_after - rss_before, 4 * 1024) << "RSS grew from " << rss_before << " KiB";
+#endif
 
   ASSERT_EQ(Sh("ip -n " + guest_ + " addr flush dev eth0 scope global").rc, 0);
   // Past the rate limit window of the guest's MAC, a real client still gets its lease.
