@@ -27,6 +27,11 @@ const ObservedLink* PodState::Find(const std::string& name) const {
   return it == links.end() ? nullptr : &it->second;
 }
 
+std::string PodState::OriginalSysctl(const std::string& key) const {
+  auto it = sysctls.find(key);
+  return it == sysctls.end() ? std::string() : it->second;
+}
+
 const std::vector<std::string>& GlobalSysctlKeys() {
   static const std::vector<std::string> keys = {
       "ipv4/ip_forward",       "ipv6/conf/all/forwarding",        "ipv4/conf/all/arp_ignore",

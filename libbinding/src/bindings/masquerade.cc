@@ -58,17 +58,13 @@ class MasqueradeBinding : public Binding {
     ops.push_back(SetLinkMaster{n.tap, n.bridge});
     ops.push_back(SetLinkUp{n.tap, true});
     ops.push_back(SetLinkUp{n.bridge, true});
-    auto restore = [&](const std::string& key) {
-      auto it = in.pod.sysctls.find(key);
-      return it == in.pod.sysctls.end() ? std::string() : it->second;
-    };
     if (v4) {
       ops.push_back(SetSysctl{absl::StrCat("ipv4/conf/", n.bridge, "/route_localnet"), "1", ""});
-      ops.push_back(SetSysctl{"ipv4/ip_forward", "1", restore("ipv4/ip_forward")});
+      ops.push_back(SetSysctl{"ipv4/ip_forward", "1", in.pod.OriginalSysctl("ipv4/ip_forward")});
     }
     if (v6)
-      ops.push_back(
-          SetSysctl{"ipv6/conf/all/forwarding", "1", restore("ipv6/conf/all/forwarding")});
+      ops.push_back(SetSysctl{"ipv6/conf/all/forwarding", "1",
+                              in.pod.OriginalSysctl("ipv6/conf/all/forwarding")});
     MasqueradeNat nat{
         "", in.options.nft_table, n.pod, n.bridge, "", "", in.iface.ports, in.iface.port_ranges};
     if (v4) {

@@ -34,16 +34,12 @@ class PasstBinding : public Binding {
     const ObservedLink& pod = *in.pod_link;
     plan.mac = GuestMac(in.iface, DerivedMac(in.vmi.meta.uid + "/" + in.iface.name));
     plan.mtu = InterfaceMtu(in.iface, &pod);
-    auto restore = [&](const std::string& key) {
-      auto it = in.pod.sysctls.find(key);
-      return it == in.pod.sysctls.end() ? std::string() : it->second;
-    };
     // An unprivileged passt binds the forwarded low ports and answers ICMP echo.
     const std::string gid = absl::StrCat(in.options.tap_group);
     plan.ops.push_back(SetSysctl{"ipv4/ping_group_range", absl::StrCat(gid, "\t", gid),
-                                 restore("ipv4/ping_group_range")});
+                                 in.pod.OriginalSysctl("ipv4/ping_group_range")});
     plan.ops.push_back(SetSysctl{"ipv4/ip_unprivileged_port_start", "0",
-                                 restore("ipv4/ip_unprivileged_port_start")});
+                                 in.pod.OriginalSysctl("ipv4/ip_unprivileged_port_start")});
     PasstPlan p;
     p.pod_interface = in.names.pod;
     for (const auto& port : in.iface.ports)

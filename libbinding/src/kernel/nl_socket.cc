@@ -168,23 +168,36 @@ int NlSocket::OnError(sockaddr_nl*, nlmsgerr* err, void* self) {
   return NL_STOP;
 }
 
-int NlSocket::Request(nl_msg* msg, const OnMessage& on_reply) {
-  ClearError();
-  int err = nl_send_auto(sk_, msg);
+namespace {
+
+// Sends `msg` (freed here) and reads replies until the kernel's ack (a request) or the
+// end of the dump.
+int SendAndReceive(nl_sock* sk, nl_msg* msg, RecvCtx& ctx, bool dump) {
+  int err = nl_send_auto(sk, msg);
   nlmsg_free(msg);
   if (err < 0) return err;
-  nl_cb* base = nl_socket_get_cb(sk_);
+  nl_cb* base = nl_socket_get_cb(sk);
   nl_cb* cb = nl_cb_clone(base);
   nl_cb_put(base);
   if (!cb) return -NLE_NOMEM;
-  RecvCtx ctx{&on_reply};
   nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, OnValid, &ctx);
-  nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, OnAck, &ctx);
-  // A reply and its ack arrive in separate datagrams: read until the ack.
+  if (dump)
+    nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, OnFinish, &ctx);
+  else
+    nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, OnAck, &ctx);
+  // A reply and its ack arrive in separate datagrams: read until the ack (or NLMSG_DONE).
   err = 0;
-  while (!ctx.acked && err == 0) err = nl_recvmsgs(sk_, cb);
+  while (!(dump ? ctx.done : ctx.acked) && err == 0) err = nl_recvmsgs(sk, cb);
   nl_cb_put(cb);
   return err;
+}
+
+}  // namespace
+
+int NlSocket::Request(nl_msg* msg, const OnMessage& on_reply) {
+  ClearError();
+  RecvCtx ctx{&on_reply};
+  return SendAndReceive(sk_, msg, ctx, /*dump=*/false);
 }
 
 int NlSocket::Dump(const std::function<nl_msg*()>& build, const OnMessage& on_reply) {
@@ -193,19 +206,8 @@ int NlSocket::Dump(const std::function<nl_msg*()>& build, const OnMessage& on_re
     ClearError();
     nl_msg* msg = build();
     if (!msg) return -NLE_NOMEM;
-    err = nl_send_auto(sk_, msg);
-    nlmsg_free(msg);
-    if (err < 0) return err;
-    nl_cb* base = nl_socket_get_cb(sk_);
-    nl_cb* cb = nl_cb_clone(base);
-    nl_cb_put(base);
-    if (!cb) return -NLE_NOMEM;
     RecvCtx ctx{&on_reply};
-    nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, OnValid, &ctx);
-    nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, OnFinish, &ctx);
-    err = 0;
-    while (!ctx.done && err == 0) err = nl_recvmsgs(sk_, cb);
-    nl_cb_put(cb);
+    err = SendAndReceive(sk_, msg, ctx, /*dump=*/true);
     if (err == -NLE_DUMP_INTR || (err == 0 && ctx.interrupted)) {
       err = -NLE_DUMP_INTR;
       continue;

@@ -29,6 +29,8 @@ struct PodState {
   bool dummy_supported = true;
 
   const ObservedLink* Find(const std::string& name) const;
+  // The value a global sysctl had when observed ("" when unknown): what teardown restores.
+  std::string OriginalSysctl(const std::string& key) const;
 };
 
 // The namespace-wide keys bindings change: ip_forward, IPv6 forwarding, arp_ignore, ...
