@@ -8,6 +8,7 @@
 #include "spdlog/spdlog.h"
 #include "verb_network.h"
 #include "verb_status.h"
+#include "verb_stop.h"
 #include "verb_sync.h"
 #include "verbs.h"
 
@@ -22,6 +23,7 @@ const std::vector<Verb>& Verbs() {
       {"teardown", "remove what setup built and give the CNI's links back", RunTeardown},
       {"sync", "converge a running VM's NICs on its spec: hotplug, unplug, link state", RunSync},
       {"status", "show the VM's interfaces as its launcher reports them", RunStatus},
+      {"stop", "shut the VM down (or kill it) through its launcher", RunStop},
   };
   return kVerbs;
 }

@@ -21,6 +21,22 @@ absl::StatusOr<Params> ParseParams(const std::string& json) {
   return p;
 }
 
+// A handler taking its params already parsed (strictly, as rpc.h promises).
+template <typename Params, typename Fn>
+CommandServer::Handler Typed(Fn fn) {
+  return [fn = std::move(fn)](const std::string& json) -> absl::StatusOr<std::string> {
+    auto p = ParseParams<Params>(json);
+    if (!p.ok()) return p.status();
+    return fn(*p);
+  };
+}
+
+template <typename Result>
+absl::StatusOr<std::string> Encoded(const absl::StatusOr<Result>& r) {
+  if (!r.ok()) return r.status();
+  return rpc::ToJson(*r);
+}
+
 absl::StatusOr<std::string> Changed(absl::StatusOr<bool> r) {
   if (!r.ok()) return r.status();
   return rpc::ToJson(rpc::ChangedResult{*r});
@@ -58,10 +74,9 @@ void CommandService::RegisterMethods() {
   Hotplug& hp = *hotplug_;
   server_->Register(
       rpc::kMethodSyncVmi,
-      Counted([&l, &hp](const std::string& params) -> absl::StatusOr<std::string> {
-        auto p = ParseParams<rpc::SyncVmiParams>(params);
-        if (!p.ok()) return p.status();
-        auto vmi = api::DecodeSingleVmi(p->vmi_json, "params.vmi");
+      Counted(Typed<rpc::SyncVmiParams>([&l, &hp](const rpc::SyncVmiParams& p)
+                                            -> absl::StatusOr<std::string> {
+        auto vmi = api::DecodeSingleVmi(p.vmi_json, "params.vmi");
         if (!vmi.ok()) return vmi.status();
         if (auto errors = api::Validate(*vmi); !errors.empty())
           return absl::InvalidArgumentError(
@@ -76,60 +91,44 @@ void CommandService::RegisterMethods() {
                      changes.empty() ? "nothing to change" : absl::StrJoin(changes, "; "));
         return rpc::ToJson(
             rpc::SyncVmiResult{DomainPhaseName(l.status().phase), l.domain()->name()});
-      }),
+      })),
       {.exclusive = true});
   server_->Register(rpc::kMethodShutdown,
-                    Counted([this, &l](const std::string& params) -> absl::StatusOr<std::string> {
-                      auto p = ParseParams<rpc::ShutdownParams>(params);
-                      if (!p.ok()) return p.status();
-                      const absl::Duration t = p->timeout_seconds > 0
-                                                   ? absl::Seconds(p->timeout_seconds)
+                    Counted(Typed<rpc::ShutdownParams>([this, &l](const rpc::ShutdownParams& p)
+                                                           -> absl::StatusOr<std::string> {
+                      const absl::Duration t = p.timeout_seconds > 0
+                                                   ? absl::Seconds(p.timeout_seconds)
                                                    : default_shutdown_timeout_;
                       auto o = l.Shutdown(t);
                       if (!o.ok()) return o.status();
                       spdlog::info("Shutdown: {}", o->message);
                       return rpc::ToJson(rpc::Empty{});
-                    }));
-  server_->Register(rpc::kMethodKill,
-                    Counted([&l](const std::string& params) -> absl::StatusOr<std::string> {
-                      if (auto p = ParseParams<rpc::Empty>(params); !p.ok()) return p.status();
-                      auto o = l.Kill();
-                      if (!o.ok()) return o.status();
-                      spdlog::info("Kill: {}", o->message);
-                      return rpc::ToJson(rpc::Empty{});
-                    }));
-  server_->Register(rpc::kMethodGetDomain,
-                    Counted([&hp](const std::string& params) -> absl::StatusOr<std::string> {
-                      if (auto p = ParseParams<rpc::Empty>(params); !p.ok()) return p.status();
-                      auto d = hp.Domain();
-                      if (!d.ok()) return d.status();
-                      return rpc::ToJson(*d);
-                    }));
-  server_->Register(rpc::kMethodGetStatus,
-                    Counted([&hp](const std::string& params) -> absl::StatusOr<std::string> {
-                      if (auto p = ParseParams<rpc::Empty>(params); !p.ok()) return p.status();
-                      auto s = hp.Status();
-                      if (!s.ok()) return s.status();
-                      return rpc::ToJson(*s);
-                    }));
+                    })));
+  server_->Register(rpc::kMethodKill, Counted(Typed<rpc::Empty>(
+                                          [&l](const rpc::Empty&) -> absl::StatusOr<std::string> {
+                                            auto o = l.Kill();
+                                            if (!o.ok()) return o.status();
+                                            spdlog::info("Kill: {}", o->message);
+                                            return rpc::ToJson(rpc::Empty{});
+                                          })));
+  server_->Register(rpc::kMethodGetDomain, Counted(Typed<rpc::Empty>([&hp](const rpc::Empty&) {
+                      return Encoded(hp.Domain());
+                    })));
+  server_->Register(rpc::kMethodGetStatus, Counted(Typed<rpc::Empty>([&hp](const rpc::Empty&) {
+                      return Encoded(hp.Status());
+                    })));
   server_->Register(rpc::kMethodAttachInterface,
-                    Counted([&hp](const std::string& params) -> absl::StatusOr<std::string> {
-                      auto p = ParseParams<rpc::InterfaceParams>(params);
-                      if (!p.ok()) return p.status();
-                      return Changed(hp.Attach(p->name));
-                    }));
+                    Counted(Typed<rpc::InterfaceParams>([&hp](const rpc::InterfaceParams& p) {
+                      return Changed(hp.Attach(p.name));
+                    })));
   server_->Register(rpc::kMethodDetachInterface,
-                    Counted([&hp](const std::string& params) -> absl::StatusOr<std::string> {
-                      auto p = ParseParams<rpc::InterfaceParams>(params);
-                      if (!p.ok()) return p.status();
-                      return Changed(hp.Detach(p->name));
-                    }));
+                    Counted(Typed<rpc::InterfaceParams>([&hp](const rpc::InterfaceParams& p) {
+                      return Changed(hp.Detach(p.name));
+                    })));
   server_->Register(rpc::kMethodSetLinkState,
-                    Counted([&hp](const std::string& params) -> absl::StatusOr<std::string> {
-                      auto p = ParseParams<rpc::SetLinkStateParams>(params);
-                      if (!p.ok()) return p.status();
-                      return Changed(hp.SetLinkState(p->name, p->state == "up"));
-                    }));
+                    Counted(Typed<rpc::SetLinkStateParams>([&hp](const rpc::SetLinkStateParams& p) {
+                      return Changed(hp.SetLinkState(p.name, p.state == "up"));
+                    })));
 }
 
 void CommandService::BeforeDomainStop() {

@@ -8,6 +8,7 @@
 #include "domain_devices.h"
 #include "domain_xml.h"
 #include "k6t/binding/cache.h"
+#include "k6t/binding/kernel.h"
 #include "launcher.h"
 #include "spdlog/spdlog.h"
 
@@ -37,6 +38,23 @@ std::string InterfaceNameOf(const LiveDevice& d, const std::vector<CachedInterfa
 }
 
 std::string WithoutPrefix(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
+
+// The pod's own addresses on a link k6t left in place (masquerade keeps eth0 as the CNI made
+// it): read from the pod netns the launcher runs in. IPv4 first, link-local skipped.
+std::vector<std::string> PodAddresses(const std::string& link) {
+  std::vector<std::string> v4, v6;
+  auto nl = binding::NewNetlink();
+  auto l = nl->GetLink(link);
+  if (!l.ok() || !*l) return {};
+  auto addrs = nl->ListAddresses((*l)->index);
+  if (!addrs.ok()) return {};
+  for (const auto& a : *addrs) {
+    if (a.cidr.rfind("fe80:", 0) == 0) continue;
+    (a.ipv6() ? v6 : v4).push_back(WithoutPrefix(a.cidr));
+  }
+  v4.insert(v4.end(), v6.begin(), v6.end());
+  return v4;
+}
 
 }  // namespace
 
@@ -73,18 +91,35 @@ absl::StatusOr<LiveDomain> Live(DomainLifecycle* dom) {
 
 }  // namespace
 
+absl::StatusOr<Hotplug::Target> Hotplug::Resolve(const std::string& what,
+                                                 const std::string& name) {
+  Target t;
+  auto dom = RunningDomain(launcher_, what.c_str());
+  if (!dom.ok()) return dom.status();
+  t.dom = *dom;
+  auto cached = binding::ReadCachedInterface(launcher_.options().state_dir, name);
+  if (!cached.ok()) return cached.status();
+  t.cached = std::move(*cached);
+  t.alias = t.cached ? AliasOf(t.cached->plan) : absl::StrCat("ua-", name);
+  auto xml = t.dom->Xml();
+  if (!xml.ok()) return xml.status();
+  t.xml = std::move(*xml);
+  auto live = ParseLiveDomain(t.xml);
+  if (!live.ok()) return live.status();
+  t.live = std::move(*live);
+  return t;
+}
+
 absl::StatusOr<bool> Hotplug::AttachLocked(const std::string& name) {
   const absl::Time t0 = absl::Now();
   const std::string what = absl::StrCat("attach interface ", name);
-  auto dom = RunningDomain(launcher_, what.c_str());
-  if (!dom.ok()) return dom.status();
-  auto cached = binding::ReadCachedInterface(launcher_.options().state_dir, name);
-  if (!cached.ok()) return cached.status();
-  if (!cached->has_value())
+  auto t = Resolve(what, name);
+  if (!t.ok()) return t.status();
+  if (!t->cached)
     return absl::NotFoundError(absl::StrCat(what, ": no plan in ", launcher_.options().state_dir,
                                             " (k6t-handler sync/setup plans it first)"));
-  const InterfacePlan& plan = (*cached)->plan;
-  if ((*cached)->phase != binding::PlumbingPhase::kFinished)
+  const InterfacePlan& plan = t->cached->plan;
+  if (t->cached->phase != binding::PlumbingPhase::kFinished)
     return absl::FailedPreconditionError(
         absl::StrCat(what, ": its pod plumbing is not finished (k6t-handler setup resumes it)"));
   if (plan.passt)
@@ -94,10 +129,7 @@ absl::StatusOr<bool> Hotplug::AttachLocked(const std::string& name) {
                      "hot-plugged"));
   if (plan.domain_xml.empty())
     return absl::FailedPreconditionError(absl::StrCat(what, ": its plan has no device"));
-  const std::string alias = AliasOf(plan);
-  auto live = Live(*dom);
-  if (!live.ok()) return live.status();
-  const bool present = live->FindAlias(alias) != nullptr;
+  const bool present = t->live.FindAlias(t->alias) != nullptr;
   // Serve DHCP before the guest sees the NIC: its client starts as soon as the driver binds.
   if (dhcp_ && plan.dhcp) {
     if (auto st = dhcp_->Add(*plan.dhcp); !st.ok())
@@ -105,87 +137,73 @@ absl::StatusOr<bool> Hotplug::AttachLocked(const std::string& name) {
                           absl::StrCat(what, ": DHCP on ", plan.dhcp->bridge, ": ", st.message()));
   }
   if (present) return false;
-  if (live->free_root_ports <= 0) {
-    if (dhcp_ && plan.dhcp) (void)dhcp_->Remove(plan.dhcp->bridge);
+  if (t->live.free_root_ports <= 0) {
+    StopDhcp(*t);
     return absl::FailedPreconditionError(absl::StrCat(
-        what, ": no free PCIe root port: the domain was defined with ", live->root_ports,
+        what, ": no free PCIe root port: the domain was defined with ", t->live.root_ports,
         " root port(s) and all are in use; restart the VM to get more (k6t-launcher "
         "--hotplug-ports, or fewer NICs per VM)"));
   }
   const std::string device =
       AdaptDeviceFragment(plan.domain_xml, launcher_.domain_options().vhost_net);
-  if (auto st = (*dom)->AttachDevice(device, kLiveAndConfig); !st.ok()) {
-    if (dhcp_ && plan.dhcp) (void)dhcp_->Remove(plan.dhcp->bridge);
+  if (auto st = t->dom->AttachDevice(device, kLiveAndConfig); !st.ok()) {
+    StopDhcp(*t);
     return absl::Status(st.code(), absl::StrCat(what, ": ", st.message()));
   }
-  spdlog::info("hotplug attach interface={} alias={} binding={} ms={:.1f}", name, alias,
+  spdlog::info("hotplug attach interface={} alias={} binding={} ms={:.1f}", name, t->alias,
                plan.binding, Ms(t0));
   return true;
+}
+
+void Hotplug::StopDhcp(const Target& t) {
+  if (dhcp_ && t.cached && t.cached->plan.dhcp) (void)dhcp_->Remove(t.cached->plan.dhcp->bridge);
 }
 
 absl::StatusOr<bool> Hotplug::DetachLocked(const std::string& name) {
   const absl::Time t0 = absl::Now();
   const std::string what = absl::StrCat("detach interface ", name);
-  auto dom = RunningDomain(launcher_, what.c_str());
-  if (!dom.ok()) return dom.status();
-  auto cached = binding::ReadCachedInterface(launcher_.options().state_dir, name);
-  if (!cached.ok()) return cached.status();
-  const std::string alias =
-      cached->has_value() ? AliasOf((*cached)->plan) : absl::StrCat("ua-", name);
-  auto stop_dhcp = [&] {
-    if (dhcp_ && cached->has_value() && (*cached)->plan.dhcp)
-      (void)dhcp_->Remove((*cached)->plan.dhcp->bridge);
-  };
-  if (cached->has_value() && (*cached)->plan.passt)
+  auto t = Resolve(what, name);
+  if (!t.ok()) return t.status();
+  if (t->cached && t->cached->plan.passt)
     return absl::FailedPreconditionError(
         absl::StrCat(what, ": restart required: passt interfaces cannot be hot-unplugged"));
-  auto live = Live(*dom);
-  if (!live.ok()) return live.status();
-  if (!live->FindAlias(alias)) {
-    stop_dhcp();
+  if (!t->live.FindAlias(t->alias)) {
+    StopDhcp(*t);
     return false;
   }
-  (*dom)->ExpectRemoval(alias);
-  if (auto st = (*dom)->DetachDeviceAlias(alias, kLiveAndConfig); !st.ok())
+  t->dom->ExpectRemoval(t->alias);
+  if (auto st = t->dom->DetachDeviceAlias(t->alias, kLiveAndConfig); !st.ok())
     return absl::Status(st.code(), absl::StrCat(what, ": ", st.message()));
-  if (!(*dom)->WaitRemoved(alias, detach_timeout)) {
+  if (!t->dom->WaitRemoved(t->alias, detach_timeout)) {
     // The event may have been missed across a reconnect: the live XML is the truth.
-    auto again = Live(*dom);
+    auto again = Live(t->dom);
     if (!again.ok()) return again.status();
-    if (again->FindAlias(alias))
+    if (again->FindAlias(t->alias))
       return absl::DeadlineExceededError(
-          absl::StrCat(what, ": the guest did not release ", alias, " within ",
+          absl::StrCat(what, ": the guest did not release ", t->alias, " within ",
                        absl::FormatDuration(detach_timeout),
                        " (is its PCIe hotplug driver loaded?); libvirt keeps the request"));
   }
-  stop_dhcp();
-  spdlog::info("hotplug detach interface={} alias={} ms={:.1f}", name, alias, Ms(t0));
+  StopDhcp(*t);
+  spdlog::info("hotplug detach interface={} alias={} ms={:.1f}", name, t->alias, Ms(t0));
   return true;
 }
 
 absl::StatusOr<bool> Hotplug::SetLinkStateLocked(const std::string& name, bool up) {
   const std::string what = absl::StrCat("set link state of interface ", name);
-  auto dom = RunningDomain(launcher_, what.c_str());
-  if (!dom.ok()) return dom.status();
-  auto cached = binding::ReadCachedInterface(launcher_.options().state_dir, name);
-  if (!cached.ok()) return cached.status();
-  const std::string alias =
-      cached->has_value() ? AliasOf((*cached)->plan) : absl::StrCat("ua-", name);
-  auto xml = (*dom)->Xml();
-  if (!xml.ok()) return xml.status();
-  auto live = ParseLiveDomain(*xml);
-  if (!live.ok()) return live.status();
-  const LiveDevice* dev = live->FindAlias(alias);
+  auto t = Resolve(what, name);
+  if (!t.ok()) return t.status();
+  const LiveDevice* dev = t->live.FindAlias(t->alias);
   if (!dev) return absl::NotFoundError(absl::StrCat(what, ": not in the domain"));
   if (dev->kind != "interface")
     return absl::FailedPreconditionError(
         absl::StrCat(what, ": a ", dev->kind, " has no link state to change"));
   if ((dev->link_state == "up") == up) return false;
   const std::string element =
-      WithLinkState(std::string_view(*xml).substr(dev->begin, dev->end - dev->begin), up);
+      WithLinkState(std::string_view(t->xml).substr(dev->begin, dev->end - dev->begin), up);
   // The persistent definition follows when libvirt accepts the live element for it.
-  if (auto st = (*dom)->UpdateDevice(element, kLiveAndConfig); !st.ok()) {
-    if (auto live_only = (*dom)->UpdateDevice(element, DomainLifecycle::kLive); !live_only.ok())
+  if (auto st = t->dom->UpdateDevice(element, kLiveAndConfig); !st.ok()) {
+    if (auto live_only = t->dom->UpdateDevice(element, DomainLifecycle::kLive); !live_only.ok())
       return absl::Status(live_only.code(), absl::StrCat(what, ": ", live_only.message()));
     spdlog::warn("{}: changed live only ({})", what, std::string(st.message()));
   }
@@ -301,6 +319,9 @@ absl::StatusOr<rpc::GetStatusResult> Hotplug::Status() {
       s.link_state = live->link_state;
     }
     for (const auto& a : p.original_addresses) s.ip_addresses.push_back(WithoutPrefix(a));
+    // KubeVirt reports the pod IPs for masquerade (and passt): the guest's are private.
+    if (s.ip_addresses.empty() && p.binding != "sriov" && !p.pod_interface.empty())
+      s.ip_addresses = PodAddresses(p.pod_interface);
     if (!s.ip_addresses.empty()) s.ip_address = s.ip_addresses.front();
     out.interfaces.push_back(std::move(s));
   }

@@ -7,18 +7,22 @@
 #pragma once
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "domain_devices.h"
 #include "k6t/api/rpc.h"
 #include "k6t/api/vmi.h"
+#include "k6t/binding/cache.h"
 
 namespace k6t::launcher {
 
 class Launcher;
 class DhcpService;
+class DomainLifecycle;
 
 class Hotplug {
  public:
@@ -43,6 +47,17 @@ class Hotplug {
   absl::Duration detach_timeout = absl::Seconds(10);
 
  private:
+  // The running domain, the interface's cached plan (if any), the alias of its device, and
+  // the live XML as read now.
+  struct Target {
+    DomainLifecycle* dom = nullptr;
+    std::optional<binding::CachedInterface> cached;
+    std::string alias;
+    std::string xml;
+    LiveDomain live;
+  };
+  absl::StatusOr<Target> Resolve(const std::string& what, const std::string& name);
+  void StopDhcp(const Target& t);
   absl::StatusOr<bool> AttachLocked(const std::string& name);
   absl::StatusOr<bool> DetachLocked(const std::string& name);
   absl::StatusOr<bool> SetLinkStateLocked(const std::string& name, bool up);

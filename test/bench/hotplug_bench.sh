@@ -24,7 +24,7 @@ cleanup() {
   [ -n "$LAUNCHER_PID" ] && kill -TERM "$LAUNCHER_PID" 2>/dev/null && wait "$LAUNCHER_PID"
   "$H" teardown --vmi "$FULL" --pod-netns "/run/netns/$POD" --state-dir "$W/state" >/dev/null 2>&1
   "$SRC/hack/pod-sim" del --name "$POD" >/dev/null 2>&1
-  rm -rf "$W"
+  [ -n "${K6T_KEEP:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
 now_ms() { date +%s%3N; }
@@ -46,11 +46,14 @@ spec["networks"] = [n for n in spec["networks"] if n["name"] in names]
 yaml.safe_dump_all(docs, open(sys.argv[2], "w"), sort_keys=False)
 EOF
 }
-leases() { grep -c 'K6T-GUEST: iface eth[0-9]* up' "$W/state/serial.log" 2>/dev/null || true; }
-gone() { grep -c 'K6T-GUEST: iface gone' "$W/state/serial.log" 2>/dev/null || true; }
+count() { local n; n=$(grep -c "$1" "$W/state/serial.log" 2>/dev/null) || true; echo "${n:-0}"; }
+leases() { count 'K6T-GUEST: iface eth[0-9]* up'; }
+gone() { count 'K6T-GUEST: iface gone'; }
+seen() { count 'K6T-GUEST: iface eth[0-9]* new'; }
 wait_count() {  # function, count-above
-  for _ in $(seq 1 600); do [ "$($1)" -gt "$2" ] && return 0; sleep 0.02; done
-  echo "timed out waiting for the guest ($1)" >&2; return 1
+  for _ in $(seq 1 3000); do [ "$($1)" -gt "$2" ] && return 0; sleep 0.02; done
+  echo "timed out waiting for the guest ($1)" >&2
+  grep K6T-GUEST "$W/state/serial.log" | tail -5 >&2; tail -5 "$W/launcher.log" >&2; return 1
 }
 stats() {  # label, values... -> "label p50 p99 (n)"
   python3 - "$@" <<'EOF'
@@ -96,10 +99,11 @@ for i in $(seq 1 "$N"); do
     --network-status "$W/sim/network-status.json" --state-dir "$W/state" >/dev/null
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plan"]["domain_xml"])' \
     "$W/state/interfaces/blue.json" | sed "s/<driver name='vhost'/<driver name='qemu'/" >"$W/blue.xml"
-  l=$(leases); g=$(gone)
+  # No DHCP server is behind a device virsh attaches: wait for the guest to see the NIC.
+  s=$(seen); g=$(gone)
   t0=$(now_ms); virsh -q -c "$URI" attach-device "$DOM" "$W/blue.xml" --live >/dev/null; t1=$(now_ms)
   virsh_t+=($((t1 - t0)))
-  wait_count leases "$l"
+  wait_count seen "$s"
   virsh -q -c "$URI" detach-device-alias "$DOM" ua-blue --live >/dev/null
   wait_count gone "$g"
   "$H" teardown --vmi "$W/vm1.yaml" --interface blue --pod-netns "/run/netns/$POD" \

@@ -149,6 +149,7 @@ assert b["infoSource"] == "domain, multus-status", b
 assert b["podInterfaceName"] == sys.argv[2], b
 assert b["ipAddress"] == sys.argv[3], b
 assert s["interfaces"][0]["name"] == "default", s
+assert s["interfaces"][0]["ipAddress"].startswith("10.244."), s  # masquerade: the pod IP
 ' "$st" "$blue_link" "$blue_ip"
 plan_mac=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["plan"]["mac"])' "$W/state/interfaces/blue.json")
 status_mac=$("$H" status --launcher-socket "$SOCK" | awk '$1=="blue"{print $3}')
@@ -220,8 +221,11 @@ cat "$W/wait.out"
 check "sync --wait plugs purple once the CNI created its link" test "$rc" = 0 -a -n "$(grep '^attached purple' "$W/wait.out")"
 
 echo "== Shutdown over the socket"
-kill -TERM "$LAUNCHER_PID"; wait "$LAUNCHER_PID" || true; LAUNCHER_PID=
+check "k6t-handler stop shuts the VM down over the socket" "$H" stop --launcher-socket "$SOCK" --timeout 30
+wait "$LAUNCHER_PID" && rc=0 || rc=$?; LAUNCHER_PID=
+check "the launcher exited 0 (the guest powered off on request)" test "$rc" = 0
 check "no socket left" test ! -e "$SOCK"
+check "no QEMU left for this VM" bash -c "! pgrep -f 'guest=default_hotplug' >/dev/null"
 
 if [ "$fail" = 0 ]; then echo "$passed passed, 0 failed"; else
   echo "--- launcher log (tail)"; tail -40 "$W/launcher.log"; echo "$passed passed, 1 failed"; exit 1; fi
