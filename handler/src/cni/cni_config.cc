@@ -253,8 +253,8 @@ absl::StatusOr<Config> ParseConfig(std::string_view text) {
   for (auto [key, field] :
        {std::pair{"cniVersion", &c.cni_version}, std::pair{"name", &c.name},
         std::pair{"type", &c.type}, std::pair{"binding", &c.binding},
-        std::pair{"vmInterface", &c.vm_interface}, std::pair{"macAddress", &c.mac_address},
-        std::pair{"vmNetworkCIDR", &c.vm_network_cidr},
+        std::pair{"vmInterface", &c.vm_interface}, std::pair{"podInterface", &c.pod_interface},
+        std::pair{"macAddress", &c.mac_address}, std::pair{"vmNetworkCIDR", &c.vm_network_cidr},
         std::pair{"vmIPv6NetworkCIDR", &c.vm_ipv6_network_cidr},
         std::pair{"stateDir", &c.state_dir}})
     if (auto st = GetString(j, key, "", *field); !st.ok()) return st;
@@ -269,6 +269,15 @@ absl::StatusOr<Config> ParseConfig(std::string_view text) {
   if (std::find(bindings.begin(), bindings.end(), c.binding) == bindings.end())
     return Invalid("binding",
                    absl::StrCat("\"", c.binding, "\" is not bridge, l2bridge or masquerade"));
+  if (!c.pod_interface.empty() && !IsIfName(c.pod_interface))
+    return Invalid("podInterface", absl::StrCat("\"", c.pod_interface, "\" is not a link name"));
+  // Multus hands a NAD selection's cni-args to the plugin as args.cni (CNI conventions).
+  if (auto args = j.find("args"); c.vm_interface.empty() && args != j.end() && args->is_object()) {
+    auto cni = args->find("cni");
+    if (cni != args->end() && cni->is_object())
+      if (auto st = GetString(*cni, "logicNetworkName", "args.cni.", c.vm_interface); !st.ok())
+        return st;
+  }
   if (c.vm_interface.empty()) c.vm_interface = c.name;
   if (!IsCniName(c.vm_interface, 63))
     return Invalid("vmInterface", absl::StrCat("\"", c.vm_interface,
@@ -307,6 +316,10 @@ absl::StatusOr<Config> ParseConfig(std::string_view text) {
   }
   if (auto st = ParseValidAttachments(j, c); !st.ok()) return st;
   return c;
+}
+
+const std::string& PodLink(const Config& config, const Env& env) {
+  return config.pod_interface.empty() ? env.ifname : config.pod_interface;
 }
 
 const ResultInterface* SandboxInterface(const PrevResult& r, const std::string& ifname) {

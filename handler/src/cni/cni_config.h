@@ -3,7 +3,11 @@
 // Configuration schema (README "k6t-cni"):
 //   {"cniVersion": "1.0.0", "name": "blue-net", "type": "k6t-cni",
 //    "binding": "bridge" | "l2bridge" | "masquerade",       required
-//    "vmInterface": "blue",          VMI interface name (cache key, logs); default: "name"
+//    "vmInterface": "blue",          VMI interface name (cache key, logs); default: the
+//                                    cni-args logicNetworkName KubeVirt sets, else "name"
+//    "podInterface": "eth0",         plumb this pod link instead of CNI_IFNAME: k6t-cni as
+//                                    its own attachment (a KubeVirt binding plugin's NAD),
+//                                    not chained; prevResult is then optional
 //    "macAddress": "02:..",          guest MAC; default: the pod link's
 //    "mtu": 1400,                    bridge/tap/guest MTU; default: the pod link's
 //    "primary": false,               bridge/l2bridge on the pod's default network (tap0)
@@ -79,6 +83,7 @@ struct Config {
   std::string type;
   std::string binding;
   std::string vm_interface;
+  std::string pod_interface;
   std::string mac_address;
   std::optional<int64_t> mtu;
   bool primary = false;
@@ -101,6 +106,9 @@ absl::StatusOr<Config> ParseConfig(std::string_view text);
 
 // Only "cniVersion" (VERSION's stdin); empty when absent or unreadable.
 std::string PeekVersion(std::string_view text);
+
+// The pod link k6t plumbs: podInterface, else CNI_IFNAME.
+const std::string& PodLink(const Config& config, const Env& env);
 
 // The result interface named `ifname` inside a sandbox, or nullptr.
 const ResultInterface* SandboxInterface(const PrevResult& r, const std::string& ifname);

@@ -27,8 +27,11 @@ absl::Status NeedsVersion(const Config& c, const Env& env, const char* min) {
                                                   " or later, the config says ", c.cni_version));
 }
 
-// The pod link the previous plugin made, which k6t plumbs.
+// The pod link the previous plugin made, which k6t plumbs; nullptr when the config names the
+// link itself (podInterface) and prevResult does not list it.
 absl::StatusOr<const ResultInterface*> ChainedInterface(const Config& c, const Env& env) {
+  if (!c.pod_interface.empty())
+    return c.prev_result ? SandboxInterface(*c.prev_result, c.pod_interface) : nullptr;
   if (!c.prev_result)
     return Error(kInvalidNetworkConfig,
                  "no prevResult: k6t-cni runs chained after the plugin that creates CNI_IFNAME "
@@ -74,7 +77,7 @@ absl::StatusOr<std::string> Add(const Config& c, const Env& env) {
   if (!r.ok()) {
     PruneDirs(c, env, /*remove_state=*/false);
     return Error(kPlumbingFailed,
-                 absl::StrCat("k6t ", c.binding, " plumbing on ", env.ifname,
+                 absl::StrCat("k6t ", c.binding, " plumbing on ", PodLink(c, env),
                               " failed; the namespace is as before"),
                  std::string(r.status().message()));
   }
@@ -86,7 +89,7 @@ absl::StatusOr<std::string> Add(const Config& c, const Env& env) {
       if (auto* t = std::get_if<binding::CreateTap>(&op)) added.push_back({t->name, "", env.netns});
     }
   }
-  return EncodeAddResult(c.cni_version, &*c.prev_result, added);
+  return EncodeAddResult(c.cni_version, c.prev_result ? &*c.prev_result : nullptr, added);
 }
 
 absl::Status Del(const Config& c, const Env& env) {
@@ -99,7 +102,7 @@ absl::Status Del(const Config& c, const Env& env) {
   if (!req.ok()) return absl::OkStatus();  // a name k6t cannot plumb was never plumbed
   auto t = TeardownPodNetwork(*req);
   if (!t.ok())
-    return Error(kTeardownFailed, absl::StrCat("k6t teardown on ", env.ifname, " failed"),
+    return Error(kTeardownFailed, absl::StrCat("k6t teardown on ", PodLink(c, env), " failed"),
                  std::string(t.status().message()));
   PruneDirs(c, env, /*remove_state=*/true);
   return absl::OkStatus();
@@ -116,13 +119,15 @@ absl::Status Check(const Config& c, const Env& env) {
   if (!req.ok()) return req.status();
   auto plans = CheckPodNetwork(*req);
   if (!plans.ok())
-    return Error(kDrift, absl::StrCat("k6t plumbing on ", env.ifname, " differs from its plan"),
+    return Error(kDrift,
+                 absl::StrCat("k6t plumbing on ", PodLink(c, env), " differs from its plan"),
                  std::string(plans.status().message()));
-  const std::string mac = absl::AsciiStrToLower((*pod_link)->mac);
+  const std::string mac = *pod_link ? absl::AsciiStrToLower((*pod_link)->mac) : "";
   for (const auto& p : *plans)
     if (!mac.empty() && !p.original_mac.empty() && mac != p.original_mac)
-      return Error(kDrift, absl::StrCat("k6t plumbing on ", env.ifname, " differs from its plan"),
-                   absl::StrCat("prevResult gives ", env.ifname, " MAC ", mac,
+      return Error(kDrift,
+                   absl::StrCat("k6t plumbing on ", PodLink(c, env), " differs from its plan"),
+                   absl::StrCat("prevResult gives ", PodLink(c, env), " MAC ", mac,
                                 ", k6t plumbed it with ", p.original_mac));
   return absl::OkStatus();
 }

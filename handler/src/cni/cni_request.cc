@@ -16,13 +16,16 @@ std::string Arg(const Env& env, const char* key, const std::string& fallback) {
 api::NetworkStatusEntry StatusFromPrevResult(const Config& c, const Env& env, bool primary) {
   api::NetworkStatusEntry e;
   e.name = c.name;
-  e.interface = env.ifname;
+  const std::string& link = PodLink(c, env);
+  e.interface = link;
   e.is_default = primary;
   if (!c.prev_result) return e;
   const PrevResult& r = *c.prev_result;
-  if (const ResultInterface* i = SandboxInterface(r, env.ifname)) e.mac = i->mac;
+  const ResultInterface* i = SandboxInterface(r, link);
+  if (!i) return e;  // a separate attachment's prevResult is about another link
+  e.mac = i->mac;
   for (const auto& ip : r.ips) {
-    if (ip.interface && r.interfaces[*ip.interface].name != env.ifname) continue;
+    if (ip.interface && r.interfaces[*ip.interface].name != link) continue;
     e.ips.push_back(ip.address.substr(0, ip.address.find('/')));
     if (!ip.gateway.empty()) e.gateway.push_back(ip.gateway);
   }
@@ -38,13 +41,14 @@ std::string AttachmentDir(const Config& config, const Env& env) {
 absl::StatusOr<PodNetworkRequest> BuildRequest(const Config& c, const Env& env) {
   const bool masquerade = c.binding == "masquerade";
   const bool primary = masquerade || c.primary;
-  const api::PodLinkNames names = api::DeriveLinkNames(env.ifname, primary);
+  const std::string& link = PodLink(c, env);
+  const api::PodLinkNames names = api::DeriveLinkNames(link, primary);
   for (const std::string* n : {&names.bridge, &names.tap, &names.nic}) {
     if (masquerade && n == &names.nic) continue;
     if (n->size() > api::kMaxIfNameLen)
       return Error(kInvalidEnvironment,
-                   absl::StrCat("CNI_IFNAME ", env.ifname, " is too long: k6t would name a link ",
-                                *n, " (more than ", api::kMaxIfNameLen, " characters)"));
+                   absl::StrCat("pod link ", link, " is too long: k6t would name a link ", *n,
+                                " (more than ", api::kMaxIfNameLen, " characters)"));
   }
 
   PodNetworkRequest req;
@@ -73,7 +77,7 @@ absl::StatusOr<PodNetworkRequest> BuildRequest(const Config& c, const Env& env) 
 
   api::Network net;
   net.name = c.vm_interface;
-  net.pod_interface = env.ifname;
+  net.pod_interface = link;
   if (masquerade)
     net.pod = api::PodNetwork{c.vm_network_cidr, c.vm_ipv6_network_cidr};
   else

@@ -14,8 +14,8 @@ namespace k6t::handler::cni {
 // <stateDir>/<containerid>/<ifname>: one attachment's k6t state dir.
 std::string AttachmentDir(const Config& config, const Env& env);
 
-// Code 4 when CNI_IFNAME cannot carry k6t's derived names (k6t-<x>, tap<x>, <x>-nic must fit
-// IFNAMSIZ).
+// Code 4 when the pod link (CNI_IFNAME or podInterface) cannot carry k6t's derived names (k6t-<x>,
+// tap<x>, <x>-nic must fit IFNAMSIZ).
 absl::StatusOr<PodNetworkRequest> BuildRequest(const Config& config, const Env& env);
 
 }  // namespace k6t::handler::cni

@@ -260,6 +260,29 @@ TEST_F(CniChainTest, MasqueradeOnEth0CheckedAndDeletedLikeMultus) {
   EXPECT_FALSE(std::filesystem::exists(AttachmentDir(pod, "eth0")));
 }
 
+TEST_F(CniChainTest, OwnAttachmentPlumbsThePodLinkItIsTold) {
+  constexpr char kVm[] = "test/netns/handler/testdata/cni-plugin-nad-vm.yaml";
+  PodSim pod(kVm);
+  ASSERT_TRUE(pod.ok()) << pod.error();
+  const std::string ifname = api::HashedPodInterfaceName("k6t");
+  const json result = Net(pod, "k6t")["result"];
+  EXPECT_THAT(SandboxInterfaces(result, pod.netns_path()), UnorderedElementsAre("k6t-eth0", "tap0"))
+      << result.dump();
+  EXPECT_THAT(ShOk(absl::StrCat("ip -n ", pod.name(), " -o link show dev tap0")),
+              HasSubstr("master k6t-eth0"));
+  EXPECT_THAT(pod.Exec("nft list ruleset"), HasSubstr("table ip k6t_nat"));
+  EXPECT_EQ(Sh(absl::StrCat(pod.Tool(), " check --name ", pod.name())).exit_code, 0);
+  ShOk(absl::StrCat(pod.Tool(), " remove-network --name ", pod.name(), " --network k6t"));
+  const std::string without = NetnsSnapshot(pod.name());
+  EXPECT_THAT(without, Not(HasSubstr("k6t-eth0")));
+  EXPECT_FALSE(std::filesystem::exists(AttachmentDir(pod, ifname)));
+  ShOk(absl::StrCat(pod.Tool(), " add-network --name ", pod.name(), " --vm ",
+                    testsupport::SourceDir(), "/", kVm, " --network k6t"));
+  EXPECT_THAT(NetnsSnapshot(pod.name()), HasSubstr("link k6t-eth0 kind=bridge"));
+  ShOk(absl::StrCat(pod.Tool(), " remove-network --name ", pod.name(), " --network k6t"));
+  EXPECT_EQ(NetnsSnapshot(pod.name()), without);
+}
+
 TEST_F(CniChainTest, BadInputIsTheSpecErrorAndChangesNothing) {
   PodSim pod(kChainVm);
   ASSERT_TRUE(pod.ok()) << pod.error();

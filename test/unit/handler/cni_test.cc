@@ -254,6 +254,27 @@ TEST(CniRequestTest, SynthesizesOneInterfaceOnTheCniLink) {
   EXPECT_EQ(CodeOf(r2.status()), kInvalidEnvironment);
 }
 
+TEST(CniRequestTest, OwnAttachmentNamesItsPodLink) {
+  // KubeVirt attaches a binding plugin's NAD with cni-args {logicNetworkName: <network>}.
+  auto c = ParseConfig(
+      R"({"cniVersion":"1.0.0","name":"k6t-masquerade","binding":"masquerade",
+          "podInterface":"eth0","args":{"cni":{"logicNetworkName":"default"}}})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->vm_interface, "default");
+  auto env = ReadEnv(Env(AddEnv()));
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(PodLink(*c, *env), "eth0");
+  auto req = BuildRequest(*c, *env);
+  ASSERT_TRUE(req.ok()) << req.status();
+  EXPECT_EQ(req->vmi.spec.networks[0].pod_interface, "eth0");
+  EXPECT_EQ(req->network_status[0].interface, "eth0");
+  EXPECT_EQ(req->state_dir, "/var/lib/cni/k6t/c0ffee/net1");  // keyed by the attachment
+  auto bad = ParseConfig(R"({"cniVersion":"1.0.0","name":"x","binding":"bridge",
+                             "podInterface":"a/b"})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(CodeOf(bad.status()), kInvalidNetworkConfig);
+}
+
 TEST(CniPluginTest, VersionNeedsNothingElse) {
   auto o = RunPlugin(Env({{"CNI_COMMAND", "VERSION"}}), R"({"cniVersion":"1.0.0"})");
   EXPECT_EQ(o.exit_code, 0);
