@@ -105,59 +105,62 @@ absl::StatusOr<const json*> GetList(const json& o, const char* key, const std::s
   return &*it;
 }
 
-absl::StatusOr<PrevResult> ParsePrevResult(const json& j) {
-  if (!j.is_object()) return Decode("prevResult", "an object");
-  PrevResult r;
-  r.raw = j;
-  auto ifaces = GetList(j, "interfaces", "prevResult.");
-  if (!ifaces.ok()) return ifaces.status();
-  if (*ifaces) {
-    for (size_t i = 0; i < (*ifaces)->size(); ++i) {
-      const json& e = (**ifaces)[i];
-      const std::string path = absl::StrCat("prevResult.interfaces[", i, "].");
-      if (!e.is_object()) return Decode(path, "an object");
-      ResultInterface ri;
-      for (auto [key, field] : {std::pair{"name", &ri.name}, std::pair{"mac", &ri.mac},
-                                std::pair{"sandbox", &ri.sandbox}})
-        if (auto st = GetString(e, key, path, *field); !st.ok()) return st;
-      r.interfaces.push_back(std::move(ri));
-    }
-  }
-  auto ips = GetList(j, "ips", "prevResult.");
-  if (!ips.ok()) return ips.status();
-  if (*ips) {
-    for (size_t i = 0; i < (*ips)->size(); ++i) {
-      const json& e = (**ips)[i];
-      const std::string path = absl::StrCat("prevResult.ips[", i, "].");
-      if (!e.is_object()) return Decode(path, "an object");
-      ResultIp ip;
-      if (auto st = GetString(e, "address", path, ip.address); !st.ok()) return st;
-      if (auto st = GetString(e, "gateway", path, ip.gateway); !st.ok()) return st;
-      if (auto st = GetInt(e, "interface", path, ip.interface); !st.ok()) return st;
-      if (ip.interface &&
-          (*ip.interface < 0 || static_cast<size_t>(*ip.interface) >= r.interfaces.size()))
-        return Invalid(absl::StrCat(path, "interface"),
-                       absl::StrCat(*ip.interface, " is not an index of prevResult.interfaces"));
-      r.ips.push_back(std::move(ip));
-    }
-  }
-  return r;
-}
-
-absl::Status ParseValidAttachments(const json& j, Config& c) {
-  auto list = GetList(j, "cni.dev/valid-attachments", "");
+// Calls `each(element, element_path)` for every element of the optional list `key`, each of
+// which must be an object.
+template <typename F>
+absl::Status ForEachObject(const json& o, const char* key, const std::string& path, F each) {
+  auto list = GetList(o, key, path);
   if (!list.ok()) return list.status();
   if (!*list) return absl::OkStatus();
   for (size_t i = 0; i < (*list)->size(); ++i) {
     const json& e = (**list)[i];
-    const std::string path = absl::StrCat("cni.dev/valid-attachments[", i, "].");
-    if (!e.is_object()) return Decode(path, "an object");
-    Attachment a;
-    if (auto st = GetString(e, "containerID", path, a.container_id); !st.ok()) return st;
-    if (auto st = GetString(e, "ifname", path, a.ifname); !st.ok()) return st;
-    c.valid_attachments.push_back(std::move(a));
+    const std::string p = absl::StrCat(path, key, "[", i, "].");
+    if (!e.is_object()) return Decode(p, "an object");
+    if (auto st = each(e, p); !st.ok()) return st;
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<PrevResult> ParsePrevResult(const json& j) {
+  if (!j.is_object()) return Decode("prevResult", "an object");
+  PrevResult r;
+  r.raw = j;
+  auto status =
+      ForEachObject(j, "interfaces", "prevResult.", [&](const json& e, const std::string& p) {
+        ResultInterface ri;
+        for (auto [key, field] : {std::pair{"name", &ri.name}, std::pair{"mac", &ri.mac},
+                                  std::pair{"sandbox", &ri.sandbox}})
+          if (auto st = GetString(e, key, p, *field); !st.ok()) return st;
+        r.interfaces.push_back(std::move(ri));
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  status = ForEachObject(j, "ips", "prevResult.", [&](const json& e, const std::string& p) {
+    ResultIp ip;
+    if (auto st = GetString(e, "address", p, ip.address); !st.ok()) return st;
+    if (auto st = GetString(e, "gateway", p, ip.gateway); !st.ok()) return st;
+    if (auto st = GetInt(e, "interface", p, ip.interface); !st.ok()) return st;
+    if (ip.interface &&
+        (*ip.interface < 0 || static_cast<size_t>(*ip.interface) >= r.interfaces.size()))
+      return Invalid(absl::StrCat(p, "interface"),
+                     absl::StrCat(*ip.interface, " is not an index of prevResult.interfaces"));
+    r.ips.push_back(std::move(ip));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return r;
+}
+
+absl::Status ParseValidAttachments(const json& j, Config& c) {
+  return ForEachObject(j, "cni.dev/valid-attachments", "",
+                       [&](const json& e, const std::string& p) {
+                         Attachment a;
+                         if (auto st = GetString(e, "containerID", p, a.container_id); !st.ok())
+                           return st;
+                         if (auto st = GetString(e, "ifname", p, a.ifname); !st.ok()) return st;
+                         c.valid_attachments.push_back(std::move(a));
+                         return absl::OkStatus();
+                       });
 }
 
 int VersionPart(const std::string& v, size_t i) {

@@ -65,15 +65,27 @@ void PruneDirs(const Config& c, const Env& env, bool remove_state) {
   fs::remove(dir.parent_path(), ec);  // only when empty
 }
 
-absl::StatusOr<std::string> Add(const Config& c, const Env& env) {
+struct Prepared {
+  const ResultInterface* pod_link;  // prevResult's entry; may be null with podInterface
+  PodNetworkRequest req;
+};
+
+// What ADD and CHECK start from: the pod link in prevResult, the sandbox, the request.
+absl::StatusOr<Prepared> Prepare(const Config& c, const Env& env, int missing_netns_code) {
   auto pod_link = ChainedInterface(c, env);
   if (!pod_link.ok()) return pod_link.status();
   if (!NetnsExists(env.netns))
-    return Error(kInvalidEnvironment,
+    return Error(missing_netns_code,
                  absl::StrCat("CNI_NETNS ", env.netns, ": ", std::strerror(errno)));
   auto req = BuildRequest(c, env);
   if (!req.ok()) return req.status();
-  auto r = SetupPodNetwork(*req);
+  return Prepared{*pod_link, *std::move(req)};
+}
+
+absl::StatusOr<std::string> Add(const Config& c, const Env& env) {
+  auto p = Prepare(c, env, kInvalidEnvironment);
+  if (!p.ok()) return p.status();
+  auto r = SetupPodNetwork(p->req);
   if (!r.ok()) {
     PruneDirs(c, env, /*remove_state=*/false);
     return Error(kPlumbingFailed,
@@ -82,8 +94,8 @@ absl::StatusOr<std::string> Add(const Config& c, const Env& env) {
                  std::string(r.status().message()));
   }
   std::vector<ResultInterface> added;
-  for (const auto& p : r->plans) {
-    for (const auto& op : p.ops) {
+  for (const auto& plan : r->plans) {
+    for (const auto& op : plan.ops) {
       if (auto* b = std::get_if<binding::CreateBridge>(&op))
         added.push_back({b->name, b->mac, env.netns});
       if (auto* t = std::get_if<binding::CreateTap>(&op)) added.push_back({t->name, "", env.netns});
@@ -110,25 +122,20 @@ absl::Status Del(const Config& c, const Env& env) {
 
 absl::Status Check(const Config& c, const Env& env) {
   if (auto st = NeedsVersion(c, env, "0.4.0"); !st.ok()) return st;
-  auto pod_link = ChainedInterface(c, env);
-  if (!pod_link.ok()) return pod_link.status();
-  if (!NetnsExists(env.netns))
-    return Error(kUnknownContainer,
-                 absl::StrCat("CNI_NETNS ", env.netns, ": ", std::strerror(errno)));
-  auto req = BuildRequest(c, env);
-  if (!req.ok()) return req.status();
-  auto plans = CheckPodNetwork(*req);
+  auto p = Prepare(c, env, kUnknownContainer);
+  if (!p.ok()) return p.status();
+  auto plans = CheckPodNetwork(p->req);
   if (!plans.ok())
     return Error(kDrift,
                  absl::StrCat("k6t plumbing on ", PodLink(c, env), " differs from its plan"),
                  std::string(plans.status().message()));
-  const std::string mac = *pod_link ? absl::AsciiStrToLower((*pod_link)->mac) : "";
-  for (const auto& p : *plans)
-    if (!mac.empty() && !p.original_mac.empty() && mac != p.original_mac)
+  const std::string mac = p->pod_link ? absl::AsciiStrToLower(p->pod_link->mac) : "";
+  for (const auto& plan : *plans)
+    if (!mac.empty() && !plan.original_mac.empty() && mac != plan.original_mac)
       return Error(kDrift,
                    absl::StrCat("k6t plumbing on ", PodLink(c, env), " differs from its plan"),
                    absl::StrCat("prevResult gives ", PodLink(c, env), " MAC ", mac,
-                                ", k6t plumbed it with ", p.original_mac));
+                                ", k6t plumbed it with ", plan.original_mac));
   return absl::OkStatus();
 }
 
