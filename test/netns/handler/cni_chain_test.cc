@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -44,6 +45,8 @@ class CniChainTest : public ::testing::Test {
     const std::string path = "/usr/lib/cni:" + testsupport::BuildDir() + "/bin";
     ::setenv("POD_SIM_CNI_PATH", path.c_str(), 1);
   }
+  // Every attachment's DEL removed its own dir; the root goes once no parallel run uses it.
+  static void TearDownTestSuite() { ::rmdir(kStateRoot); }
 };
 
 json PodJson(const PodSim& pod) {
