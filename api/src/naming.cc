@@ -47,7 +47,9 @@ std::map<std::string, std::string> PodInterfaceNames(
   std::map<std::string, std::string> out;
   int next_ordinal = 1;
   for (const auto& net : vmi.spec.networks) {
-    if (net.primary()) {
+    if (!net.pod_interface.empty()) {
+      out[net.name] = net.pod_interface;
+    } else if (net.primary()) {
       out[net.name] = primary;
     } else if (net.multus) {
       out[net.name] =

@@ -56,6 +56,79 @@ absl::StatusOr<std::vector<InterfacePlan>> ObserveAndPlan(binding::NetnsThread& 
   return plans;
 }
 
+// What differs between the namespace and the state `plan` put in place. Only what the plan
+// decided is compared: a tap's MAC (the kernel's pick) or a sysctl someone else may own is not.
+std::vector<std::string> Drift(const InterfacePlan& plan, const binding::PodState& pod,
+                               binding::Nft& nft) {
+  std::vector<std::string> out;
+  std::map<int, std::string> by_index;
+  for (const auto& [name, l] : pod.links) by_index[l.link.index] = name;
+  auto link = [&](const std::string& name) -> const binding::Link* {
+    const binding::ObservedLink* l = pod.Find(name);
+    if (!l) out.push_back(absl::StrCat(name, " is missing"));
+    return l ? &l->link : nullptr;
+  };
+  auto kind = [&](const std::string& name, const std::string& want) {
+    const binding::Link* l = link(name);
+    if (l && l->kind != want)
+      out.push_back(
+          absl::StrCat(name, " is a ", l->kind.empty() ? "device" : l->kind, ", not a ", want));
+    return l;
+  };
+  auto mac = [&](const binding::Link* l, const std::string& want) {
+    if (l && !want.empty() && l->mac != want)
+      out.push_back(absl::StrCat(l->name, " has MAC ", l->mac, ", expected ", want));
+  };
+  if (!plan.pod_interface.empty() && !pod.Find(plan.pod_interface))
+    out.push_back(absl::StrCat("pod interface ", plan.pod_interface, " is missing"));
+  for (const auto& op : plan.ops) {
+    std::visit(
+        [&](const auto& o) {
+          using T = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<T, binding::CreateBridge>) {
+            mac(kind(o.name, "bridge"), o.mac);
+          } else if constexpr (std::is_same_v<T, binding::CreateTap>) {
+            kind(o.name, "tun");
+          } else if constexpr (std::is_same_v<T, binding::CreatePlaceholder>) {
+            mac(kind(o.name, o.kind == binding::PlaceholderKind::kDummy ? "dummy" : "ifb"), o.mac);
+          } else if constexpr (std::is_same_v<T, binding::RenameLink>) {
+            const binding::Link* l = link(o.to);
+            if (l && o.index > 0 && l->index != o.index)
+              out.push_back(
+                  absl::StrCat(o.to, " is link #", l->index, ", not the CNI's link #", o.index));
+          } else if constexpr (std::is_same_v<T, binding::SetLinkMac>) {
+            mac(link(o.link), o.mac);
+          } else if constexpr (std::is_same_v<T, binding::SetLinkMaster>) {
+            const binding::Link* l = link(o.link);
+            auto m = by_index.find(l ? l->master_index : 0);
+            const std::string master = m == by_index.end() ? "" : m->second;
+            if (l && master != o.master)
+              out.push_back(absl::StrCat(o.link, " is enslaved to ",
+                                         master.empty() ? "nothing" : master, ", expected ",
+                                         o.master));
+          } else if constexpr (std::is_same_v<T, binding::SetLinkUp>) {
+            const binding::Link* l = link(o.link);
+            if (l && l->admin_up != o.up)
+              out.push_back(absl::StrCat(o.link, " is ", l->admin_up ? "up" : "down"));
+          } else if constexpr (std::is_same_v<T, binding::AddAddress>) {
+            const binding::ObservedLink* l = pod.Find(o.link);
+            if (l &&
+                std::find(l->addresses.begin(), l->addresses.end(), o.cidr) == l->addresses.end())
+              out.push_back(absl::StrCat(o.link, " lacks address ", o.cidr));
+          } else if constexpr (std::is_same_v<T, binding::NftTable>) {
+            auto t = nft.ListTable(o.family, o.name);
+            if (!t.ok())
+              out.push_back(absl::StrCat("nftables table ", o.family, " ", o.name, ": ",
+                                         t.status().message()));
+            else if (!*t)
+              out.push_back(absl::StrCat("nftables table ", o.family, " ", o.name, " is missing"));
+          }
+        },
+        op);
+  }
+  return out;
+}
+
 }  // namespace
 
 binding::PlannerOptions DefaultPlannerOptions() {
@@ -180,6 +253,38 @@ absl::StatusOr<binding::ApplyReport> TeardownPodNetwork(const PodNetworkRequest&
                req.vmi.meta.namespace_, req.vmi.meta.name, absl::StrJoin(names, ","),
                report->operations, report->changed, Ms(absl::Now() - start));
   return report;
+}
+
+absl::StatusOr<std::vector<InterfacePlan>> CheckPodNetwork(const PodNetworkRequest& req) {
+  auto cached = binding::ReadCachedInterfaces(req.state_dir);
+  if (!cached.ok()) return cached.status();
+  std::vector<InterfacePlan> plans;
+  std::vector<std::string> drift;
+  for (const auto& c : *cached) {
+    if (!Wanted(req, c.plan.interface_name)) continue;
+    if (c.phase != PlumbingPhase::kFinished)
+      drift.push_back(absl::StrCat(c.plan.interface_name, ": setup did not finish"));
+    plans.push_back(c.plan);
+  }
+  if (plans.empty())
+    return absl::NotFoundError(absl::StrCat("no k6t plumbing is recorded in ", req.state_dir));
+  auto ns = binding::NetnsThread::Enter(req.pod_netns);
+  if (!ns.ok()) return ns.status();
+  auto found =
+      (*ns)->Call<std::vector<std::string>>([&]() -> absl::StatusOr<std::vector<std::string>> {
+        NetnsKernel k;
+        auto pod = binding::ObservePod(k.kernel());
+        if (!pod.ok()) return pod.status();
+        std::vector<std::string> out;
+        for (const auto& p : plans)
+          for (auto& d : Drift(p, *pod, *k.nft))
+            out.push_back(absl::StrCat(p.interface_name, ": ", d));
+        return out;
+      });
+  if (!found.ok()) return found.status();
+  drift.insert(drift.end(), found->begin(), found->end());
+  if (!drift.empty()) return absl::FailedPreconditionError(absl::StrJoin(drift, "; "));
+  return plans;
 }
 
 }  // namespace k6t::handler

@@ -49,6 +49,12 @@ absl::StatusOr<SetupResult> SetupPodNetwork(const PodNetworkRequest& req);
 // namespace-wide sysctls only when everything goes.
 absl::StatusOr<binding::ApplyReport> TeardownPodNetwork(const PodNetworkRequest& req);
 
+// Compares the namespace with the cached plans (all, or req.only) without changing anything:
+// every link, master, MAC, up state and address the plans put in place, the pod link and the
+// nftables tables. Returns the plans checked; FailedPrecondition listing each drift, or
+// NotFound when nothing is cached.
+absl::StatusOr<std::vector<binding::InterfacePlan>> CheckPodNetwork(const PodNetworkRequest& req);
+
 // Host defaults for PlannerOptions: vhost-net presence.
 binding::PlannerOptions DefaultPlannerOptions();
 

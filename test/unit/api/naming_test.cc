@@ -107,5 +107,14 @@ TEST(NamingTest, PodInterfaceNamesOrdinalWhenStatusShowsIt) {
   EXPECT_EQ(names.at("red"), "net2");
 }
 
+TEST(NamingTest, PodInterfaceNamesTakeTheNameACallerFixed) {
+  Vmi vmi = TwoSecondaries(false);
+  vmi.spec.networks[1].pod_interface = "eth3";  // k6t-cni: CNI_IFNAME
+  const auto names = PodInterfaceNames(vmi, {}, {"lo", "eth0", "net1"});
+  EXPECT_EQ(names.at("default"), "eth0");
+  EXPECT_EQ(names.at("blue"), "eth3");
+  EXPECT_EQ(names.at("red"), "net1");
+}
+
 }  // namespace
 }  // namespace k6t::api

@@ -116,6 +116,9 @@ struct Network {
   std::optional<PodNetwork> pod;
   std::optional<MultusNetwork> multus;
   std::optional<ResourceClaimNetwork> resource_claim;
+  // Not in KubeVirt's schema: the pod link's name when the runtime chose it (k6t-cni takes
+  // CNI_IFNAME); empty means KubeVirt's naming (eth0, pod<hash>, net<N>).
+  std::string pod_interface;
 
   // The network the pod's primary interface belongs to (pod, or Multus default).
   bool primary() const { return pod.has_value() || (multus && multus->is_default); }

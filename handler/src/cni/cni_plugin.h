@@ -1,0 +1,20 @@
+// k6t-cni's commands (ADD, DEL, CHECK, VERSION, STATUS, GC) over the handler's shared pod
+// plumbing: SetupPodNetwork, TeardownPodNetwork, CheckPodNetwork. What main() prints and
+// returns, computed from the environment and stdin so tests can drive it in-process.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "cni/cni_config.h"
+
+namespace k6t::handler::cni {
+
+struct Outcome {
+  int exit_code = 0;
+  std::string output;  // stdout: a result, VERSION's answer, an error JSON, or nothing
+};
+
+Outcome RunPlugin(const EnvLookup& getenv, std::string_view stdin_text);
+
+}  // namespace k6t::handler::cni
