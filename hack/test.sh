@@ -4,12 +4,12 @@
 # bounded time on its corpus. Needs root (netns, e2e). Exit status is non-zero on any failure.
 #
 #   ./hack/test.sh                 everything
-#   K6T_TEST_STAGES="build unit"   a subset: build unit netns e2e asan fuzz
+#   K6T_TEST_STAGES="build unit"   a subset: build embed unit netns e2e asan fuzz
 #   K6T_FUZZ_SECONDS=20            per fuzz target
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-STAGES=${K6T_TEST_STAGES:-"build unit netns e2e asan fuzz"}
+STAGES=${K6T_TEST_STAGES:-"build embed unit netns e2e asan fuzz"}
 JOBS=${K6T_JOBS:-$(nproc)}
 FUZZ_SECONDS=${K6T_FUZZ_SECONDS:-20}
 has() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -34,11 +34,12 @@ run_ctest() {  # dir, label regex
   if ! (cd "$dir" && ctest -L "$label" --output-on-failure -j "${3:-1}"); then fail=1; fi
 }
 
-if has build || has unit || has netns || has e2e; then
+if has build || has embed || has unit || has netns || has e2e; then
   log "build (build/)"
   configure build
   cmake --build build -j "$JOBS"
 fi
+has embed && { log "embed (installed package)"; ./hack/embed-test.sh build || fail=1; }
 has unit && run_ctest build '^unit$' "$JOBS"
 has netns && run_ctest build '^netns$'
 has e2e && run_ctest build '^e2e$'

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <string>
 
-#include "spdlog/sinks/stdout_color_sinks.h"
+#include "k6t/binding/logging.h"
 #include "spdlog/spdlog.h"
 #include "verb_network.h"
 #include "verb_status.h"
@@ -32,13 +32,14 @@ namespace {
 
 void PrintUsage(FILE* out) {
   std::fprintf(out,
-               "Usage: k6t-handler [--log-level LEVEL] VERB [ARGS...]\n\n"
+               "Usage: k6t-handler [--log-level LEVEL] [--log-format text|json] VERB [ARGS...]\n\n"
                "Sets up a KubeVirt-style VM's networks in a pod and drives its launcher.\n\n"
                "Verbs:\n");
   for (const Verb& v : Verbs()) std::fprintf(out, "  %-12s %s\n", v.name, v.summary);
   std::fprintf(out,
                "\nGlobal flags:\n"
                "  --log-level LEVEL  trace, debug, info, warn (default), error, off\n"
+               "  --log-format FMT   text (default) or json: one JSON object per line\n"
                "  -h, --help         show this help\n\n"
                "Run 'k6t-handler VERB --help' for a verb's arguments.\n");
 }
@@ -47,9 +48,8 @@ void PrintUsage(FILE* out) {
 
 int RunCli(int argc, char** argv) {
   // stdout carries the verbs' results; logs go to stderr.
-  if (!spdlog::get("k6t-handler"))
-    spdlog::set_default_logger(spdlog::stderr_color_mt("k6t-handler"));
   spdlog::set_level(spdlog::level::warn);
+  std::string format = "text";
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; ++i) {
     const std::string arg = argv[i];
@@ -58,7 +58,13 @@ int RunCli(int argc, char** argv) {
       return kExitOk;
     }
     std::string level;
-    if (arg == "--log-level" && i + 1 < argc) {
+    if (arg == "--log-format" && i + 1 < argc) {
+      format = argv[++i];
+      continue;
+    } else if (arg.rfind("--log-format=", 0) == 0) {
+      format = arg.substr(std::strlen("--log-format="));
+      continue;
+    } else if (arg == "--log-level" && i + 1 < argc) {
       level = argv[++i];
     } else if (arg.rfind("--log-level=", 0) == 0) {
       level = arg.substr(std::strlen("--log-level="));
@@ -73,6 +79,11 @@ int RunCli(int argc, char** argv) {
       return kExitUsage;
     }
     spdlog::set_level(lvl);
+  }
+  if (auto st = binding::SetupLogging("k6t-handler", format, binding::LogStream::kStderr);
+      !st.ok()) {
+    std::fprintf(stderr, "k6t-handler: %s\n", std::string(st.message()).c_str());
+    return kExitUsage;
   }
   if (i >= argc) {
     PrintUsage(stderr);

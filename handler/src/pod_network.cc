@@ -22,16 +22,6 @@ using binding::CachedInterface;
 using binding::InterfacePlan;
 using binding::PlumbingPhase;
 
-// The adapters open their sockets in the namespace of the thread that creates them, so a
-// set is created on the namespace thread and used only there.
-struct NetnsKernel {
-  std::unique_ptr<binding::Netlink> netlink = binding::NewNetlink();
-  std::unique_ptr<binding::Tun> tun = binding::NewTun();
-  std::unique_ptr<binding::Sysctl> sysctl = binding::NewSysctl();
-  std::unique_ptr<binding::Nft> nft = binding::NewNft();
-  binding::Kernel kernel() { return {netlink.get(), tun.get(), sysctl.get(), nft.get()}; }
-};
-
 bool Wanted(const PodNetworkRequest& req, const std::string& name) {
   return req.only.empty() || std::find(req.only.begin(), req.only.end(), name) != req.only.end();
 }
@@ -44,7 +34,7 @@ absl::StatusOr<std::vector<InterfacePlan>> ObserveAndPlan(binding::NetnsThread& 
                                                           PhaseTimings* t) {
   absl::Time start = absl::Now();
   auto pod = ns.Call<binding::PodState>([]() -> absl::StatusOr<binding::PodState> {
-    NetnsKernel k;
+    binding::RealKernel k;
     return binding::ObservePod(k.kernel());
   });
   if (!pod.ok()) return pod.status();
@@ -197,7 +187,7 @@ absl::StatusOr<SetupResult> SetupPodNetwork(const PodNetworkRequest& req) {
   for (const auto& p : result.plans) ops.insert(ops.end(), p.ops.begin(), p.ops.end());
   start = absl::Now();
   auto report = (*ns)->Call<binding::ApplyReport>([&]() -> absl::StatusOr<binding::ApplyReport> {
-    NetnsKernel k;
+    binding::RealKernel k;
     return binding::Executor(k.kernel(), req.executor).Apply(ops);
   });
   result.timings.apply = absl::Now() - start;
@@ -243,7 +233,7 @@ absl::StatusOr<binding::ApplyReport> TeardownPodNetwork(const PodNetworkRequest&
   if (!ns.ok()) return ns.status();
   const absl::Time start = absl::Now();
   auto report = (*ns)->Call<binding::ApplyReport>([&]() -> absl::StatusOr<binding::ApplyReport> {
-    NetnsKernel k;
+    binding::RealKernel k;
     return binding::Executor(k.kernel(), req.executor).Apply(ops, binding::ApplyMode::kBestEffort);
   });
   if (!report.ok()) return report.status();

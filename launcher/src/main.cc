@@ -14,6 +14,7 @@
 #include "command_service.h"
 #include "dhcp_service.h"
 #include "k6t/api/decode.h"
+#include "k6t/binding/logging.h"
 #include "launcher.h"
 #include "libvirt_event_loop.h"
 #include "spdlog/spdlog.h"
@@ -40,6 +41,7 @@ ABSL_FLAG(std::string, caps_cache, k6t::launcher::kDefaultCapsCacheRoot,
           "machine-wide QEMU capabilities cache root ('' disables)");
 ABSL_FLAG(int, shutdown_timeout, 30, "seconds to wait for ACPI power-off before destroying");
 ABSL_FLAG(std::string, log_level, "info", "trace|debug|info|warn|error");
+ABSL_FLAG(std::string, log_format, "text", "text|json (json: one object per line)");
 ABSL_FLAG(bool, network_only, false,
           "serve DHCP/RA for the pod's cached plans without starting a VM (debugging a pod's "
           "network; --vmi not needed)");
@@ -65,6 +67,12 @@ int RunNetworkOnly(const std::string& state_dir, const sigset_t& sigs) {
 }
 
 int Run() {
+  if (auto st = k6t::binding::SetupLogging("k6t-launcher", absl::GetFlag(FLAGS_log_format),
+                                           k6t::binding::LogStream::kStdout);
+      !st.ok()) {
+    std::fprintf(stderr, "k6t-launcher: %s\n", std::string(st.message()).c_str());
+    return Code(ExitCode::kUsage);
+  }
   const std::string vmi_path = absl::GetFlag(FLAGS_vmi);
   const std::string state_dir = absl::GetFlag(FLAGS_state_dir);
   if (absl::GetFlag(FLAGS_network_only) && !state_dir.empty()) {

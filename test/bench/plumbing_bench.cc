@@ -17,7 +17,11 @@
 // work. Namespaces are deleted after each scenario, outside any timed region.
 //
 // Usage: plumbing_bench [--reps1=20] [--reps-many=5] [--nics=64] [--tmpfs-dir=/dev/shm]
-//                       [--disk-dir=/tmp] [--settle-ms=1000]     (root; about 2 minutes)
+//                       [--disk-dir=/tmp] [--settle-ms=1000] [--json=FILE]
+//                                                                (root; about 2 minutes)
+// --nics takes a list (--nics=2,4,8,16,32,64) for one bridge scenario per count; the scaling
+// goal compares the largest with x1. --json also writes every figure to FILE
+// (test/bench/report.py reads it).
 // SPDLOG_LEVEL=debug prints every executor step with a timestamp.
 #include <fcntl.h>
 #include <signal.h>
@@ -64,6 +68,7 @@
 #include "k6t/binding/netns.h"
 #include "k6t/binding/planner.h"
 #include "k6t/binding/pod_state.h"
+#include "nlohmann/json.hpp"
 #include "pod_network.h"
 #include "spdlog/cfg/env.h"
 #include "spdlog/spdlog.h"
@@ -85,15 +90,6 @@ std::atomic<bool> g_stop{false};
 double MsSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
-
-// The real adapters, created on (and used only from) the namespace thread.
-struct Adapters {
-  std::unique_ptr<binding::Netlink> netlink = binding::NewNetlink();
-  std::unique_ptr<binding::Tun> tun = binding::NewTun();
-  std::unique_ptr<binding::Sysctl> sysctl = binding::NewSysctl();
-  std::unique_ptr<binding::Nft> nft = binding::NewNft();
-  binding::Kernel kernel() { return {netlink.get(), tun.get(), sysctl.get(), nft.get()}; }
-};
 
 // ---------------------------------------------------------------------------------------
 // Scenario: the VMI and the pod links the CNI would have made for it.
@@ -231,7 +227,7 @@ absl::StatusOr<std::unique_ptr<testing::ScratchNetns>> MakePod(const Scenario& s
 absl::StatusOr<std::vector<InterfacePlan>> ObserveAndPlan(NetnsThread& t, const Scenario& s,
                                                           const binding::PlannerOptions& opts) {
   auto pod = t.Call<binding::PodState>([]() -> absl::StatusOr<binding::PodState> {
-    Adapters a;
+    binding::RealKernel a;
     return binding::ObservePod(a.kernel());
   });
   if (!pod.ok()) return pod.status();
@@ -428,7 +424,8 @@ const char* const kVariantNames[kVariants] = {"apply", "setup/tmpfs", "setup/dis
 struct Options {
   int reps1 = 20;
   int reps_many = 5;
-  int nics = 64;
+  std::vector<int> nics = {64};
+  std::string json_path;
   std::string tmpfs_dir = "/dev/shm";  // a node's /run, where KubeVirt keeps its cache
   std::string disk_dir = "/tmp";
   int settle_ms = 1000;
@@ -487,7 +484,7 @@ struct Runner {
     Sample out;
     absl::Status st = (*t)->Run([&]() -> absl::Status {
       auto t0 = Clock::now();
-      auto a = std::make_unique<Adapters>();
+      auto a = std::make_unique<binding::RealKernel>();
       auto e0 = Clock::now();
       auto report = binding::Executor(a->kernel()).Apply(ops);
       out.executor_ms = MsSince(e0);
@@ -562,7 +559,7 @@ absl::StatusOr<std::string> Snapshot(testing::ScratchNetns& pod,
   auto t = NetnsThread::Enter(pod.path());
   if (!t.ok()) return t.status();
   return (*t)->Call<std::string>([&]() -> absl::StatusOr<std::string> {
-    Adapters a;
+    binding::RealKernel a;
     auto links = a.netlink->ListLinks();
     if (!links.ok()) return links.status();
     std::map<int, std::string> names;
@@ -831,6 +828,47 @@ bool ParseInt(const char* arg, const char* name, int* out) {
   return absl::SimpleAtoi(arg + prefix.size(), out) && *out >= 0;
 }
 
+bool ParseIntList(const char* arg, const char* name, std::vector<int>* out) {
+  const std::string prefix = absl::StrCat("--", name, "=");
+  if (!absl::StartsWith(arg, prefix)) return false;
+  out->clear();
+  for (absl::string_view part : absl::StrSplit(arg + prefix.size(), ',')) {
+    int n = 0;
+    if (!absl::SimpleAtoi(part, &n) || n < 2 || n > 100) return false;
+    out->push_back(n);
+  }
+  std::sort(out->begin(), out->end());
+  return !out->empty();
+}
+
+// Every figure of the report as JSON, ms per NIC unless the key says otherwise.
+absl::Status WriteJson(const std::string& path, const std::vector<Result>& results, double wall_s,
+                       bool equivalent) {
+  nlohmann::ordered_json j;
+  j["benchmark"] = "plumbing_bench";
+  j["cpus"] = std::thread::hardware_concurrency();
+  j["wall_s"] = wall_s;
+  j["equivalent"] = equivalent;
+  for (const auto& r : results) {
+    nlohmann::ordered_json s;
+    s["label"] = r.label;
+    s["nics"] = r.nics;
+    s["reps"] = r.reps;
+    s["baseline_processes_per_nic"] = r.processes / r.nics;
+    for (int v = 0; v < kVariants; ++v) {
+      s[kVariantNames[v]] = {{"p50", r.P50(static_cast<Variant>(v))},
+                             {"p99", r.P99(static_cast<Variant>(v))}};
+    }
+    s["executor_p50"] = Percentile(r.executor, 50) / r.nics;
+    j["scenarios"].push_back(s);
+  }
+  std::ofstream out(path);
+  out << j.dump(2) << "\n";
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("writing ", path, ": ", std::strerror(errno)));
+  return absl::OkStatus();
+}
+
 bool ParseString(const char* arg, const char* name, std::string* out) {
   const std::string prefix = absl::StrCat("--", name, "=");
   if (!absl::StartsWith(arg, prefix)) return false;
@@ -846,20 +884,21 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     if (!ParseInt(argv[i], "reps1", &o.reps1) && !ParseInt(argv[i], "reps-many", &o.reps_many) &&
-        !ParseInt(argv[i], "nics", &o.nics) && !ParseInt(argv[i], "settle-ms", &o.settle_ms) &&
+        !ParseIntList(argv[i], "nics", &o.nics) && !ParseInt(argv[i], "settle-ms", &o.settle_ms) &&
+        !ParseString(argv[i], "json", &o.json_path) &&
         !ParseString(argv[i], "tmpfs-dir", &o.tmpfs_dir) &&
         !ParseString(argv[i], "disk-dir", &o.disk_dir)) {
       std::fprintf(stderr,
-                   "usage: %s [--reps1=20] [--reps-many=5] [--nics=64] [--tmpfs-dir=/dev/shm] "
-                   "[--disk-dir=/tmp] [--settle-ms=1000]\n",
+                   "usage: %s [--reps1=20] [--reps-many=5] [--nics=N[,N...]] "
+                   "[--tmpfs-dir=/dev/shm] [--disk-dir=/tmp] [--settle-ms=1000] "
+                   "[--json=FILE]\n"
+                   "  --nics: counts in 2..100 (fake bridge IPs: 169.254.75.1<index>)\n",
                    argv[0]);
       return 2;
     }
   }
-  if (o.reps1 == 0 || o.reps_many == 0 || o.nics < 2 || o.nics > 100) {
-    std::fprintf(stderr,
-                 "reps must be >= 1 and --nics 2..100 (fake bridge IPs: "
-                 "169.254.75.1<index>)\n");
+  if (o.reps1 == 0 || o.reps_many == 0) {
+    std::fprintf(stderr, "reps must be >= 1\n");
     return 2;
   }
   if (::geteuid() != 0) {
@@ -878,11 +917,11 @@ int main(int argc, char** argv) {
   const std::string load_before = LoadAvg();
   const auto start = Clock::now();
 
+  std::vector<std::tuple<std::string, std::string, int, int>> wanted = {
+      {"masquerade x1", "masquerade", 1, o.reps1}, {"bridge x1", "bridge", 1, o.reps1}};
+  for (int n : o.nics) wanted.emplace_back(absl::StrCat("bridge x", n), "bridge", n, o.reps_many);
   std::vector<Scenario> scenarios;
-  for (auto [label, binding, n, reps] :
-       {std::tuple<std::string, std::string, int, int>{"masquerade x1", "masquerade", 1, o.reps1},
-        {"bridge x1", "bridge", 1, o.reps1},
-        {absl::StrCat("bridge x", o.nics), "bridge", o.nics, o.reps_many}}) {
+  for (const auto& [label, binding, n, reps] : wanted) {
     auto s = MakeScenario(label, binding, n, reps);
     if (!s.ok()) {
       std::fprintf(stderr, "%s: %s\n", label.c_str(), s.status().ToString().c_str());
@@ -911,7 +950,13 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::seconds(2));
   }
   node->reset();
-  PrintReport(results, o, load_before, LoadAvg(),
-              std::chrono::duration<double>(Clock::now() - start).count(), equivalent);
+  const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+  PrintReport(results, o, load_before, LoadAvg(), wall_s, equivalent);
+  if (!o.json_path.empty()) {
+    if (auto st = WriteJson(o.json_path, results, wall_s, equivalent); !st.ok()) {
+      std::fprintf(stderr, "%s\n", st.ToString().c_str());
+      return 1;
+    }
+  }
   return equivalent ? 0 : 1;
 }

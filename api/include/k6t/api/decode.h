@@ -1,5 +1,11 @@
 // Decoding VirtualMachine / VirtualMachineInstance manifests from YAML or JSON.
 // YAML goes through yaml-cpp, JSON through nlohmann_json; both land in one model (vmi.h).
+//
+// Errors: InvalidArgument for syntax (line and column) and field errors (JSON paths),
+// ResourceExhausted for a DecodeLimits bound; the *File calls also NotFound (cannot stat),
+// PermissionDenied (cannot open) and DataLoss (read failed), with the path and errno text.
+// Thread-safety: pure functions of their input, safe from any number of threads.
+// Privileges: none; files are read with the caller's permissions.
 #pragma once
 
 #include <string>

@@ -1,4 +1,5 @@
 // A field-level problem in a spec or annotation: which JSON path, and what is wrong.
+// Plain values and a pure conversion: thread-safe, no privileges.
 #pragma once
 
 #include <string>

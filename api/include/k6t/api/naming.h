@@ -1,5 +1,7 @@
 // Pod-side interface names (reference §3), matching what KubeVirt users see in a
 // virt-launcher pod. Every derived name fits IFNAMSIZ (15 characters) by construction.
+// Pure functions that cannot fail (a Multus-given name that is too long is reported by
+// ValidatePodLinkNames, validate.h); thread-safe; no privileges.
 #pragma once
 
 #include <map>

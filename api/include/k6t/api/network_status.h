@@ -1,5 +1,9 @@
 // Multus' `k8s.v1.cni.cncf.io/network-status` annotation and KubeVirt's `network-info`
 // downward-API file: what the cluster's CNI gave the pod.
+//
+// Errors: the parsers return InvalidArgument naming the entry and field (or the JSON syntax
+// error), also beyond their size and entry bounds. Thread-safety: pure functions. Privileges:
+// none (the caller reads the annotation or file).
 #pragma once
 
 #include <optional>

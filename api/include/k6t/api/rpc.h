@@ -1,6 +1,10 @@
 // The k6t command protocol between k6t-handler (node side, the client) and k6t-launcher (in the
 // pod, the server). This header is the protocol's documentation.
 //
+// API contract of the functions below: encoders and parsers are pure and thread-safe; a
+// FrameDecoder is per connection and not thread-safe; parse errors are statuses (see each
+// call), never exceptions. No privileges: access control is the server's (TRANSPORT).
+//
 // TRANSPORT
 //   A unix stream socket created by the launcher (`--socket PATH`). The file is mode 0600 and
 //   its directory, when the launcher creates it, 0700. The server reads each connection's

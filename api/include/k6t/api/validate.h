@@ -7,6 +7,9 @@
 // limit, because no Linux link is named after them: pod links are `eth0`, `pod<hash>` or
 // `netN`, and the libvirt alias `ua-<name>` has no length limit. k6t caps them at 253
 // characters only to keep messages and files sane.
+//
+// Errors are returned as FieldError lists (errors.h), never as exceptions or statuses.
+// Thread-safety: pure functions, safe from any thread. Privileges: none.
 #pragma once
 
 #include <set>

@@ -2,6 +2,9 @@
 // VirtualMachine / VirtualMachineInstance spec that decide a VM's networks and what the
 // launcher needs to boot it. Plain value types; decoding lives in decode.h, rules in
 // validate.h.
+//
+// Plain values with trivial accessors: no errors, thread-safe for concurrent reads, no
+// privileges.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,11 @@
 // One interface binding (masquerade, bridge, l2bridge, sriov, passt, or an embedder's own):
 // turns a VMI interface, its network and the observed pod link into an InterfacePlan. Pure:
 // a binding reads its input and returns a value; it never touches the kernel.
+//
+// Errors: Plan returns InvalidArgument/FailedPrecondition for an interface it cannot serve
+// (the planner prefixes the interface name). Thread-safety: Plan is const and may be called
+// from several threads at once (one registry instance serves every caller): keep bindings
+// stateless. Privileges: none.
 #pragma once
 
 #include <cstdint>

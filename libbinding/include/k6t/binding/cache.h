@@ -1,6 +1,14 @@
 // The per-VMI state directory: applied plans and the pod's original state, as versioned
 // JSON files written atomically (temp file, fsync, rename). Written by k6t-handler before
 // and after an apply, read by k6t-launcher (plans, DHCP offers) and by teardown.
+//
+// Errors: Internal naming the operation, path and errno for I/O; InvalidArgument for an
+// interface name that cannot be a file name; for a file that is there but unusable,
+// OutOfRange (too large), DataLoss (not JSON, not a plan) or FailedPrecondition (another
+// schema version). A missing file or directory is not an error (nullopt / empty list).
+// Thread-safety: the functions hold no state; concurrent writers of one interface's file
+// must be serialised by the caller (the last rename wins, the file is never torn).
+// Privileges: write access to the state dir (files are created 0640).
 #pragma once
 
 #include <optional>

@@ -2,6 +2,14 @@
 // the Kernel adapters, each only if its effect is not already there, with an undo log. A
 // transactional apply that fails rolls back every change it made, in reverse; applying an
 // already applied plan changes nothing.
+//
+// Errors: the first failing operation's status (kernel.h's codes), prefixed with
+// `operation N (<Describe(op)>)`; FailedPrecondition when the namespace contradicts the
+// plan (e.g. a link to rename is now called something else); NotFound for a link an
+// operation needs. In kTransactional mode the namespace is as before the call when an error
+// returns; kBestEffort does every step and returns the first error.
+// Thread-safety: an Executor uses its Kernel's adapters, so it runs on their thread only.
+// Privileges: those of the operations: CAP_NET_ADMIN in the namespace, /dev/net/tun for taps.
 #pragma once
 
 #include <string>

@@ -2,6 +2,16 @@
 // (libnl3, /dev/net/tun, /proc/sys, libnftables) and an in-memory fake for unit tests.
 // All calls act on the network namespace of the calling thread: run them on a NetnsThread
 // (netns.h) to act on a pod. Errors carry the operation, the link and the kernel's text.
+//
+// Errors: the kernel's errno mapped onto a status code: EEXIST AlreadyExists; ENODEV,
+// ENOENT, EADDRNOTAVAIL, ESRCH NotFound; EPERM, EACCES PermissionDenied; EOPNOTSUPP
+// Unimplemented; EINVAL, ERANGE, ENAMETOOLONG InvalidArgument; EBUSY FailedPrecondition;
+// ENOMEM, ENOBUFS, ENOSPC ResourceExhausted; EAGAIN, EINTR Unavailable; anything else
+// Internal. Reads of an absent object are not errors (nullopt), see each call.
+// Thread-safety: an adapter object is not thread-safe and belongs to the thread (and so the
+// netns) that made it; separate objects may be used on separate threads.
+// Privileges: reads need none; every change needs CAP_NET_ADMIN over the namespace, taps
+// also /dev/net/tun, sysctl writes a writable /proc/sys/net (not a read-only mount).
 #pragma once
 
 #include <cstdint>
@@ -133,5 +143,20 @@ std::unique_ptr<Netlink> NewNetlink();
 std::unique_ptr<Tun> NewTun();
 std::unique_ptr<Sysctl> NewSysctl();
 std::unique_ptr<Nft> NewNft();
+
+// The four real adapters as one owned set. Each adapter binds to the netns of the thread
+// that creates it, so make a RealKernel inside a NetnsThread closure and use it only there:
+//
+//   ns->Call<PodState>([] { RealKernel k; return ObservePod(k.kernel()); });
+//
+// Creating it needs no privilege; what the adapters then do needs CAP_NET_ADMIN in the
+// namespace (links, nftables, /proc/sys/net writes) and /dev/net/tun for taps.
+struct RealKernel {
+  std::unique_ptr<Netlink> netlink = NewNetlink();
+  std::unique_ptr<Tun> tun = NewTun();
+  std::unique_ptr<Sysctl> sysctl = NewSysctl();
+  std::unique_ptr<Nft> nft = NewNft();
+  Kernel kernel() const { return {netlink.get(), tun.get(), sysctl.get(), nft.get()}; }
+};
 
 }  // namespace k6t::binding

@@ -2,6 +2,9 @@
 // the VM gets, and what the in-pod DHCP/RA servers must offer. Plain values: the planner
 // produces them without touching the kernel, the executor applies them, the cache stores
 // them as JSON.
+//
+// Plain values: no errors, no locking (copy or share read-only across threads), no
+// privileges. Applying them needs CAP_NET_ADMIN (executor.h).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,11 @@
 // The planner: validated VMI + observed pod + Multus network-status -> one InterfacePlan per
 // interface that needs something (absent interfaces are skipped). Pure.
+//
+// Errors: NotFound when an interface has no network, names an unregistered binding, or its
+// pod link is missing; InvalidArgument for collisions; otherwise the binding's own error.
+// Each names the interface. Thread-safety: PlanVmi and TeardownOps only read their inputs
+// and may run concurrently (the registry is locked). Privileges: none (the pod was observed
+// beforehand, pod_state.h).
 #pragma once
 
 #include <vector>

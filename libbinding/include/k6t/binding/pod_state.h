@@ -1,6 +1,10 @@
 // What the pod's network namespace holds before k6t plans anything: its links with their
 // addresses and routes, and the global sysctls a plan may change (so teardown can restore
 // them). Read once per plan through the Netlink and Sysctl adapters.
+//
+// Errors: ObservePod returns the adapters' errors (kernel.h); a sysctl key that does not
+// exist is left out, not an error. Thread-safety: ObservePod runs on the adapters' thread;
+// PodState is a plain value. Privileges: none beyond being in the namespace (all reads).
 #pragma once
 
 #include <map>

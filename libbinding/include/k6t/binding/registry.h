@@ -1,5 +1,9 @@
 // Binding name -> implementation. The five built-ins are registered in Global(); an
 // embedding program registers its own with Register() before planning. Thread-safe.
+//
+// Errors: Register returns AlreadyExists for a taken name, InvalidArgument for a null
+// binding; Find returns nullptr for an unknown name. Registration is process-wide for
+// Global(); there is no unregister. Privileges: none.
 #pragma once
 
 #include <map>

@@ -1,4 +1,5 @@
-// Escaping text for libvirt XML attributes and elements (&, <, >, ', ").
+// Escaping text for libvirt XML attributes and elements (&, <, >, ', "). Pure, cannot fail,
+// thread-safe, no privileges.
 #pragma once
 
 #include <string>

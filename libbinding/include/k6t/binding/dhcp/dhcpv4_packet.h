@@ -2,6 +2,9 @@
 // static routes (RFC 3442), long options split/concatenated (RFC 3396), option overloading
 // into `file`/`sname` (option 52). Decoding is total: any byte string yields a message or
 // an error, never a read past the input.
+//
+// Errors: InvalidArgument naming the field or option for malformed input; ResourceExhausted
+// when options do not fit the message size. Thread-safety: pure functions. Privileges: none.
 #pragma once
 
 #include <array>

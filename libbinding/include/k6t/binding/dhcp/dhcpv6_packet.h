@@ -1,5 +1,8 @@
 // DHCPv6 client/server messages and the options k6t reads or writes (RFC 8415, RFC 3646).
 // Relay messages are not decoded: k6t serves the one link of its bridge.
+// Errors: InvalidArgument naming the option for malformed input (decoding is total, as for
+// DHCPv4), ResourceExhausted beyond the option-count bound. Thread-safety: pure functions.
+// Privileges: none.
 #pragma once
 
 #include <array>

@@ -1,6 +1,8 @@
 // Domain names in RFC 1035 wire form, as DHCPv4 option 119 (RFC 3397) and DHCPv6 option 24
 // (RFC 3646) carry them. k6t encodes without compression (every client decodes that); the
 // decoder also follows compression pointers, bounded, since a guest may send anything.
+// Errors: InvalidArgument naming the name or offset; ResourceExhausted past `max_bytes` or
+// `max_names`. Thread-safety: pure functions. Privileges: none.
 #pragma once
 
 #include <cstddef>

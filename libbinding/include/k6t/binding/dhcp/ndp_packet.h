@@ -1,6 +1,9 @@
 // ICMPv6 neighbour discovery messages of a router (RFC 4861): parse a Router Solicitation
 // as it arrives on a raw ICMPv6 socket (ICMPv6 header first, no IPv6 header), encode a
 // Router Advertisement. The checksum is left 0: the kernel fills it for ICMPv6 raw sockets.
+// Errors: InvalidArgument for a message that is not what it should be (type, length,
+// options), ResourceExhausted beyond the option-count bound. Thread-safety: pure functions.
+// Privileges: none.
 #pragma once
 
 #include <cstdint>

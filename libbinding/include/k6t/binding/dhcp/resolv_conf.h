@@ -2,6 +2,10 @@
 // the source of the DNS servers (DHCPv4 6, DHCPv6 23) and search domains (119, 24) the guest
 // gets. Invalid entries are skipped and counted, not fatal: a guest with most of its DNS
 // configuration beats no guest.
+//
+// Errors: ReadResolvConf only, NotFound when the file cannot be opened, Internal when a read
+// fails, each with the path and errno text. Thread-safety: pure functions apart from that
+// read. Privileges: read access to the file.
 #pragma once
 
 #include <cstddef>

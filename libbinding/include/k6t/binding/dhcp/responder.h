@@ -1,6 +1,10 @@
 // The servers' decisions as pure functions: a decoded request in, the reply (or the reason
 // there is none) out. The socket layer (server.h) only moves bytes; everything a guest can
 // influence is decided here and unit-tested and fuzzed without sockets.
+//
+// Errors: Create and MakeRouterAdvert return InvalidArgument naming the offer's bad field;
+// Respond never fails (no reply is an outcome with a note). Thread-safety: a responder is
+// immutable after Create, so Respond may be called from several threads. Privileges: none.
 #pragma once
 
 #include <cstdint>

@@ -26,6 +26,9 @@
 //    a few fast initial ones, then every `ra_interval`, and a unicast answer to each router
 //    solicitation (multicast when the solicitor has no address).
 // Needs CAP_NET_BIND_SERVICE (ports 67/547) and CAP_NET_RAW (packet and ICMPv6 sockets).
+// Errors: socket and epoll failures name the bridge or call and carry errno's text;
+// FailedPrecondition when Run/Start is called on a running server; Cancelled for a hotplug
+// request that Stop() overtook. Thread-safety: as each method says.
 #pragma once
 
 #include <chrono>
