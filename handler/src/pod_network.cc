@@ -262,7 +262,7 @@ absl::StatusOr<std::vector<InterfacePlan>> CheckPodNetwork(const PodNetworkReque
   if (!ns.ok()) return ns.status();
   auto found =
       (*ns)->Call<std::vector<std::string>>([&]() -> absl::StatusOr<std::vector<std::string>> {
-        NetnsKernel k;
+        binding::RealKernel k;
         auto pod = binding::ObservePod(k.kernel());
         if (!pod.ok()) return pod.status();
         std::vector<std::string> out;
