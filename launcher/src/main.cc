@@ -15,6 +15,7 @@
 #include "k6t/api/decode.h"
 #include "launcher.h"
 #include "libvirt_event_loop.h"
+#include "passt_service.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, vmi, "", "VirtualMachine(Instance) manifest, YAML or JSON (required)");
@@ -113,6 +114,8 @@ int Run() {
     k6t::launcher::Launcher launcher(o, std::move(*vmi));
     // Services (command server, DHCP servers, passt) are added here with AddService().
     launcher.AddService(std::make_unique<k6t::launcher::DhcpService>(state_dir));
+    launcher.AddService(std::make_unique<k6t::launcher::PasstService>(
+        k6t::launcher::PasstServiceOptions{.state_dir = state_dir}));
     if (auto s = launcher.Start(); !s.ok()) {
       spdlog::error("start failed: {}", s.ToString());
       result = Code(launcher.FailureCode());
