@@ -189,7 +189,11 @@ std::string PasstService::SocketPath(const std::string& state_dir, const std::st
 
 absl::Status PasstService::Start(Launcher& launcher) {
   if (launcher.domain_options().native_passt) return absl::OkStatus();  // libvirt runs passt
-  for (const binding::InterfacePlan& p : launcher.plans()) {
+  return Listen(launcher.plans());
+}
+
+absl::Status PasstService::Listen(const std::vector<binding::InterfacePlan>& plans) {
+  for (const binding::InterfacePlan& p : plans) {
     if (!p.passt) continue;
     std::error_code ec;
     std::filesystem::create_directories(options_.state_dir + "/passt", ec);

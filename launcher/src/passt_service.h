@@ -47,8 +47,10 @@ class PasstService : public LauncherService {
   ~PasstService() override;  // Stop()
 
   std::string name() const override { return "passt"; }
-  // Listens on one socket per passt interface; passt starts when QEMU connects.
+  // Listen() on the launcher's plans, unless libvirt runs passt itself (native_passt).
   absl::Status Start(Launcher& launcher) override;
+  // Listens on one socket per plan that uses passt; passt starts when QEMU connects.
+  absl::Status Listen(const std::vector<binding::InterfacePlan>& plans);
   void ContributeDomainOptions(DomainOptions& options) override;
   void Stop() override;
 

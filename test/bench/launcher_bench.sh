@@ -18,7 +18,7 @@ REPS=${1:-3}
 [ "$(id -u)" = 0 ] || { echo "launcher_bench: needs root" >&2; exit 1; }
 GUEST=${K6T_GUEST_DIR:-$BUILD/guest}
 CAPS=$BUILD/qemu-caps
-WORK=$(mktemp -d /tmp/k6t-launcher-bench-XXXXXX)
+WORK=$(mktemp -d /tmp/k6tlb-XXXXXX)  # short: libvirt's monitor socket path lives below it
 POD1=k6tlb1$$; POD4=k6tlb4$$
 PIDS=()
 cleanup() {
@@ -78,22 +78,25 @@ $nads
 YAML
 }
 
-# pod POD NICS: pod-sim pod + k6t-handler setup.
+# pod POD NICS VMNAME: pod-sim pod + k6t-handler setup.
 pod() {
-  vm_yaml "vm-$1" "$2" >"$WORK/$1.yaml"
+  vm_yaml "$3" "$2" >"$WORK/$1.yaml"
   mkdir -p "$WORK/$1"
   ./hack/pod-sim up --name "$1" --vm "$WORK/$1.yaml" --state-dir "$WORK/$1/sim" >/dev/null
   "$BUILD/bin/k6t-handler" setup --vmi "$WORK/$1.yaml" --pod-netns "/run/netns/$1" \
     --network-status "$WORK/$1/sim/network-status.json" --state-dir "$WORK/$1/state" >/dev/null
 }
 
-# wait_up FILE N: until N NICs reported a lease on the console in FILE (60 s at most).
+# wait_up FILE N PID: until N NICs reported a lease on the console in FILE (60 s at most),
+# while PID lives.
 wait_up() {
   for _ in $(seq 1 6000); do
-    [ "$(grep -c 'K6T-GUEST: iface eth[0-9]* up' "$1" 2>/dev/null || true)" -ge "$2" ] && return 0
+    kill -0 "$3" 2>/dev/null || break
+    [ "$(cat "$1" 2>/dev/null | grep -c 'K6T-GUEST: iface eth[0-9]* up')" -ge "$2" ] && return 0
     sleep 0.01
   done
-  echo "launcher_bench: no lease on $1 within 60 s" >&2; tail -20 "$1" >&2; return 1
+  echo "launcher_bench: no lease on $1" >&2; tail -n 20 "$1" "$WORK"/*/launcher.log >&2
+  return 1
 }
 
 # launcher POD [ARGS...]: starts k6t-launcher in the pod; sets LPID.
@@ -101,7 +104,7 @@ launcher() {
   local p=$1; shift
   rm -f "$WORK/$p/state/serial.log"
   ip netns exec "$p" "$BUILD/bin/k6t-launcher" --vmi "$WORK/$p.yaml" --state-dir "$WORK/$p/state" \
-    --guest-dir "$GUEST" --caps-cache "$CAPS" --log-level warn "$@" >>"$WORK/$p/launcher.log" 2>&1 &
+    --guest-dir "$GUEST" --caps-cache "$CAPS" --log-level info "$@" >>"$WORK/$p/launcher.log" 2>&1 &
   LPID=$!; PIDS+=("$LPID")
 }
 stop_launcher() { kill -TERM "$1"; wait "$1" 2>/dev/null || true; }
@@ -111,13 +114,13 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.1f", k / 1024}'; }
 
 ./hack/build-guest.sh "$GUEST" >/dev/null
 echo "== launch: launcher start -> guest lease, vs raw QEMU on a pre-made tap ($REPS reps, TCG)"
-pod "$POD1" 1
+pod "$POD1" 1 lb1
 S=$WORK/$POD1/state
 MAC=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plan"]["mac"])' "$S/interfaces/default.json")
-launcher "$POD1"; wait_up "$S/serial.log" 1; stop_launcher "$LPID"   # warms the caps cache
+launcher "$POD1"; wait_up "$S/serial.log" 1 "$LPID"; stop_launcher "$LPID"   # warms the caps cache
 L=(); R=()
 for rep in $(seq 1 "$REPS"); do
-  t0=$(now); launcher "$POD1"; wait_up "$S/serial.log" 1; t1=$(now); stop_launcher "$LPID"
+  t0=$(now); launcher "$POD1"; wait_up "$S/serial.log" 1 "$LPID"; t1=$(now); stop_launcher "$LPID"
   L+=("$(ms "$t0" "$t1")")
   # Baseline: the same DHCP server, up before the clock starts; QEMU as libvirt would run it.
   ip netns exec "$POD1" "$BUILD/bin/k6t-launcher" --network-only --state-dir "$S" --log-level warn \
@@ -132,11 +135,13 @@ for rep in $(seq 1 "$REPS"); do
     -netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
     -device "virtio-net-pci-non-transitional,netdev=n0,mac=$MAC,romfile=" >/dev/null 2>&1 &
   QPID=$!; PIDS+=("$QPID")
-  wait_up "$WORK/raw-serial.log" 1; t1=$(now)
+  wait_up "$WORK/raw-serial.log" 1 "$QPID"; t1=$(now)
   R+=("$(ms "$t0" "$t1")")
   kill -KILL "$QPID"; wait "$QPID" 2>/dev/null || true
   kill -TERM "$DPID"; wait "$DPID" 2>/dev/null || true
-  echo "  rep $rep: launcher ${L[-1]} ms, raw QEMU ${R[-1]} ms"
+  # Where the launcher's time goes: up to a running domain, then the guest under libvirt's devices.
+  RUN=$(grep -o 'running ([^ ]* since launcher start' "$WORK/$POD1/launcher.log" | tail -1 | sed 's/running (//; s/ since.*//')
+  echo "  rep $rep: launcher ${L[-1]} ms (domain running after $RUN), raw QEMU ${R[-1]} ms"
 done
 med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 LM=$(med "${L[@]}"); RM=$(med "${R[@]}")
@@ -144,11 +149,11 @@ RATIO=$(awk -v a="$LM" -v b="$RM" 'BEGIN{printf "%.2f", a / b}')
 echo "launch p50: launcher $LM ms, raw QEMU $RM ms -> ${RATIO}x (goal <= 1.3x: $(awk -v r="$RATIO" 'BEGIN{print (r <= 1.3) ? "met" : "NOT met"}'))"
 
 echo "== memory: steady RSS with 4 NICs"
-pod "$POD4" 4
+pod "$POD4" 4 lb4
 S4=$WORK/$POD4/state
-launcher "$POD4"; wait_up "$S4/serial.log" 4; sleep 3
+launcher "$POD4"; wait_up "$S4/serial.log" 4 "$LPID"; sleep 3
 EMB=$(rss_kib "$LPID"); stop_launcher "$LPID"
-launcher "$POD4" --libvirt-uri=private; wait_up "$S4/serial.log" 4; sleep 3
+launcher "$POD4" --libvirt-uri=private; wait_up "$S4/serial.log" 4 "$LPID"; sleep 3
 PL=$(rss_kib "$LPID"); PD=$(rss_kib "$(cat "$S4/libvirt/run/libvirtd.pid")")
 stop_launcher "$LPID"
 verdict() { awk -v v="$1" -v g="$2" 'BEGIN{print (v <= g * 1024) ? "met" : "NOT met"}'; }
