@@ -19,10 +19,11 @@ expect 'K6T-GUEST: iface eth0 ipv6 addr=fd10:0:2::2/[0-9]+ source=dhcpv6' "guest
 expect 'K6T-GUEST: route6 default via fe80:[0-9a-f:]+ dev eth0' "guest has an IPv6 default route from the RA"
 
 # The guest's own view over IPv6, from the pod (the k6t-eth0 bridge holds fd10:0:2::1).
-page=$(ip netns exec "$POD" curl -s -m 10 --retry 5 --retry-connrefused 'http://[fd10:0:2::2]:8080/' || true)
-echo "$page" | grep -q 'inet6 fd10:0:2::2/' && ok "guest page over IPv6 shows fd10:0:2::2" ||
+page=$(fetch "$POD" fd10:0:2::2 8080 || true)
+grep -q 'inet6 fd10:0:2::2/' <<<"$page" && ok "guest page over IPv6 shows fd10:0:2::2" ||
   bad "no guest page over IPv6 with fd10:0:2::2"
-echo "$page" | sed -n '/^# ip -6 route/,$p' | grep -q '^default via fe80:' &&
+route6=$(sed -n '/^# ip -6 route/,$p' <<<"$page")
+grep -q '^default via fe80:' <<<"$route6" &&
   ok "guest page shows the IPv6 default route" || bad "guest page has no IPv6 default route"
 
 launcher_down

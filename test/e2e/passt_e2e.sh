@@ -36,16 +36,8 @@ grep -qE "K6T-GUEST: iface eth0 up .*ipv4=${POD_IP//./\\.}/[0-9]+ .*source=dhcp"
   ok "guest leased the pod IP $POD_IP from passt's DHCP" || bad "guest did not lease the pod IP $POD_IP"
 
 # HTTP from the node netns (a separate client) to the pod IP on the forwarded port.
-fetch() {
-  local out
-  for _ in $(seq 1 40); do
-    out=$(printf 'GET / HTTP/1.0\r\n\r\n' | ip netns exec "$POD-node" busybox nc -w 3 "$POD_IP" "$1" 2>/dev/null || true)
-    if [ -n "$out" ]; then echo "$out"; return 0; fi
-    sleep 0.25
-  done
-  return 1
-}
-fetch 8080 | grep -q "inet $POD_IP/" && ok "guest page reached through the pod IP on forwarded port 8080" ||
+page=$(fetch "$POD-node" "$POD_IP" 8080 || true)
+grep -q "inet $POD_IP/" <<<"$page" && ok "guest page reached through the pod IP on forwarded port 8080" ||
   bad "no guest page through $POD_IP:8080"
 
 passt_pid() { pgrep -f "passt .*--log-file $STATE/passt/default.log" | head -1 || true; }
@@ -61,7 +53,8 @@ else
     bad "no restart in the launcher log"
   NEW_PID=$(passt_pid)
   [ -n "$NEW_PID" ] && [ "$NEW_PID" != "$PASST_PID" ] && ok "a new passt runs (pid $NEW_PID)" || bad "no new passt"
-  fetch 8080 | grep -q "inet $POD_IP/" && ok "guest reachable again through the pod IP after the restart" ||
+  page=$(fetch "$POD-node" "$POD_IP" 8080 || true)
+  grep -q "inet $POD_IP/" <<<"$page" && ok "guest reachable again through the pod IP after the restart" ||
     bad "guest unreachable after the passt restart"
 fi
 

@@ -64,6 +64,17 @@ wait_serial() {
   return 1
 }
 
+# fetch NETNS HOST PORT: the guest's page over HTTP from NETNS (retried for 10 s).
+fetch() {
+  local out
+  for _ in $(seq 1 40); do
+    out=$(printf 'GET / HTTP/1.0\r\n\r\n' | ip netns exec "$1" busybox nc -w 3 "$2" "$3" 2>/dev/null || true)
+    if [ -n "$out" ]; then echo "$out"; return 0; fi
+    sleep 0.25
+  done
+  return 1
+}
+
 # launcher_down: SIGTERM; the launcher must exit 0 and leave no QEMU/passt of this state dir.
 launcher_down() {
   kill -TERM "$LAUNCHER_PID"
