@@ -1,7 +1,6 @@
 #include "passt_service.h"
 
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -44,7 +43,7 @@ std::vector<std::string> PasstArgv(const binding::PasstPlan& plan, const std::st
 }
 
 // One passt interface: the listening socket, QEMU's connection, the passt holding it, and
-// the thread that accepts, spawns and restarts (passt's parent-death signal follows it).
+// the thread that accepts, spawns and restarts.
 class PasstService::Instance {
  public:
   Instance(const PasstServiceOptions& options, std::string iface, binding::PasstPlan plan)
@@ -158,7 +157,10 @@ class PasstService::Instance {
     const std::string base = absl::StrCat(options_.state_dir, "/passt/", iface_);
     so.argv = PasstArgv(plan_, options_.passt, conn, base + ".log");
     so.log_file = base + ".stderr";
-    so.parent_death_signal = SIGTERM;
+    // No parent-death signal, unlike libvirtd: QEMU outlives a crashed launcher, and so must
+    // the only end of its network connection. passt exits when QEMU hangs up (--fd implies
+    // --one-off), so nothing is left behind; the launcher that adopts the VM cannot take the
+    // connection over and leaves that passt unsupervised.
     so.inherit_fds = {conn};
     auto child = ChildProcess::Spawn(so);
     if (!child.ok()) {

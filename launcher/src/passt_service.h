@@ -8,7 +8,9 @@
 // connection and a new passt takes it over, so the guest keeps its NIC and its lease (the
 // new passt derives the same addresses from the same pod interface) — the network KubeVirt
 // users lose for good when passt dies (kubevirt#14647). Restarts are rate-limited and each
-// one is logged. A frame passt was halfway through when it died is lost with it.
+// one is logged. A frame passt was halfway through when it died is lost with it. A launcher
+// killed outright leaves passt serving QEMU (both exit when the VM does); the launcher that
+// adopts the VM cannot reconnect QEMU 7.2 and does not supervise that passt.
 #pragma once
 
 #include <atomic>

@@ -4,7 +4,8 @@
 # <qemu:commandline> -netdev stream. The guest must take the pod IP from passt's DHCP and
 # serve its page on the forwarded port to a client in the node netns via the pod IP; after
 # kill -9 of passt the launcher restarts it on the same QEMU connection and the guest is
-# reachable again; SIGTERM leaves no passt, QEMU or socket behind.
+# reachable again; kill -9 of the launcher leaves the guest reachable; SIGTERM of the
+# launcher that adopted the VM leaves no passt, QEMU or socket behind.
 POD=k6tpt$$
 . "$(dirname "$0")/pod_vm_lib.sh"
 [ -x /usr/bin/passt ] || { echo "SKIP: passt missing"; exit 77; }
@@ -58,6 +59,16 @@ else
     bad "guest unreachable after the passt restart"
 fi
 
+# kill -9 of the launcher: QEMU and passt live on, and so does the guest's network. A new
+# launcher adopts the running VM; its SIGTERM then ends the VM, and passt goes with QEMU.
+kill -KILL "$LAUNCHER_PID"; wait "$LAUNCHER_PID" 2>/dev/null || true
+page=$(fetch "$POD-node" "$POD_IP" 8080 || true)
+grep -q "inet $POD_IP/" <<<"$page" && ok "guest reachable after kill -9 of the launcher" ||
+  bad "guest unreachable after kill -9 of the launcher"
+launcher_start
+for _ in $(seq 1 600); do grep -q 'already running: adopted' "$WORK/launcher.log" && break; sleep 0.1; done
+grep -q 'already running: adopted' "$WORK/launcher.log" && ok "a new launcher adopted the VM" ||
+  bad "the new launcher did not adopt the VM"
 launcher_down
 [ -e "$STATE/passt/default.sock" ] && bad "passt socket left" || ok "passt socket removed"
 pod_vm_result

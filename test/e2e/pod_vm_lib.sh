@@ -45,12 +45,17 @@ pod_ip() {
     "$WORK/sim/network-status.json" "${1:-0}"
 }
 
-# launcher_up: k6t-launcher in the pod netns; waits until the guest's eth0 is up.
-launcher_up() {
+# launcher_start: k6t-launcher in the pod netns (its log appended to $WORK/launcher.log).
+launcher_start() {
   ip netns exec "$POD" "$BUILD/bin/k6t-launcher" --vmi "$VM" --state-dir "$STATE" \
     --guest-dir "$GUEST" --caps-cache "$BUILD/qemu-caps" --log-level info \
-    >"$WORK/launcher.log" 2>&1 &
+    >>"$WORK/launcher.log" 2>&1 &
   LAUNCHER_PID=$!
+}
+
+# launcher_up: launcher_start, then waits until the guest's eth0 is up.
+launcher_up() {
+  launcher_start
   wait_serial 'K6T-GUEST: iface eth0 up'
 }
 
@@ -82,6 +87,7 @@ launcher_down() {
   wait "$LAUNCHER_PID" || rc=$?
   LAUNCHER_PID=
   [ "$rc" = 0 ] && ok "launcher exited 0 on SIGTERM" || bad "launcher exited $rc on SIGTERM"
+  for _ in $(seq 1 50); do pgrep -f "$STATE/" >/dev/null || break; sleep 0.1; done
   pgrep -f "$STATE/" >/dev/null && bad "processes of $STATE left running" || ok "no QEMU/passt left"
 }
 
