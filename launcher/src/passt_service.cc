@@ -197,6 +197,10 @@ absl::Status PasstService::Start(Launcher& launcher) {
 absl::Status PasstService::Listen(const std::vector<binding::InterfacePlan>& plans) {
   for (const binding::InterfacePlan& p : plans) {
     if (!p.passt) continue;
+    if (access(options_.passt.c_str(), X_OK) != 0)
+      return absl::FailedPreconditionError(
+          absl::StrCat("interface \"", p.interface_name, "\" uses passt, but ", options_.passt,
+                       " cannot be executed: ", strerror(errno), " (install Debian's passt)"));
     std::error_code ec;
     std::filesystem::create_directories(options_.state_dir + "/passt", ec);
     if (ec)

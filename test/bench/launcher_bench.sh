@@ -148,6 +148,8 @@ for rep in $(seq 1 "$REPS"); do
   L+=("$(ms "$t0" "$t1")")
   # Where the launcher's time goes: up to a running domain, then the guest under libvirt.
   RUN=$(grep -o 'running ([^ ]* since launcher start' "$WORK/$POD1/launcher.log" | tail -1 | sed 's/running (//; s/ since.*//')
+  DEF=$(grep -o 'phase define[^:]*: [^ ]*' "$WORK/$POD1/launcher.log" | tail -1 | sed 's/.*: //')
+  RUN="$RUN; define $DEF"
   # Baselines: the same DHCP server, up before the clock starts.
   ip netns exec "$POD1" "$BUILD/bin/k6t-launcher" --network-only --state-dir "$S" --log-level warn \
     >>"$WORK/$POD1/dhcp.log" 2>&1 &

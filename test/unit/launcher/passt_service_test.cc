@@ -174,5 +174,16 @@ TEST_F(PasstSupervision, StopEndsPasstAndQemuHangingUpEndsIt) {
   EXPECT_EQ(svc.restarts("default"), 0);
 }
 
+TEST_F(PasstSupervision, MissingPasstFailsTheStartNamingTheInterface) {
+  PasstService svc(PasstServiceOptions{.state_dir = dir_, .passt = dir_ + "/no-passt"});
+  binding::InterfacePlan p;
+  p.interface_name = "default";
+  p.passt = Plan({});
+  const absl::Status s = svc.Listen({p});
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_THAT(s.message(), HasSubstr("\"default\""));
+  EXPECT_THAT(s.message(), HasSubstr("No such file"));
+}
+
 }  // namespace
 }  // namespace k6t::launcher
