@@ -41,21 +41,41 @@ phase "dependencies and build"
 phase "validate $VM"
 "$BUILD/bin/k6t-handler" validate "$VM"
 
+# The VM boots without its last secondary interface when that one is a bridge-bound Multus
+# network; it is hot-plugged once the guest runs, as a user adding a network live would.
+HOTPLUG=$(python3 - "$VM" "$WORK/vm-boot.yaml" <<'EOF'
+import sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+vm = next(d for d in docs if d and d.get("kind") in ("VirtualMachine", "VirtualMachineInstance"))
+spec = vm["spec"]["template"]["spec"] if vm["kind"] == "VirtualMachine" else vm["spec"]
+ifaces, nets = spec["domain"]["devices"].get("interfaces", []), spec.get("networks", [])
+last = ifaces[-1] if len(ifaces) > 1 else None
+net = next((n for n in nets if last and n["name"] == last["name"]), None)
+if last and "bridge" in last and net and "multus" in net:
+    spec["domain"]["devices"]["interfaces"] = ifaces[:-1]
+    spec["networks"] = [n for n in nets if n is not net]
+    yaml.safe_dump_all(docs, open(sys.argv[2], "w"), sort_keys=False)
+    print(last["name"])
+EOF
+)
+BOOT_VM=$VM
+[ -n "$HOTPLUG" ] && BOOT_VM=$WORK/vm-boot.yaml
+
 phase "pod $POD from the real CNI plugins (hack/pod-sim)"
-./hack/pod-sim up --name "$POD" --vm "$VM" --state-dir "$WORK/sim" >/dev/null
+./hack/pod-sim up --name "$POD" --vm "$BOOT_VM" --state-dir "$WORK/sim" >/dev/null
 STATUS=$WORK/sim/network-status.json
 ip -n "$POD" -br addr
 
 phase "k6t-handler setup"
-"$BUILD/bin/k6t-handler" setup --vmi "$VM" --pod-netns "/run/netns/$POD" \
+"$BUILD/bin/k6t-handler" setup --vmi "$BOOT_VM" --pod-netns "/run/netns/$POD" \
   --network-status "$STATUS" --state-dir "$WORK/state"
 echo "-- the pod now (like a virt-launcher pod):"
 ip -n "$POD" -br link
 ip -n "$POD" -br addr
 
 phase "k6t-launcher in the pod (libvirt + QEMU, default guest)"
-ip netns exec "$POD" "$BUILD/bin/k6t-launcher" --vmi "$VM" --state-dir "$WORK/state" \
-  --guest-dir "$GUEST" --log-level info >"$WORK/launcher.log" 2>&1 &
+ip netns exec "$POD" "$BUILD/bin/k6t-launcher" --vmi "$BOOT_VM" --state-dir "$WORK/state" \
+  --guest-dir "$GUEST" --socket "$WORK/launcher.sock" --log-level info >"$WORK/launcher.log" 2>&1 &
 LAUNCHER_PID=$!
 for _ in $(seq 1 600); do
   grep -q 'K6T-GUEST: iface eth0 up' "$WORK/state/serial.log" 2>/dev/null && break
@@ -64,14 +84,40 @@ for _ in $(seq 1 600); do
 done
 grep 'K6T-GUEST' "$WORK/state/serial.log" || true
 
+guest_view() {
+  local out
+  for _ in $(seq 1 50); do
+    out=$(printf 'GET / HTTP/1.0\r\n\r\n' | ip netns exec "$POD-node" busybox nc -w 3 "$POD_IP" 8080 2>/dev/null || true)
+    if [ -n "$out" ]; then
+      echo "$out" | sed '1,/^\r\?$/d'; return
+    fi
+    sleep 0.2
+  done
+}
+
 phase "the guest's own view (HTTP to the pod IP, through the masquerade NAT)"
 POD_IP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["ips"][0])' "$STATUS")
-for _ in $(seq 1 50); do
-  out=$(printf 'GET / HTTP/1.0\r\n\r\n' | ip netns exec "$POD-node" busybox nc -w 3 "$POD_IP" 8080 2>/dev/null || true)
-  if [ -n "$out" ]; then
-    echo "$out" | sed '1,/^\r\?$/d'; break
-  fi
-  sleep 0.2
-done
+guest_view
+echo "-- k6t-handler status:"
+"$BUILD/bin/k6t-handler" status --launcher-socket "$WORK/launcher.sock"
+
+if [ -n "$HOTPLUG" ]; then
+  phase "hot-plug $HOTPLUG: Multus adds the network to the live pod, k6t-handler sync plugs it"
+  n=$(grep -c 'K6T-GUEST: iface eth[0-9]* up' "$WORK/state/serial.log" || true)
+  ./hack/pod-sim add-network --name "$POD" --vm "$VM" --network "$HOTPLUG"
+  "$BUILD/bin/k6t-handler" sync --vmi "$VM" --pod-netns "/run/netns/$POD" \
+    --network-status "$STATUS" --state-dir "$WORK/state" --launcher-socket "$WORK/launcher.sock"
+  for _ in $(seq 1 300); do
+    [ "$(grep -c 'K6T-GUEST: iface eth[0-9]* up' "$WORK/state/serial.log")" -gt "$n" ] && break
+    sleep 0.1
+  done
+  grep 'K6T-GUEST' "$WORK/state/serial.log" | tail -n 4 || true
+  echo "-- the pod now:"
+  ip -n "$POD" -br link
+  echo "-- k6t-handler status:"
+  "$BUILD/bin/k6t-handler" status --launcher-socket "$WORK/launcher.sock"
+  echo "-- the guest's own view:"
+  guest_view
+fi
 
 phase "done; cleaning up"

@@ -16,6 +16,7 @@ namespace {
 constexpr char kParams[] = "params";
 constexpr char kResult[] = "result";
 constexpr int64_t kMaxQueues = 65535;
+constexpr int64_t kMaxRootPorts = 256;
 
 absl::Status FieldError(const std::string& path, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
@@ -257,8 +258,11 @@ absl::Status FromJson(std::string_view text, GetDomainResult* out) {
         K6T_RETURN_IF_ERROR(GetString(e, p, "link_state", false, &d->link_state));
         K6T_RETURN_IF_ERROR(GetString(e, p, "model", false, &d->model));
         K6T_RETURN_IF_ERROR(GetInt(e, p, "queues", false, 0, kMaxQueues, &d->queues));
+        K6T_RETURN_IF_ERROR(GetString(e, p, "kind", false, &d->kind));
         return GetString(e, p, "alias", false, &d->alias);
       }));
+  K6T_RETURN_IF_ERROR(
+      GetInt(*j, kResult, "free_root_ports", false, -1, kMaxRootPorts, &v.free_root_ports));
   *out = std::move(v);
   return absl::OkStatus();
 }
@@ -309,9 +313,13 @@ std::string ToJson(const GetDomainResult& v) {
                       {"link_state", d.link_state},
                       {"model", d.model},
                       {"queues", d.queues},
-                      {"alias", d.alias}});
+                      {"alias", d.alias},
+                      {"kind", d.kind}});
   }
-  return DumpJson(json{{"state", v.state}, {"xml", v.xml}, {"interfaces", std::move(ifaces)}});
+  return DumpJson(json{{"state", v.state},
+                       {"xml", v.xml},
+                       {"interfaces", std::move(ifaces)},
+                       {"free_root_ports", v.free_root_ports}});
 }
 
 std::string ToJson(const GetStatusResult& v) {

@@ -8,6 +8,7 @@
 #include "spdlog/spdlog.h"
 #include "verb_network.h"
 #include "verb_status.h"
+#include "verb_sync.h"
 #include "verbs.h"
 
 namespace k6t::handler {
@@ -19,6 +20,7 @@ const std::vector<Verb>& Verbs() {
       {"plan", "print what setup would build in a pod, changing nothing", RunPlan},
       {"setup", "build a VM's pod networks (resumable, rolled back on failure)", RunSetup},
       {"teardown", "remove what setup built and give the CNI's links back", RunTeardown},
+      {"sync", "converge a running VM's NICs on its spec: hotplug, unplug, link state", RunSync},
       {"status", "show the VM's interfaces as its launcher reports them", RunStatus},
   };
   return kVerbs;

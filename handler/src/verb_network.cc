@@ -24,19 +24,6 @@ namespace {
 
 constexpr size_t kMaxAnnotationFile = 1 << 20;
 
-void AddCommonFlags(ArgParser& p, bool needs_state) {
-  p.Flag("vmi", "FILE", "the VirtualMachine / VirtualMachineInstance (YAML or JSON)")
-      .Flag("pod-netns", "PATH", "the pod's network namespace: /run/netns/NAME or /proc/PID/ns/net")
-      .Flag("network-status", "FILE",
-            "Multus k8s.v1.cni.cncf.io/network-status JSON (default: what the pod's links imply: "
-            "eth0 primary, hashed secondary names)")
-      .Flag("network-info", "FILE",
-            "KubeVirt's network-info downward-API file (SR-IOV PCI addresses)")
-      .Flag("interface", "NAME", "only this interface (repeatable)")
-      .Flag("tap-owner", "USER|UID", "owner and group of the taps (default 107, KubeVirt's qemu)");
-  if (needs_state) p.Flag("state-dir", "DIR", "the VMI's state directory (plans, offers)");
-}
-
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot be read"));
@@ -54,12 +41,27 @@ absl::StatusOr<uint32_t> ResolveOwner(const std::string& v) {
   return absl::InvalidArgumentError(absl::StrCat("--tap-owner: no user \"", v, "\""));
 }
 
-// Parses the command line into a request; on failure prints why and returns the exit code.
-struct Loaded {
-  PodNetworkRequest req;
-  ParsedArgs args;
-  int exit_code = -1;  // >= 0: stop with this code
-};
+}  // namespace
+
+void AddCommonFlags(ArgParser& p, bool needs_state) {
+  p.Flag("vmi", "FILE", "the VirtualMachine / VirtualMachineInstance (YAML or JSON)")
+      .Flag("pod-netns", "PATH", "the pod's network namespace: /run/netns/NAME or /proc/PID/ns/net")
+      .Flag("network-status", "FILE",
+            "Multus k8s.v1.cni.cncf.io/network-status JSON (default: what the pod's links imply: "
+            "eth0 primary, hashed secondary names)")
+      .Flag("network-info", "FILE",
+            "KubeVirt's network-info downward-API file (SR-IOV PCI addresses)")
+      .Flag("interface", "NAME", "only this interface (repeatable)")
+      .Flag("tap-owner", "USER|UID", "owner and group of the taps (default 107, KubeVirt's qemu)");
+  if (needs_state) p.Flag("state-dir", "DIR", "the VMI's state directory (plans, offers)");
+}
+
+absl::StatusOr<std::vector<api::NetworkStatusEntry>> ReadNetworkStatusFile(
+    const std::string& path) {
+  auto text = ReadSmallFile(path);
+  if (!text.ok()) return text.status();
+  return api::ParseNetworkStatus(*text);
+}
 
 Loaded Load(ArgParser& parser, int argc, char** argv, bool needs_state) {
   Loaded out;
@@ -119,9 +121,7 @@ Loaded Load(ArgParser& parser, int argc, char** argv, bool needs_state) {
     req.options.tap_owner = req.options.tap_group = *id;
   }
   if (args->Has("network-status")) {
-    auto text = ReadSmallFile(args->Get("network-status"));
-    auto status = text.ok() ? api::ParseNetworkStatus(*text)
-                            : absl::StatusOr<std::vector<api::NetworkStatusEntry>>(text.status());
+    auto status = ReadNetworkStatusFile(args->Get("network-status"));
     if (!status.ok()) {
       std::fprintf(stderr, "%s: %s\n", args->Get("network-status").c_str(),
                    std::string(status.status().message()).c_str());
@@ -152,8 +152,6 @@ int Fail(const char* verb, const absl::Status& st) {
              ? kExitInvalid
              : kExitFailed;
 }
-
-}  // namespace
 
 int RunPlan(int argc, char** argv) {
   ArgParser parser("k6t-handler", "plan", "",

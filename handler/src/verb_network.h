@@ -1,10 +1,36 @@
-// The pod network verbs of k6t-handler.
+// The pod network verbs of k6t-handler, and how they (and `sync`) read a VM, its pod
+// namespace and the Multus network-status from the command line.
 #pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "args.h"
+#include "k6t/api/network_status.h"
+#include "pod_network.h"
 
 namespace k6t::handler {
 
 // Exit code when the kernel or libvirt refused an operation (it was rolled back).
 inline constexpr int kExitFailed = 3;
+
+// --vmi, --pod-netns, --network-status, --network-info, --interface, --tap-owner
+// [, --state-dir].
+void AddCommonFlags(ArgParser& p, bool needs_state);
+
+// The command line as a request; on failure it printed why and exit_code says how to stop.
+struct Loaded {
+  PodNetworkRequest req;
+  ParsedArgs args;
+  int exit_code = -1;  // >= 0: stop with this code
+};
+Loaded Load(ArgParser& parser, int argc, char** argv, bool needs_state);
+
+// Prints "k6t-handler VERB: message" and returns the verb's exit code for `st`.
+int Fail(const char* verb, const absl::Status& st);
+
+absl::StatusOr<std::vector<api::NetworkStatusEntry>> ReadNetworkStatusFile(const std::string& path);
 
 int RunPlan(int argc, char** argv);
 int RunSetup(int argc, char** argv);

@@ -42,14 +42,17 @@ absl::Status DhcpService::StartStandalone() {
     if (auto st = Add(c.plan.dhcp.value()); !st.ok()) return st;
   }
   if (auto st = server_->Start(); !st.ok()) return st;
-  spdlog::info("dhcp: serving {} interface(s)", served_);
+  spdlog::info("dhcp: serving {} interface(s)", interfaces());
   return absl::OkStatus();
 }
 
 absl::Status DhcpService::Add(const binding::DhcpPlan& plan) {
   if (!server_) return absl::FailedPreconditionError("dhcp service not started");
   if (auto st = server_->AddInterface(WithPodDns(plan, resolv_conf_)); !st.ok()) return st;
-  ++served_;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    served_.insert(plan.bridge);
+  }
   spdlog::info("dhcp: serving {}{}{}{}", plan.bridge, plan.v4 ? " v4" : "", plan.v6 ? " v6" : "",
                plan.ra ? " ra" : "");
   return absl::OkStatus();
@@ -58,8 +61,17 @@ absl::Status DhcpService::Add(const binding::DhcpPlan& plan) {
 absl::Status DhcpService::Remove(const std::string& bridge) {
   if (!server_) return absl::OkStatus();
   auto st = server_->RemoveInterface(bridge);
-  if (st.ok()) --served_;
+  if (st.ok() || absl::IsNotFound(st)) {
+    std::lock_guard<std::mutex> l(mu_);
+    served_.erase(bridge);
+    if (st.ok()) spdlog::info("dhcp: stopped serving {}", bridge);
+  }
   return absl::IsNotFound(st) ? absl::OkStatus() : st;
+}
+
+int DhcpService::interfaces() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return static_cast<int>(served_.size());
 }
 
 void DhcpService::Stop() {

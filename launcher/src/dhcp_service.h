@@ -4,6 +4,8 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,15 +30,17 @@ class DhcpService : public LauncherService {
 
   // Without a Launcher: `k6t-launcher --network-only`.
   absl::Status StartStandalone();
-  // Serves one more interface (hotplug) or stops serving one (unplug).
+  // Serves one more interface (hotplug; a bridge already served gets the new plan) or
+  // stops serving one (unplug; a bridge not served is fine). Thread-safe.
   absl::Status Add(const binding::DhcpPlan& plan);
   absl::Status Remove(const std::string& bridge);
-  int interfaces() const { return served_; }
+  int interfaces() const;
 
  private:
   std::string state_dir_, resolv_conf_;
   std::unique_ptr<binding::dhcp::Server> server_;
-  int served_ = 0;
+  mutable std::mutex mu_;
+  std::set<std::string> served_;
 };
 
 }  // namespace k6t::launcher

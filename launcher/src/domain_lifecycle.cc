@@ -128,8 +128,13 @@ absl::Status DomainLifecycle::Connect() {
     virConnectClose(c);
     return s;
   }
+  const int removed_id = virConnectDomainEventRegisterAny(
+      c, nullptr, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+      VIR_DOMAIN_EVENT_CALLBACK(&DomainLifecycle::OnDeviceRemoved), this, nullptr);
+  if (removed_id < 0) spdlog::warn("device-removed events on {}: {}", uri_, LastLibvirtError());
   conn_ = c;
   callback_id_ = id;
+  removed_callback_id_ = removed_id;
   {
     std::lock_guard<std::mutex> m(mu_);
     lost_ = false;
@@ -141,6 +146,8 @@ void DomainLifecycle::Disconnect() {
   std::lock_guard<std::mutex> l(conn_mu_);
   if (!conn_) return;
   if (callback_id_ >= 0) virConnectDomainEventDeregisterAny(conn_, callback_id_);
+  if (removed_callback_id_ >= 0) virConnectDomainEventDeregisterAny(conn_, removed_callback_id_);
+  removed_callback_id_ = -1;
   virConnectUnregisterCloseCallback(conn_, &DomainLifecycle::OnClose);
   virConnectClose(conn_);
   conn_ = nullptr;
@@ -234,6 +241,32 @@ void DomainLifecycle::SetStatus(DomainStatus s) {
   }
   cv_.notify_all();
   if (cb) cb(s);
+}
+
+void DomainLifecycle::OnDeviceRemoved(virConnectPtr, virDomainPtr dom, const char* alias,
+                                      void* opaque) {
+  auto* self = static_cast<DomainLifecycle*>(opaque);
+  const char* n = virDomainGetName(dom);
+  if (!n || self->name_ != n || !alias) return;
+  spdlog::debug("domain {}: device {} removed", self->name_, alias);
+  {
+    std::lock_guard<std::mutex> l(self->mu_);
+    self->removed_.insert(alias);
+  }
+  self->cv_.notify_all();
+}
+
+void DomainLifecycle::ExpectRemoval(const std::string& alias) {
+  std::lock_guard<std::mutex> l(mu_);
+  removed_.erase(alias);
+}
+
+bool DomainLifecycle::WaitRemoved(const std::string& alias, absl::Duration timeout) {
+  std::unique_lock<std::mutex> l(mu_);
+  const bool removed = cv_.wait_for(l, absl::ToChronoMilliseconds(timeout), [&] {
+    return removed_.count(alias) > 0 || lost_ || status_.phase != DomainPhase::kRunning;
+  });
+  return removed && removed_.count(alias) > 0;
 }
 
 int DomainLifecycle::OnLifecycle(virConnectPtr, virDomainPtr dom, int event, int detail,

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -80,6 +81,10 @@ class DomainLifecycle {
   absl::Status DetachDevice(const std::string& xml, DeviceFlags flags = kLive);
   absl::Status DetachDeviceAlias(const std::string& alias, DeviceFlags flags = kLive);
   absl::Status UpdateDevice(const std::string& xml, DeviceFlags flags = kLive);
+  // A live detach completes when the guest releases the device (libvirt's DEVICE_REMOVED
+  // event). Call ExpectRemoval before the detach, then WaitRemoved.
+  void ExpectRemoval(const std::string& alias);
+  bool WaitRemoved(const std::string& alias, absl::Duration timeout);
 
   DomainStatus status() const;
   // Blocks until the domain is stopped, the connection is lost, or timeout; returns status.
@@ -101,18 +106,21 @@ class DomainLifecycle {
 
   static int OnLifecycle(virConnectPtr, virDomainPtr dom, int event, int detail, void* opaque);
   static void OnClose(virConnectPtr, int reason, void* opaque);
+  static void OnDeviceRemoved(virConnectPtr, virDomainPtr dom, const char* alias, void* opaque);
 
   const std::string uri_;
   const std::string name_;
   mutable std::mutex conn_mu_;  // guards conn_ and callback_id_
   virConnectPtr conn_ = nullptr;
   int callback_id_ = -1;
+  int removed_callback_id_ = -1;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   DomainStatus status_;
   bool lost_ = false;
   EventCallback event_cb_;
+  std::set<std::string> removed_;  // aliases whose DEVICE_REMOVED arrived since ExpectRemoval
 };
 
 }  // namespace k6t::launcher

@@ -56,14 +56,6 @@ std::string ImageFormat(const api::Disk& d) {
   return absl::EndsWith(d.image_path, ".qcow2") ? "qcow2" : "raw";
 }
 
-// Fragments come from the bindings as they are; only vhost is rewritten when the host
-// cannot provide it, because libvirt would refuse to start the domain.
-std::string AdaptFragment(const std::string& fragment, bool vhost_net) {
-  if (vhost_net) return fragment;
-  return absl::StrReplaceAll(fragment, {{"<driver name='vhost'", "<driver name='qemu'"},
-                                        {"<driver name=\"vhost\"", "<driver name=\"qemu\""}});
-}
-
 void Indent(std::string* out, const std::string& fragment, const std::string& prefix) {
   size_t start = 0;
   while (start < fragment.size()) {
@@ -85,6 +77,12 @@ struct PasstNic {
 };
 
 }  // namespace
+
+std::string AdaptDeviceFragment(const std::string& fragment, bool vhost_net) {
+  if (vhost_net) return fragment;
+  return absl::StrReplaceAll(fragment, {{"<driver name='vhost'", "<driver name='qemu'"},
+                                        {"<driver name=\"vhost\"", "<driver name=\"qemu\""}});
+}
 
 std::string DomainName(const api::Vmi& vmi) {
   return absl::StrCat(vmi.meta.namespace_.empty() ? "default" : vmi.meta.namespace_, "_",
@@ -166,7 +164,7 @@ absl::StatusOr<std::string> GenerateDomainXml(const api::Vmi& vmi,
       return absl::FailedPreconditionError(absl::StrCat("domain XML: plan of interface \"",
                                                         p->interface_name, "\" (binding ",
                                                         p->binding, ") has no device fragment"));
-    Indent(&devices_xml, AdaptFragment(fragment, options.vhost_net), "    ");
+    Indent(&devices_xml, AdaptDeviceFragment(fragment, options.vhost_net), "    ");
     ++pci_in_use;
   }
 

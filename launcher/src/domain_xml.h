@@ -39,6 +39,10 @@ struct DomainOptions {
   int hotplug_ports = -1;
 };
 
+// A binding's device fragment as this host can run it: without /dev/vhost-net,
+// <driver name='vhost'> becomes name='qemu' (libvirt would refuse to start the device).
+std::string AdaptDeviceFragment(const std::string& fragment, bool vhost_net);
+
 // `<namespace>_<name>`, as KubeVirt names domains.
 std::string DomainName(const api::Vmi& vmi);
 

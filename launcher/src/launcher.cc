@@ -182,7 +182,7 @@ absl::Status Launcher::Start() {
 
 std::optional<Outcome> Launcher::OutcomeOfStop(const DomainStatus& s) const {
   if (s.phase != DomainPhase::kStopped) return std::nullopt;
-  if (requested_end_) return requested_end_;
+  if (auto requested = RequestedEnd()) return requested;
   switch (s.reason) {
     case StopReason::kShutdown:
       return Outcome{s.crashed ? ExitCode::kGuestCrashed : ExitCode::kGuestStopped,
@@ -246,26 +246,26 @@ absl::StatusOr<Outcome> Launcher::Shutdown(absl::Duration timeout) {
   switch (*r) {
     case ShutdownOutcome::kAlreadyStopped:
       if (auto o = OutcomeOfStop(domain_->status())) return *o;
-      requested_end_ = Outcome{ExitCode::kGuestStopped, "the domain was not running"};
+      SetRequestedEnd(Outcome{ExitCode::kGuestStopped, "the domain was not running"});
       break;
     case ShutdownOutcome::kPoweredOff:
-      requested_end_ = Outcome{ExitCode::kGuestStopped, "the guest powered off on request"};
+      SetRequestedEnd(Outcome{ExitCode::kGuestStopped, "the guest powered off on request"});
       break;
     case ShutdownOutcome::kDestroyedAfterTimeout:
-      requested_end_ = Outcome{ExitCode::kShutdownTimeout,
-                               absl::StrCat("the guest ignored ACPI power-off for ",
-                                            absl::FormatDuration(timeout), " and was destroyed")};
+      SetRequestedEnd(Outcome{ExitCode::kShutdownTimeout,
+                              absl::StrCat("the guest ignored ACPI power-off for ",
+                                           absl::FormatDuration(timeout), " and was destroyed")});
       break;
   }
-  return *requested_end_;
+  return *RequestedEnd();
 }
 
 absl::StatusOr<Outcome> Launcher::Kill() {
   if (!domain_) return Outcome{ExitCode::kKilled, "nothing was running"};
   ReconnectIfLost(absl::Seconds(10));
-  requested_end_ = Outcome{ExitCode::kKilled, "killed on request"};
+  SetRequestedEnd(Outcome{ExitCode::kKilled, "killed on request"});
   if (auto s = domain_->Destroy(); !s.ok()) return s;
-  return *requested_end_;
+  return *RequestedEnd();
 }
 
 absl::StatusOr<std::string> Launcher::DomainXml() {
@@ -277,11 +277,22 @@ absl::StatusOr<std::string> Launcher::DomainXml() {
   return generated_xml_;
 }
 
+std::optional<Outcome> Launcher::RequestedEnd() const {
+  std::lock_guard<std::mutex> l(end_mu_);
+  return requested_end_;
+}
+
+void Launcher::SetRequestedEnd(Outcome o) {
+  std::lock_guard<std::mutex> l(end_mu_);
+  requested_end_ = std::move(o);
+}
+
 DomainStatus Launcher::status() const { return domain_ ? domain_->status() : DomainStatus{}; }
 
 void Launcher::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  for (size_t i = services_started_; i > 0; --i) services_[i - 1]->BeforeDomainStop();
   if (domain_) {
     if (auto s = domain_->Destroy(); !s.ok()) spdlog::warn("{}", s.ToString());
     if (auto s = domain_->Undefine(); !s.ok()) spdlog::warn("{}", s.ToString());

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,9 @@ class LauncherService {
   // Called before the domain XML is generated, after Start() of this service.
   virtual void ContributeDomainOptions(DomainOptions& options) { (void)options; }
   virtual absl::Status Start(Launcher& launcher) = 0;
+  // Called by Launcher::Stop() before the domain is destroyed, for every started service:
+  // a service that acts on the domain from its own threads (the command socket) stops them.
+  virtual void BeforeDomainStop() {}
   virtual void Stop() = 0;
 };
 
@@ -111,6 +115,7 @@ class Launcher {
   const api::Vmi& vmi() const { return vmi_; }
   const std::vector<binding::InterfacePlan>& plans() const { return plans_; }
   const DomainOptions& domain_options() const { return domain_options_; }
+  const LauncherOptions& options() const { return options_; }
   std::string libvirt_uri() const;
   DomainLifecycle* domain() { return domain_.get(); }
 
@@ -139,8 +144,12 @@ class Launcher {
   std::atomic<bool> daemon_failed_{false};
   std::unique_ptr<DomainLifecycle> domain_;
   ExitCode failure_code_ = ExitCode::kInternal;
-  // Set once the launcher itself ended the VM, so Wait() reports that outcome.
+  // Set once the launcher itself ended the VM, so Wait() reports that outcome. Kill and
+  // Shutdown may come from the command socket's threads while the main thread Wait()s.
+  mutable std::mutex end_mu_;
   std::optional<Outcome> requested_end_;
+  std::optional<Outcome> RequestedEnd() const;
+  void SetRequestedEnd(Outcome o);
   bool stopped_ = false;
 };
 

@@ -11,6 +11,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "command_service.h"
 #include "dhcp_service.h"
 #include "k6t/api/decode.h"
 #include "launcher.h"
@@ -22,7 +23,12 @@ ABSL_FLAG(std::string, vmi, "", "VirtualMachine(Instance) manifest, YAML or JSON
 ABSL_FLAG(std::string, state_dir, "",
           "per-VMI state dir: interface plans from k6t-handler, serial log, libvirt dirs "
           "(required)");
-ABSL_FLAG(std::string, socket, "", "command socket path (JSON-RPC; served when available)");
+ABSL_FLAG(std::string, socket, "",
+          "command socket path (JSON-RPC 2.0, protocol in k6t/api/rpc.h; mode 0600): status, "
+          "hotplug, shutdown");
+ABSL_FLAG(int, hotplug_ports, -1,
+          "free pcie-root-ports the domain gets for NIC hotplug (-1: KubeVirt-style policy, "
+          "at least 3)");
 ABSL_FLAG(std::string, libvirt_uri, "",
           "'embed' (default when empty) or 'qemu:///embed?root=DIR': libvirt's in-process "
           "QEMU driver; 'private': a private libvirtd in a private mount namespace, "
@@ -99,9 +105,6 @@ int Run() {
     spdlog::error("reading VMI {}: {}", vmi_path, vmi.status().ToString());
     return Code(ExitCode::kConfig);
   }
-  if (!absl::GetFlag(FLAGS_socket).empty())
-    spdlog::info("command socket {} requested; the command server is added by its service",
-                 absl::GetFlag(FLAGS_socket));
 
   k6t::launcher::LauncherOptions o;
   o.state_dir = state_dir;
@@ -109,18 +112,27 @@ int Run() {
   o.accel = *accel;
   o.guest_dir = absl::GetFlag(FLAGS_guest_dir);
   o.caps_cache_root = absl::GetFlag(FLAGS_caps_cache);
+  o.hotplug_ports = absl::GetFlag(FLAGS_hotplug_ports);
+  const absl::Duration grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_timeout));
   int result;
   {
     k6t::launcher::Launcher launcher(o, std::move(*vmi));
-    // Services (command server, DHCP servers, passt) are added here with AddService().
-    launcher.AddService(std::make_unique<k6t::launcher::DhcpService>(state_dir));
+    // Services start in this order before the domain is defined, and stop in reverse.
+    auto dhcp = std::make_unique<k6t::launcher::DhcpService>(state_dir);
+    k6t::launcher::DhcpService* dhcp_ptr = dhcp.get();
+    launcher.AddService(std::move(dhcp));
     launcher.AddService(std::make_unique<k6t::launcher::PasstService>(
         k6t::launcher::PasstServiceOptions{.state_dir = state_dir}));
+    if (!absl::GetFlag(FLAGS_socket).empty()) {
+      k6t::launcher::CommandServerOptions co;
+      co.socket_path = absl::GetFlag(FLAGS_socket);
+      co.version = "k6t-launcher " K6T_VERSION;
+      launcher.AddService(std::make_unique<k6t::launcher::CommandService>(co, dhcp_ptr, grace));
+    }
     if (auto s = launcher.Start(); !s.ok()) {
       spdlog::error("start failed: {}", s.ToString());
       result = Code(launcher.FailureCode());
     } else {
-      const absl::Duration grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_timeout));
       for (;;) {
         if (auto outcome = launcher.Wait(absl::Milliseconds(200))) {
           spdlog::info("VM ended: {}", outcome->message);

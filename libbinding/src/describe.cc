@@ -44,7 +44,7 @@ struct Describer {
     return absl::StrCat("add address ", o.cidr, " dev ", o.link);
   }
   std::string operator()(const FlushAddresses& o) const {
-    return absl::StrCat("flush addresses dev ", o.link);
+    return absl::StrCat("flush addresses dev ", o.link, o.link_local ? " (incl. link-local)" : "");
   }
   std::string operator()(const AddRoute& o) const {
     return absl::StrCat("add route ", o.destination, o.gateway.empty() ? "" : " via ", o.gateway,

@@ -190,11 +190,11 @@ class OpApplier {
     const int index = (*l)->index;
     auto listed = k_.netlink->ListAddresses(index);
     if (!listed.ok()) return listed.status();
-    // IPv6 link-local addresses stay: the kernel regenerates them whenever the link comes
-    // up, and they carry nothing the CNI gave.
+    // IPv6 link-local addresses stay unless asked: the kernel regenerates them whenever the
+    // link comes up, and they carry nothing the CNI gave.
     std::vector<Address> addrs;
     for (auto& a : *listed)
-      if (a.cidr.rfind("fe80:", 0) != 0) addrs.push_back(std::move(a));
+      if (o.link_local || a.cidr.rfind("fe80:", 0) != 0) addrs.push_back(std::move(a));
     if (addrs.empty()) return absl::OkStatus();
     auto routes = k_.netlink->ListRoutes();
     if (!routes.ok()) return routes.status();

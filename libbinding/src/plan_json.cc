@@ -20,7 +20,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SetLinkMaster, link, master)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SetLinkUp, link, up)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SetPortLearning, link, learning)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AddAddress, link, cidr)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FlushAddresses, link, index)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FlushAddresses, link, index, link_local)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AddRoute, link, destination, gateway)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeleteLink, name, kind)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SetSysctl, key, value, restore)
@@ -131,6 +131,7 @@ json PlanToJsonValue(const InterfacePlan& p) {
            {"mtu", p.original_mtu},
            {"index", p.original_index},
            {"addresses", p.original_addresses},
+           {"link_local", p.original_link_local},
            {"routes", p.original_routes}}}};
   if (p.dhcp) j["dhcp"] = DhcpPlanToJson(*p.dhcp);
   PutOptional(j, "passt", p.passt);
@@ -160,6 +161,7 @@ absl::StatusOr<InterfacePlan> PlanFromJsonValue(const json& j) {
       p.original_mtu = o.value("mtu", 0);
       p.original_index = o.value("index", 0);
       p.original_addresses = o.value("addresses", std::vector<std::string>{});
+      p.original_link_local = o.value("link_local", std::vector<std::string>{});
       p.original_routes = o.value("routes", std::vector<Route>{});
     }
     if (j.contains("dhcp")) p.dhcp = DhcpPlanFromJson(j["dhcp"]);

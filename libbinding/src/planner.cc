@@ -138,8 +138,13 @@ std::vector<Operation> TeardownOps(const InterfacePlan& plan, bool restore_globa
             if (!plan.original_mac.empty())
               restores.push_back(SetLinkMac{op.from, plan.original_mac});
             if (plan.original_mtu > 0) restores.push_back(SetLinkMtu{op.from, plan.original_mtu});
+            // Drops the link-local the kernel derived from k6t's MAC; the CNI's comes back below.
+            if (!plan.original_link_local.empty())
+              restores.push_back(FlushAddresses{op.from, op.index, /*link_local=*/true});
           } else if constexpr (std::is_same_v<T, FlushAddresses>) {
             for (const auto& a : plan.original_addresses)
+              restores.push_back(AddAddress{op.link, a});
+            for (const auto& a : plan.original_link_local)
               restores.push_back(AddAddress{op.link, a});
             for (const auto& r : plan.original_routes)
               restores.push_back(AddRoute{op.link, r.destination, r.gateway});

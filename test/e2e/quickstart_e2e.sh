@@ -15,7 +15,9 @@ expect() {
   if grep -qE "$1" "$out"; then echo "ok: $2"; else echo "FAIL: $2 (/$1/)"; fail=1; fi
 }
 expect 'K6T-GUEST: iface eth0 up .*ipv4=10\.0\.2\.2/24 mtu=1400 source=dhcp' "guest eth0 leased 10.0.2.2/24 with the pod MTU from k6t's DHCP"
-expect 'K6T-GUEST: iface eth1 up .*ipv4=192\.168\.100\.[0-9]+/24 .*source=dhcp' "guest eth1 leased the pod's secondary address (bridge binding)"
+expect '^attached blue' "blue hot-plugged into the running VM by k6t-handler sync"
+expect 'K6T-GUEST: iface eth1 up .*ipv4=192\.168\.100\.[0-9]+/24 .*source=dhcp' "hot-plugged guest eth1 leased the pod's secondary address (bridge binding)"
+expect '^blue +pod16477688c0e ' "status lists the hot-plugged blue on its pod interface"
 expect 'inet 10\.0\.2\.2/24' "guest page reached through the pod IP on the declared port"
 expect '^default via 10\.0\.2\.1' "guest page shows its default route"
 if ip netns list | grep -q "^$pod"; then echo "FAIL: netns $pod left behind"; fail=1; fi

@@ -39,8 +39,9 @@ void RecordOriginal(const ObservedLink& link, InterfacePlan& plan) {
   plan.original_mtu = link.link.mtu;
   plan.original_index = link.link.index;
   plan.original_addresses.clear();
+  plan.original_link_local.clear();
   for (const auto& a : link.addresses)
-    if (a.rfind("fe80:", 0) != 0) plan.original_addresses.push_back(a);
+    (a.rfind("fe80:", 0) == 0 ? plan.original_link_local : plan.original_addresses).push_back(a);
   plan.original_routes = link.routes;
 }
 

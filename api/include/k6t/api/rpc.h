@@ -72,11 +72,15 @@
 //   Kill             params {}                       result {}
 //       Destroy the domain now.
 //   GetDomain        params {}                       result {"state": string, "xml": string,
-//                                                      "interfaces": [DomainInterface]}
+//                                                      "interfaces": [DomainInterface],
+//                                                      "free_root_ports": int}
 //       DomainInterface: {"name", "mac", "target", "link_state", "model": string,
-//                         "queues": int, "alias": string}
-//       `name` is the VMI interface name (from the `ua-<name>` alias), `target` the tap device,
-//       `link_state` "up" or "down", `queues` 1 when the domain does not say.
+//                         "queues": int, "alias": string, "kind": string}
+//       `name` is the VMI interface name (matched through the device alias of its plan:
+//       `ua-<name>`, or `ua-sriov-<network>` for SR-IOV), `target` the tap device,
+//       `link_state` "up" or "down", `queues` 1 when the domain does not say, `kind`
+//       "interface" or "hostdev". `free_root_ports` is the number of pcie-root-ports with no
+//       device behind them (what hotplug can still use); -1 when there is no domain.
 //   GetStatus        params {}                       result {"phase": string,
 //                                                      "interfaces": [StatusInterface]}
 //       StatusInterface is KubeVirt's `status.interfaces[]` entry, with its JSON names and
@@ -85,8 +89,12 @@
 //       "linkState": string}. The primary interface comes first.
 //   AttachInterface  params {"name": string}         result {"changed": bool}
 //   DetachInterface  params {"name": string}         result {"changed": bool}
-//       Hot(un)plug the planned device of the named VMI interface; changed=false when it was
-//       already in (out of) the domain.
+//       Hot(un)plug the planned device of the named VMI interface (its plan is re-read from
+//       the state dir, where k6t-handler wrote it), live and in the persistent config, and
+//       start (stop) its DHCP/RA service; changed=false when it was already in (out of) the
+//       domain. Attach with no free pcie-root-port: `restart required`, nothing changed.
+//       Detach returns once the guest released the device (or fails with `deadline
+//       exceeded` when it does not within 10 s).
 //   SetLinkState     params {"name": string, "state": "up"|"down"}
 //                                                    result {"changed": bool}
 //   Interface names in params are 1..253 bytes.
@@ -261,12 +269,14 @@ struct DomainInterface {
   std::string model;
   int64_t queues = 1;
   std::string alias;
+  std::string kind = "interface";  // "interface" | "hostdev"
   bool operator==(const DomainInterface&) const = default;
 };
 struct GetDomainResult {
   std::string state;
   std::string xml;
   std::vector<DomainInterface> interfaces;
+  int64_t free_root_ports = -1;
 };
 
 // KubeVirt's VirtualMachineInstanceNetworkInterface (reference §8.3).

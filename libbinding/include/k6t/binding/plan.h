@@ -79,10 +79,13 @@ struct AddAddress {
   std::string cidr;  // "10.0.2.1/24", "fd10:0:2::1/120"
 };
 
-// Removes every address of `link` (the executor records them for undo).
+// Removes every address of `link` (the executor records them for undo) except the IPv6
+// link-local ones, which the kernel regenerates when the link comes up, unless `link_local`
+// (teardown: the kernel's link-local derived from k6t's MAC must go with that MAC).
 struct FlushAddresses {
   std::string link;
   int index = 0;  // 0: by name only
+  bool link_local = false;
 };
 
 struct AddRoute {
@@ -203,6 +206,10 @@ struct InterfacePlan {
   // What teardown must restore: the CNI link's name/MAC/addresses before k6t touched it.
   std::string original_mac;
   std::vector<std::string> original_addresses;
+  // Its IPv6 link-local address(es). Kept apart: the placeholder must not take them, and
+  // teardown must put them back itself, since the kernel keeps the one it derived from
+  // k6t's MAC when the original MAC returns.
+  std::vector<std::string> original_link_local;
   std::vector<Route> original_routes;
   int original_mtu = 0;
   int original_index = 0;  // ifindex of the CNI link

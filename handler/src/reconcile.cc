@@ -1,0 +1,226 @@
+#include "reconcile.h"
+
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "k6t/api/naming.h"
+#include "k6t/binding/cache.h"
+#include "k6t/binding/link_wait.h"
+#include "k6t/binding/netns.h"
+#include "k6t/binding/registry.h"
+#include "spdlog/spdlog.h"
+#include "verb_network.h"
+
+namespace k6t::handler {
+namespace {
+
+namespace rpc = api::rpc;
+
+std::string NormalizedMac(const std::string& mac) {
+  return absl::AsciiStrToLower(absl::StrReplaceAll(mac, {{"-", ":"}}));
+}
+
+std::string BaseModel(const std::string& model) {
+  if (model.empty()) return "virtio";
+  std::string m = absl::StrReplaceAll(model, {{"-non-transitional", ""}, {"-transitional", ""}});
+  return m;
+}
+
+bool SameBinding(const api::Interface& iface, const std::string& planned) {
+  const std::string wanted = binding::BindingNameOf(iface);
+  // A bridge binding on a primary user-defined network is planned as l2bridge.
+  return wanted == planned || (wanted == "bridge" && planned == "l2bridge");
+}
+
+// What cannot change on a plugged NIC without restarting the VM.
+std::vector<std::string> LiveChangesRefused(const api::Interface& iface,
+                                            const binding::InterfacePlan* plan,
+                                            const rpc::DomainInterface& dev) {
+  std::vector<std::string> out;
+  if (plan && !SameBinding(iface, plan->binding))
+    out.push_back(absl::StrCat(iface.name, ": binding ", binding::BindingNameOf(iface),
+                               " (plugged as ", plan->binding, ")"));
+  if (!iface.mac_address.empty() && !dev.mac.empty() &&
+      NormalizedMac(iface.mac_address) != NormalizedMac(dev.mac))
+    out.push_back(absl::StrCat(iface.name, ": macAddress ", iface.mac_address, " (the guest has ",
+                               dev.mac, ")"));
+  if (dev.kind == "interface" && !dev.model.empty() && dev.model != "virtio-net-pci" &&
+      BaseModel(iface.model) != BaseModel(dev.model))
+    out.push_back(absl::StrCat(iface.name, ": model ", BaseModel(iface.model), " (the guest has ",
+                               dev.model, ")"));
+  return out;
+}
+
+class Syncer {
+ public:
+  Syncer(const SyncRequest& req, LauncherClient& launcher, SyncReport* report)
+      : req_(req), launcher_(launcher), report_(*report) {}
+
+  absl::Status Run() {
+    auto dom = launcher_.GetDomain();
+    if (!dom.ok()) return dom.status();
+    if (dom->state != "running")
+      return absl::FailedPreconditionError(
+          absl::StrCat("the VM is not running (domain state ", dom->state, ")"));
+    free_ports_ = dom->free_root_ports;
+    for (const auto& d : dom->interfaces)
+      if (!d.name.empty()) in_domain_[d.name] = d;
+    auto cached = binding::ReadCachedInterfaces(req_.net.state_dir);
+    if (!cached.ok()) return cached.status();
+    for (auto& c : *cached) cached_[c.plan.interface_name] = std::move(c);
+
+    for (const api::Interface& iface : req_.net.vmi.spec.domain.interfaces) {
+      absl::Status st = iface.absent() ? Unplug(iface) : Converge(iface);
+      if (!st.ok()) report_.errors.push_back(absl::StrCat(iface.name, ": ", st.message()));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  PodNetworkRequest Only(const std::string& name) const {
+    PodNetworkRequest r = req_.net;
+    r.only = {name};
+    return r;
+  }
+
+  absl::Status Unplug(const api::Interface& iface) {
+    if (in_domain_.count(iface.name)) {
+      auto changed = launcher_.DetachInterface(iface.name);
+      if (!changed.ok()) return changed.status();
+      if (*changed) {
+        report_.changes.push_back(absl::StrCat("detached ", iface.name));
+        if (free_ports_ >= 0) ++free_ports_;
+      }
+      in_domain_.erase(iface.name);
+    }
+    if (cached_.count(iface.name)) {
+      auto torn = TeardownPodNetwork(Only(iface.name));
+      if (!torn.ok()) return torn.status();
+      report_.changes.push_back(absl::StrCat("removed the pod plumbing of ", iface.name, " (",
+                                             torn->changed, " change(s))"));
+      cached_.erase(iface.name);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Converge(const api::Interface& iface) {
+    auto dev = in_domain_.find(iface.name);
+    auto plan = cached_.find(iface.name);
+    if (dev != in_domain_.end()) {
+      auto refused = LiveChangesRefused(iface, plan == cached_.end() ? nullptr : &plan->second.plan,
+                                        dev->second);
+      for (auto& r : refused) report_.restart_required.push_back(std::move(r));
+      if (!refused.empty()) return absl::OkStatus();
+      const bool want_up = iface.state != "down";
+      if (dev->second.kind == "interface" && (dev->second.link_state == "up") != want_up) {
+        auto changed = launcher_.SetLinkState(iface.name, want_up);
+        if (!changed.ok()) return changed.status();
+        if (*changed)
+          report_.changes.push_back(
+              absl::StrCat("link of ", iface.name, " set ", want_up ? "up" : "down"));
+      }
+      return absl::OkStatus();
+    }
+    if (iface.binding() == api::BindingMethod::kPasst) {
+      report_.restart_required.push_back(
+          absl::StrCat(iface.name, ": passt interfaces are wired at VM start"));
+      return absl::OkStatus();
+    }
+    return Plug(iface,
+                plan != cached_.end() && plan->second.phase == binding::PlumbingPhase::kFinished);
+  }
+
+  // The pod link the CNI made for this interface's network, waited for when asked to.
+  absl::StatusOr<bool> PodLinkReady(const api::Interface& iface) {
+    if (iface.binding() == api::BindingMethod::kSriov) return true;  // a VF, not a pod link
+    if (!req_.network_status_file.empty()) {
+      auto status = ReadNetworkStatusFile(req_.network_status_file);
+      if (!status.ok()) return status.status();
+      network_status_ = *status;
+    } else {
+      network_status_ = req_.net.network_status;
+    }
+    const auto names = api::PodInterfaceNames(req_.net.vmi, network_status_);
+    auto it = names.find(iface.name);
+    if (it == names.end())
+      return absl::InvalidArgumentError(absl::StrCat("no network named ", iface.name));
+    auto ns = binding::NetnsThread::Enter(req_.net.pod_netns);
+    if (!ns.ok()) return ns.status();
+    const absl::Duration wait = req_.wait_for_links;
+    const std::string link = it->second;
+    absl::Status st = (*ns)->Run([&] { return binding::WaitForLink(link, wait); });
+    if (absl::IsDeadlineExceeded(st)) {
+      report_.waiting.push_back(absl::StrCat(iface.name, " (pod link ", link, ")"));
+      return false;
+    }
+    if (!st.ok()) return st;
+    return true;
+  }
+
+  absl::Status Plug(const api::Interface& iface, bool plumbed) {
+    if (!plumbed) {
+      auto ready = PodLinkReady(iface);
+      if (!ready.ok()) return ready.status();
+      if (!*ready) return absl::OkStatus();  // a later sync (or --wait) picks it up
+    }
+    if (free_ports_ == 0)
+      return absl::FailedPreconditionError(
+          "no free PCIe root port left in the VM: nothing was changed; restart the VM to get "
+          "more (k6t-launcher --hotplug-ports)");
+    if (!plumbed) {
+      PodNetworkRequest r = Only(iface.name);
+      r.network_status = network_status_;
+      auto setup = SetupPodNetwork(r);
+      if (!setup.ok()) return setup.status();
+      report_.changes.push_back(absl::StrCat("built the pod plumbing of ", iface.name, " (",
+                                             setup->report.changed, " change(s))"));
+    }
+    auto changed = launcher_.AttachInterface(iface.name);
+    if (!changed.ok()) {
+      if (!plumbed) {
+        // The device never reached the VM: take the plumbing back so nothing is half-done.
+        auto torn = TeardownPodNetwork(Only(iface.name));
+        if (!torn.ok())
+          spdlog::error("sync: rolling back the plumbing of {}: {}", iface.name,
+                        torn.status().ToString());
+        else
+          report_.changes.push_back(absl::StrCat("rolled back the pod plumbing of ", iface.name));
+      }
+      return changed.status();
+    }
+    if (*changed) {
+      report_.changes.push_back(absl::StrCat("attached ", iface.name));
+      if (free_ports_ > 0) --free_ports_;
+    }
+    return absl::OkStatus();
+  }
+
+  const SyncRequest& req_;
+  LauncherClient& launcher_;
+  SyncReport& report_;
+  int64_t free_ports_ = -1;
+  std::map<std::string, rpc::DomainInterface> in_domain_;
+  std::map<std::string, binding::CachedInterface> cached_;
+  std::vector<api::NetworkStatusEntry> network_status_;
+};
+
+}  // namespace
+
+absl::StatusOr<SyncReport> SyncVmi(const SyncRequest& req, LauncherClient& launcher) {
+  const absl::Time t0 = absl::Now();
+  SyncReport report;
+  Syncer s(req, launcher, &report);
+  if (auto st = s.Run(); !st.ok()) return st;
+  report.elapsed = absl::Now() - t0;
+  spdlog::info("sync vmi={}/{} changes=[{}] waiting=[{}] restart_required={} errors={} ms={:.2f}",
+               req.net.vmi.meta.namespace_, req.net.vmi.meta.name,
+               absl::StrJoin(report.changes, "; "), absl::StrJoin(report.waiting, ","),
+               report.restart_required.size(), report.errors.size(),
+               absl::ToDoubleMilliseconds(report.elapsed));
+  return report;
+}
+
+}  // namespace k6t::handler

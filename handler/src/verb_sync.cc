@@ -1,0 +1,66 @@
+// `k6t-handler sync`: converge a running VM's NICs on its spec (hotplug, unplug, link state).
+#include "verb_sync.h"
+
+#include <cstdio>
+
+#include "absl/strings/numbers.h"
+#include "args.h"
+#include "launcher_client.h"
+#include "reconcile.h"
+#include "verb_network.h"
+#include "verbs.h"
+
+namespace k6t::handler {
+
+int RunSync(int argc, char** argv) {
+  ArgParser parser(
+      "k6t-handler", "sync", "",
+      "Compares the VM's spec with what is applied (the state dir and the launcher's domain)\n"
+      "and converges: new secondary interfaces whose pod link exists are plumbed and hot-\n"
+      "plugged, `state: absent` ones are unplugged and their plumbing removed, `state:\n"
+      "up|down` is applied live. Changes that need a VM restart are reported, not made.\n"
+      "Running it again changes nothing.\n\n"
+      "Exit status: 0 converged; 1 invalid input; 2 usage; 3 an interface failed (nothing\n"
+      "half-done); 4 converged except interfaces still waiting for their pod link or\n"
+      "needing a restart.");
+  AddCommonFlags(parser, true);
+  parser.Flag("launcher-socket", "PATH", "the launcher's command socket")
+      .Flag("wait", "SECONDS",
+            "wait up to this long for pod links the CNI has not created yet (netlink events)")
+      .Positionals(0, 0);
+  Loaded l = Load(parser, argc, argv, true);
+  if (l.exit_code >= 0) return l.exit_code;
+  if (!l.args.Has("launcher-socket")) {
+    std::fprintf(stderr, "k6t-handler sync: --launcher-socket is required (see --help)\n");
+    return kExitUsage;
+  }
+  SyncRequest req;
+  req.net = l.req;
+  req.network_status_file = l.args.Get("network-status");
+  if (l.args.Has("wait")) {
+    double seconds = 0;
+    if (!absl::SimpleAtod(l.args.Get("wait"), &seconds) || seconds < 0 || seconds > 3600) {
+      std::fprintf(stderr, "k6t-handler sync: --wait must be 0..3600 seconds\n");
+      return kExitUsage;
+    }
+    req.wait_for_links = absl::Seconds(seconds);
+  }
+  auto client = LauncherClient::Connect(l.args.Get("launcher-socket"), absl::Seconds(10));
+  if (!client.ok()) return Fail("sync", client.status());
+  auto report = SyncVmi(req, **client);
+  if (!report.ok()) return Fail("sync", report.status());
+  for (const auto& c : report->changes) std::printf("%s\n", c.c_str());
+  for (const auto& w : report->waiting) std::printf("waiting for the pod link of %s\n", w.c_str());
+  for (const auto& r : report->restart_required) std::printf("restart required: %s\n", r.c_str());
+  for (const auto& e : report->errors) std::fprintf(stderr, "k6t-handler sync: %s\n", e.c_str());
+  if (report->changes.empty() && report->waiting.empty() && report->restart_required.empty() &&
+      report->errors.empty())
+    std::printf("nothing to do\n");
+  std::printf("sync: %zu change(s) in %.2f ms\n", report->changes.size(),
+              absl::ToDoubleMilliseconds(report->elapsed));
+  if (!report->errors.empty()) return kExitFailed;
+  if (!report->waiting.empty() || !report->restart_required.empty()) return kExitPending;
+  return kExitOk;
+}
+
+}  // namespace k6t::handler

@@ -1,0 +1,149 @@
+#include "command_service.h"
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "domain_xml.h"
+#include "k6t/api/decode.h"
+#include "k6t/api/validate.h"
+#include "spdlog/spdlog.h"
+
+namespace k6t::launcher {
+namespace {
+
+namespace rpc = api::rpc;
+
+template <typename Params>
+absl::StatusOr<Params> ParseParams(const std::string& json) {
+  Params p;
+  if (auto st = rpc::FromJson(json, &p); !st.ok()) return st;
+  return p;
+}
+
+absl::StatusOr<std::string> Changed(absl::StatusOr<bool> r) {
+  if (!r.ok()) return r.status();
+  return rpc::ToJson(rpc::ChangedResult{*r});
+}
+
+}  // namespace
+
+CommandService::CommandService(CommandServerOptions options, DhcpService* dhcp,
+                               absl::Duration default_shutdown_timeout)
+    : options_(std::move(options)),
+      dhcp_(dhcp),
+      default_shutdown_timeout_(default_shutdown_timeout) {}
+
+CommandService::~CommandService() { Stop(); }
+
+CommandServer::Handler CommandService::Counted(CommandServer::Handler h) {
+  return [this, h = std::move(h)](const std::string& params) {
+    ++in_flight_;
+    auto r = h(params);
+    --in_flight_;
+    return r;
+  };
+}
+
+absl::Status CommandService::Start(Launcher& launcher) {
+  launcher_ = &launcher;
+  hotplug_ = std::make_unique<Hotplug>(launcher, dhcp_);
+  server_ = std::make_unique<CommandServer>(options_);
+  RegisterMethods();
+  return server_->Start();
+}
+
+void CommandService::RegisterMethods() {
+  Launcher& l = *launcher_;
+  Hotplug& hp = *hotplug_;
+  server_->Register(
+      rpc::kMethodSyncVmi,
+      Counted([&l, &hp](const std::string& params) -> absl::StatusOr<std::string> {
+        auto p = ParseParams<rpc::SyncVmiParams>(params);
+        if (!p.ok()) return p.status();
+        auto vmi = api::DecodeSingleVmi(p->vmi_json, "params.vmi");
+        if (!vmi.ok()) return vmi.status();
+        if (auto errors = api::Validate(*vmi); !errors.empty())
+          return absl::InvalidArgumentError(
+              absl::StrCat("params.vmi: ", errors.front().ToString()));
+        if (!l.domain()) return absl::FailedPreconditionError("SyncVMI: libvirt is not up yet");
+        if (DomainName(*vmi) != l.domain()->name())
+          return absl::InvalidArgumentError(absl::StrCat(
+              "params.vmi: this launcher runs ", l.domain()->name(), ", not ", DomainName(*vmi)));
+        std::vector<std::string> changes;
+        if (auto st = hp.Reconcile(*vmi, &changes); !st.ok()) return st;
+        spdlog::info("SyncVMI: {}",
+                     changes.empty() ? "nothing to change" : absl::StrJoin(changes, "; "));
+        return rpc::ToJson(
+            rpc::SyncVmiResult{DomainPhaseName(l.status().phase), l.domain()->name()});
+      }),
+      {.exclusive = true});
+  server_->Register(rpc::kMethodShutdown,
+                    Counted([this, &l](const std::string& params) -> absl::StatusOr<std::string> {
+                      auto p = ParseParams<rpc::ShutdownParams>(params);
+                      if (!p.ok()) return p.status();
+                      const absl::Duration t = p->timeout_seconds > 0
+                                                   ? absl::Seconds(p->timeout_seconds)
+                                                   : default_shutdown_timeout_;
+                      auto o = l.Shutdown(t);
+                      if (!o.ok()) return o.status();
+                      spdlog::info("Shutdown: {}", o->message);
+                      return rpc::ToJson(rpc::Empty{});
+                    }));
+  server_->Register(rpc::kMethodKill,
+                    Counted([&l](const std::string& params) -> absl::StatusOr<std::string> {
+                      if (auto p = ParseParams<rpc::Empty>(params); !p.ok()) return p.status();
+                      auto o = l.Kill();
+                      if (!o.ok()) return o.status();
+                      spdlog::info("Kill: {}", o->message);
+                      return rpc::ToJson(rpc::Empty{});
+                    }));
+  server_->Register(rpc::kMethodGetDomain,
+                    Counted([&hp](const std::string& params) -> absl::StatusOr<std::string> {
+                      if (auto p = ParseParams<rpc::Empty>(params); !p.ok()) return p.status();
+                      auto d = hp.Domain();
+                      if (!d.ok()) return d.status();
+                      return rpc::ToJson(*d);
+                    }));
+  server_->Register(rpc::kMethodGetStatus,
+                    Counted([&hp](const std::string& params) -> absl::StatusOr<std::string> {
+                      if (auto p = ParseParams<rpc::Empty>(params); !p.ok()) return p.status();
+                      auto s = hp.Status();
+                      if (!s.ok()) return s.status();
+                      return rpc::ToJson(*s);
+                    }));
+  server_->Register(rpc::kMethodAttachInterface,
+                    Counted([&hp](const std::string& params) -> absl::StatusOr<std::string> {
+                      auto p = ParseParams<rpc::InterfaceParams>(params);
+                      if (!p.ok()) return p.status();
+                      return Changed(hp.Attach(p->name));
+                    }));
+  server_->Register(rpc::kMethodDetachInterface,
+                    Counted([&hp](const std::string& params) -> absl::StatusOr<std::string> {
+                      auto p = ParseParams<rpc::InterfaceParams>(params);
+                      if (!p.ok()) return p.status();
+                      return Changed(hp.Detach(p->name));
+                    }));
+  server_->Register(rpc::kMethodSetLinkState,
+                    Counted([&hp](const std::string& params) -> absl::StatusOr<std::string> {
+                      auto p = ParseParams<rpc::SetLinkStateParams>(params);
+                      if (!p.ok()) return p.status();
+                      return Changed(hp.SetLinkState(p->name, p->state == "up"));
+                    }));
+}
+
+void CommandService::BeforeDomainStop() {
+  if (!server_) return;
+  // A Kill or Shutdown from the socket is what ends the VM: let that call return and its
+  // answer leave before the server goes.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (in_flight_ > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  absl::SleepFor(absl::Milliseconds(100));
+  server_->Stop();
+}
+
+void CommandService::Stop() {
+  if (server_) server_->Stop();
+}
+
+}  // namespace k6t::launcher

@@ -1,0 +1,310 @@
+#include "hotplug.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "dhcp_service.h"
+#include "domain_devices.h"
+#include "domain_xml.h"
+#include "k6t/binding/cache.h"
+#include "launcher.h"
+#include "spdlog/spdlog.h"
+
+namespace k6t::launcher {
+namespace {
+
+namespace rpc = api::rpc;
+using binding::CachedInterface;
+using binding::InterfacePlan;
+
+constexpr auto kLiveAndConfig = DomainLifecycle::kLive | DomainLifecycle::kConfig;
+
+double Ms(absl::Time since) { return absl::ToDoubleMilliseconds(absl::Now() - since); }
+
+std::string AliasOf(const InterfacePlan& plan) {
+  std::string alias = FragmentAlias(plan.domain_xml);
+  return alias.empty() ? absl::StrCat("ua-", plan.interface_name) : alias;
+}
+
+// The VMI interface a live device belongs to: the plan declaring its alias, else the
+// `ua-<name>` convention.
+std::string InterfaceNameOf(const LiveDevice& d, const std::vector<CachedInterface>& cached) {
+  for (const auto& c : cached)
+    if (AliasOf(c.plan) == d.alias) return c.plan.interface_name;
+  if (d.alias.rfind("ua-", 0) == 0) return d.alias.substr(3);
+  return "";
+}
+
+std::string WithoutPrefix(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
+
+}  // namespace
+
+absl::StatusOr<bool> Hotplug::Attach(const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  return AttachLocked(name);
+}
+
+absl::StatusOr<bool> Hotplug::Detach(const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  return DetachLocked(name);
+}
+
+absl::StatusOr<bool> Hotplug::SetLinkState(const std::string& name, bool up) {
+  std::lock_guard<std::mutex> l(mu_);
+  return SetLinkStateLocked(name, up);
+}
+
+namespace {
+
+absl::StatusOr<DomainLifecycle*> RunningDomain(Launcher& launcher, const char* what) {
+  DomainLifecycle* dom = launcher.domain();
+  if (!dom || dom->status().phase != DomainPhase::kRunning)
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": the domain is not running (", DomainPhaseName(launcher.status().phase), ")"));
+  return dom;
+}
+
+absl::StatusOr<LiveDomain> Live(DomainLifecycle* dom) {
+  auto xml = dom->Xml();
+  if (!xml.ok()) return xml.status();
+  return ParseLiveDomain(*xml);
+}
+
+}  // namespace
+
+absl::StatusOr<bool> Hotplug::AttachLocked(const std::string& name) {
+  const absl::Time t0 = absl::Now();
+  const std::string what = absl::StrCat("attach interface ", name);
+  auto dom = RunningDomain(launcher_, what.c_str());
+  if (!dom.ok()) return dom.status();
+  auto cached = binding::ReadCachedInterface(launcher_.options().state_dir, name);
+  if (!cached.ok()) return cached.status();
+  if (!cached->has_value())
+    return absl::NotFoundError(absl::StrCat(what, ": no plan in ", launcher_.options().state_dir,
+                                            " (k6t-handler sync/setup plans it first)"));
+  const InterfacePlan& plan = (*cached)->plan;
+  if ((*cached)->phase != binding::PlumbingPhase::kFinished)
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": its pod plumbing is not finished (k6t-handler setup resumes it)"));
+  if (plan.passt)
+    return absl::FailedPreconditionError(
+        absl::StrCat(what,
+                     ": restart required: passt interfaces are wired at domain start and cannot be "
+                     "hot-plugged"));
+  if (plan.domain_xml.empty())
+    return absl::FailedPreconditionError(absl::StrCat(what, ": its plan has no device"));
+  const std::string alias = AliasOf(plan);
+  auto live = Live(*dom);
+  if (!live.ok()) return live.status();
+  const bool present = live->FindAlias(alias) != nullptr;
+  // Serve DHCP before the guest sees the NIC: its client starts as soon as the driver binds.
+  if (dhcp_ && plan.dhcp) {
+    if (auto st = dhcp_->Add(*plan.dhcp); !st.ok())
+      return absl::Status(st.code(),
+                          absl::StrCat(what, ": DHCP on ", plan.dhcp->bridge, ": ", st.message()));
+  }
+  if (present) return false;
+  if (live->free_root_ports <= 0) {
+    if (dhcp_ && plan.dhcp) (void)dhcp_->Remove(plan.dhcp->bridge);
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": no free PCIe root port: the domain was defined with ", live->root_ports,
+        " root port(s) and all are in use; restart the VM to get more (k6t-launcher "
+        "--hotplug-ports, or fewer NICs per VM)"));
+  }
+  const std::string device =
+      AdaptDeviceFragment(plan.domain_xml, launcher_.domain_options().vhost_net);
+  if (auto st = (*dom)->AttachDevice(device, kLiveAndConfig); !st.ok()) {
+    if (dhcp_ && plan.dhcp) (void)dhcp_->Remove(plan.dhcp->bridge);
+    return absl::Status(st.code(), absl::StrCat(what, ": ", st.message()));
+  }
+  spdlog::info("hotplug attach interface={} alias={} binding={} ms={:.1f}", name, alias,
+               plan.binding, Ms(t0));
+  return true;
+}
+
+absl::StatusOr<bool> Hotplug::DetachLocked(const std::string& name) {
+  const absl::Time t0 = absl::Now();
+  const std::string what = absl::StrCat("detach interface ", name);
+  auto dom = RunningDomain(launcher_, what.c_str());
+  if (!dom.ok()) return dom.status();
+  auto cached = binding::ReadCachedInterface(launcher_.options().state_dir, name);
+  if (!cached.ok()) return cached.status();
+  const std::string alias =
+      cached->has_value() ? AliasOf((*cached)->plan) : absl::StrCat("ua-", name);
+  auto stop_dhcp = [&] {
+    if (dhcp_ && cached->has_value() && (*cached)->plan.dhcp)
+      (void)dhcp_->Remove((*cached)->plan.dhcp->bridge);
+  };
+  if (cached->has_value() && (*cached)->plan.passt)
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": restart required: passt interfaces cannot be hot-unplugged"));
+  auto live = Live(*dom);
+  if (!live.ok()) return live.status();
+  if (!live->FindAlias(alias)) {
+    stop_dhcp();
+    return false;
+  }
+  (*dom)->ExpectRemoval(alias);
+  if (auto st = (*dom)->DetachDeviceAlias(alias, kLiveAndConfig); !st.ok())
+    return absl::Status(st.code(), absl::StrCat(what, ": ", st.message()));
+  if (!(*dom)->WaitRemoved(alias, detach_timeout)) {
+    // The event may have been missed across a reconnect: the live XML is the truth.
+    auto again = Live(*dom);
+    if (!again.ok()) return again.status();
+    if (again->FindAlias(alias))
+      return absl::DeadlineExceededError(
+          absl::StrCat(what, ": the guest did not release ", alias, " within ",
+                       absl::FormatDuration(detach_timeout),
+                       " (is its PCIe hotplug driver loaded?); libvirt keeps the request"));
+  }
+  stop_dhcp();
+  spdlog::info("hotplug detach interface={} alias={} ms={:.1f}", name, alias, Ms(t0));
+  return true;
+}
+
+absl::StatusOr<bool> Hotplug::SetLinkStateLocked(const std::string& name, bool up) {
+  const std::string what = absl::StrCat("set link state of interface ", name);
+  auto dom = RunningDomain(launcher_, what.c_str());
+  if (!dom.ok()) return dom.status();
+  auto cached = binding::ReadCachedInterface(launcher_.options().state_dir, name);
+  if (!cached.ok()) return cached.status();
+  const std::string alias =
+      cached->has_value() ? AliasOf((*cached)->plan) : absl::StrCat("ua-", name);
+  auto xml = (*dom)->Xml();
+  if (!xml.ok()) return xml.status();
+  auto live = ParseLiveDomain(*xml);
+  if (!live.ok()) return live.status();
+  const LiveDevice* dev = live->FindAlias(alias);
+  if (!dev) return absl::NotFoundError(absl::StrCat(what, ": not in the domain"));
+  if (dev->kind != "interface")
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": a ", dev->kind, " has no link state to change"));
+  if ((dev->link_state == "up") == up) return false;
+  const std::string element =
+      WithLinkState(std::string_view(*xml).substr(dev->begin, dev->end - dev->begin), up);
+  // The persistent definition follows when libvirt accepts the live element for it.
+  if (auto st = (*dom)->UpdateDevice(element, kLiveAndConfig); !st.ok()) {
+    if (auto live_only = (*dom)->UpdateDevice(element, DomainLifecycle::kLive); !live_only.ok())
+      return absl::Status(live_only.code(), absl::StrCat(what, ": ", live_only.message()));
+    spdlog::warn("{}: changed live only ({})", what, std::string(st.message()));
+  }
+  spdlog::info("hotplug link interface={} state={}", name, up ? "up" : "down");
+  return true;
+}
+
+absl::Status Hotplug::Reconcile(const api::Vmi& vmi, std::vector<std::string>* changes) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto cached = binding::ReadCachedInterfaces(launcher_.options().state_dir);
+  if (!cached.ok()) return cached.status();
+  for (const api::Interface& iface : vmi.spec.domain.interfaces) {
+    if (iface.absent()) {
+      auto r = DetachLocked(iface.name);
+      if (!r.ok()) return r.status();
+      if (*r) changes->push_back(absl::StrCat("detached ", iface.name));
+      continue;
+    }
+    const bool planned = std::any_of(cached->begin(), cached->end(), [&](const CachedInterface& c) {
+      return c.plan.interface_name == iface.name && !c.plan.passt;
+    });
+    if (!planned) continue;
+    auto r = AttachLocked(iface.name);
+    if (!r.ok()) return r.status();
+    if (*r) changes->push_back(absl::StrCat("attached ", iface.name));
+    if (iface.state == "up" || iface.state == "down" || *r) {
+      auto s = SetLinkStateLocked(iface.name, iface.state != "down");
+      if (!s.ok() && !absl::IsFailedPrecondition(s.status())) return s.status();
+      if (s.ok() && *s) changes->push_back(absl::StrCat("link ", iface.name, " ", iface.state));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<rpc::GetDomainResult> Hotplug::Domain() {
+  rpc::GetDomainResult out;
+  out.state = DomainPhaseName(launcher_.status().phase);
+  DomainLifecycle* dom = launcher_.domain();
+  if (!dom || launcher_.status().phase == DomainPhase::kNone) return out;
+  auto xml = dom->Xml();
+  if (!xml.ok()) return xml.status();
+  auto live = ParseLiveDomain(*xml);
+  if (!live.ok()) return live.status();
+  auto cached = binding::ReadCachedInterfaces(launcher_.options().state_dir);
+  if (!cached.ok()) return cached.status();
+  out.xml = *xml;
+  out.free_root_ports = live->free_root_ports;
+  for (const LiveDevice& d : live->devices) {
+    rpc::DomainInterface i;
+    i.name = InterfaceNameOf(d, *cached);
+    i.mac = d.mac;
+    i.target = d.target;
+    i.link_state = d.link_state;
+    i.model = d.model;
+    i.queues = d.queues;
+    i.alias = d.alias;
+    i.kind = d.kind;
+    out.interfaces.push_back(std::move(i));
+  }
+  // passt's NIC is QEMU's own device (<qemu:commandline>): libvirt does not list it.
+  if (launcher_.status().phase == DomainPhase::kRunning) {
+    for (const auto& c : *cached) {
+      if (!c.plan.passt) continue;
+      rpc::DomainInterface i;
+      i.name = c.plan.interface_name;
+      i.mac = c.plan.passt->mac.empty() ? c.plan.mac : c.plan.passt->mac;
+      i.link_state = "up";
+      i.model = "virtio-net-pci";
+      out.interfaces.push_back(std::move(i));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<rpc::GetStatusResult> Hotplug::Status() {
+  auto domain = Domain();
+  if (!domain.ok()) return domain.status();
+  auto cached = binding::ReadCachedInterfaces(launcher_.options().state_dir);
+  if (!cached.ok()) return cached.status();
+  rpc::GetStatusResult out;
+  out.phase = domain->state;
+  const api::Vmi& vmi = launcher_.vmi();
+  // Order: the primary network's interface first, then the VMI's order, then the rest.
+  std::map<std::string, int> rank;
+  int next = 1;
+  for (const api::Interface& iface : vmi.spec.domain.interfaces) {
+    const api::Network* net = nullptr;
+    for (const auto& n : vmi.spec.networks)
+      if (n.name == iface.name) net = &n;
+    rank[iface.name] = net && net->primary() ? 0 : next++;
+  }
+  std::vector<const CachedInterface*> order;
+  for (const auto& c : *cached) order.push_back(&c);
+  std::stable_sort(order.begin(), order.end(), [&](const auto* a, const auto* b) {
+    auto ra = rank.count(a->plan.interface_name) ? rank[a->plan.interface_name] : next;
+    auto rb = rank.count(b->plan.interface_name) ? rank[b->plan.interface_name] : next;
+    return ra < rb;
+  });
+  for (const CachedInterface* c : order) {
+    const InterfacePlan& p = c->plan;
+    rpc::StatusInterface s;
+    s.name = p.interface_name;
+    s.mac = p.mac;
+    s.pod_interface_name = p.pod_interface;
+    s.info_source = "multus-status";
+    const rpc::DomainInterface* live = nullptr;
+    for (const auto& d : domain->interfaces)
+      if (d.name == p.interface_name) live = &d;
+    if (live) {
+      if (!live->mac.empty()) s.mac = live->mac;
+      s.info_source = "domain, multus-status";
+      s.queue_count = live->queues;
+      s.link_state = live->link_state;
+    }
+    for (const auto& a : p.original_addresses) s.ip_addresses.push_back(WithoutPrefix(a));
+    if (!s.ip_addresses.empty()) s.ip_address = s.ip_addresses.front();
+    out.interfaces.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace k6t::launcher

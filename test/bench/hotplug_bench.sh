@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# NIC hotplug latency, host side: `k6t-handler sync` (GetDomain, pod link check, plumbing
+# planned + applied + cached, AttachInterface RPC, libvirt attach) against `virsh
+# attach-device --live` of the same device XML to the same private libvirtd, whose pod
+# plumbing was prepared beforehand (not timed). Guest-visible time (sync call -> the
+# guest's DHCP lease on the new NIC, read from its console) is reported separately.
+# Prints p50/p99 and the ratio; measured, never asserted. Needs root, a build, the guest.
+#
+#   test/bench/hotplug_bench.sh [ITERATIONS]      (default 10)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SRC=$PWD
+BUILD=${K6T_BUILD_DIR:-$SRC/build}
+GUEST=${K6T_GUEST_DIR:-/var/cache/k6t/guest}
+N=${1:-10}
+H=$BUILD/bin/k6t-handler
+POD=k6thpb$$
+W=$(mktemp -d /tmp/k6t-hotplug-bench-XXXXXX)
+FULL=$SRC/test/e2e/testdata/hotplug-vm.yaml
+SOCK=$W/launcher.sock
+LAUNCHER_PID=
+cleanup() {
+  set +e
+  [ -n "$LAUNCHER_PID" ] && kill -TERM "$LAUNCHER_PID" 2>/dev/null && wait "$LAUNCHER_PID"
+  "$H" teardown --vmi "$FULL" --pod-netns "/run/netns/$POD" --state-dir "$W/state" >/dev/null 2>&1
+  "$SRC/hack/pod-sim" del --name "$POD" >/dev/null 2>&1
+  rm -rf "$W"
+}
+trap cleanup EXIT
+now_ms() { date +%s%3N; }
+vm() {  # out, interfaces (NAME or NAME:STATE)
+  local out=$1; shift
+  python3 - "$FULL" "$out" "$@" <<'EOF'
+import sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+spec = docs[0]["spec"]["template"]["spec"]
+by = {i["name"]: i for i in spec["domain"]["devices"]["interfaces"]}
+out, names = [], set()
+for w in sys.argv[3:]:
+    n, _, st = w.partition(":")
+    i = dict(by[n])
+    if st: i["state"] = st
+    out.append(i); names.add(n)
+spec["domain"]["devices"]["interfaces"] = out
+spec["networks"] = [n for n in spec["networks"] if n["name"] in names]
+yaml.safe_dump_all(docs, open(sys.argv[2], "w"), sort_keys=False)
+EOF
+}
+leases() { grep -c 'K6T-GUEST: iface eth[0-9]* up' "$W/state/serial.log" 2>/dev/null || true; }
+gone() { grep -c 'K6T-GUEST: iface gone' "$W/state/serial.log" 2>/dev/null || true; }
+wait_count() {  # function, count-above
+  for _ in $(seq 1 600); do [ "$($1)" -gt "$2" ] && return 0; sleep 0.02; done
+  echo "timed out waiting for the guest ($1)" >&2; return 1
+}
+stats() {  # label, values... -> "label p50 p99 (n)"
+  python3 - "$@" <<'EOF'
+import sys
+label, v = sys.argv[1], sorted(float(x) for x in sys.argv[2:])
+q = lambda p: v[min(len(v) - 1, int(round(p * (len(v) - 1))))]
+print(f"{label:<46} p50 {q(0.5):8.1f} ms   p99 {q(0.99):8.1f} ms   (n={len(v)})")
+EOF
+}
+p50() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+
+"$SRC/hack/build-guest.sh" "$GUEST" >/dev/null
+vm "$W/vm0.yaml" default
+vm "$W/vm1.yaml" default blue
+vm "$W/vm2.yaml" default blue:absent
+"$SRC/hack/pod-sim" up --name "$POD" --vm "$W/vm0.yaml" --state-dir "$W/sim" >/dev/null
+"$SRC/hack/pod-sim" add-network --name "$POD" --vm "$FULL" --network blue >/dev/null
+"$H" setup --vmi "$W/vm0.yaml" --pod-netns "/run/netns/$POD" \
+  --network-status "$W/sim/network-status.json" --state-dir "$W/state" >/dev/null
+ip netns exec "$POD" "$BUILD/bin/k6t-launcher" --vmi "$W/vm0.yaml" --state-dir "$W/state" \
+  --guest-dir "$GUEST" --socket "$SOCK" --libvirt-uri private >"$W/launcher.log" 2>&1 &
+LAUNCHER_PID=$!
+for _ in $(seq 1 1200); do [ "$(leases)" -ge 1 ] && break; sleep 0.1; done
+[ "$(leases)" -ge 1 ] || { echo "guest did not boot"; tail "$W/launcher.log"; exit 1; }
+URI="qemu+unix:///system?socket=$W/state/libvirt/run/libvirt-sock"
+DOM=default_hotplug
+sync_vm() {
+  "$H" sync --vmi "$1" --pod-netns "/run/netns/$POD" --state-dir "$W/state" \
+    --network-status "$W/sim/network-status.json" --launcher-socket "$SOCK" >/dev/null
+}
+
+k6t=() guest=() unplug=() virsh_t=()
+for i in $(seq 1 "$N"); do
+  l=$(leases); g=$(gone)
+  t0=$(now_ms); sync_vm "$W/vm1.yaml"; t1=$(now_ms)
+  wait_count leases "$l"; t2=$(now_ms)
+  k6t+=($((t1 - t0))); guest+=($((t2 - t0)))
+  t0=$(now_ms); sync_vm "$W/vm2.yaml"; t1=$(now_ms); unplug+=($((t1 - t0)))
+  wait_count gone "$g"
+
+  # Baseline: the same device through virsh, its plumbing made beforehand.
+  "$H" setup --vmi "$W/vm1.yaml" --interface blue --pod-netns "/run/netns/$POD" \
+    --network-status "$W/sim/network-status.json" --state-dir "$W/state" >/dev/null
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plan"]["domain_xml"])' \
+    "$W/state/interfaces/blue.json" | sed "s/<driver name='vhost'/<driver name='qemu'/" >"$W/blue.xml"
+  l=$(leases); g=$(gone)
+  t0=$(now_ms); virsh -q -c "$URI" attach-device "$DOM" "$W/blue.xml" --live >/dev/null; t1=$(now_ms)
+  virsh_t+=($((t1 - t0)))
+  wait_count leases "$l"
+  virsh -q -c "$URI" detach-device-alias "$DOM" ua-blue --live >/dev/null
+  wait_count gone "$g"
+  "$H" teardown --vmi "$W/vm1.yaml" --interface blue --pod-netns "/run/netns/$POD" \
+    --state-dir "$W/state" >/dev/null
+done
+
+echo "hotplug of one bridge NIC, $N iterations (TCG guest, private libvirtd):"
+stats "k6t-handler sync (plumbing + attach)" "${k6t[@]}"
+stats "virsh attach-device (attach only)" "${virsh_t[@]}"
+stats "guest-visible: sync call -> DHCP lease" "${guest[@]}"
+stats "k6t-handler sync unplug (detach + teardown)" "${unplug[@]}"
+grep -o 'hotplug attach interface=blue .* ms=[0-9.]*' "$W/launcher.log" | sed 's/.*ms=//' >"$W/attach_ms"
+stats "launcher AttachInterface (libvirt attach)" $(cat "$W/attach_ms")
+echo "ratio virsh/k6t (p50): $(python3 -c "print(f'{$(p50 "${virsh_t[@]}")/max(1,$(p50 "${k6t[@]}")):.2f}x')")"
+echo "goal: k6t p50 <= 10 ms of k6t work and faster than virsh"

@@ -1,0 +1,63 @@
+// WaitForLink: woken by the kernel's link notifications inside the namespace it runs in.
+#include "k6t/binding/link_wait.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "k6t/binding/netns.h"
+#include "support/scratch_netns.h"
+
+namespace k6t::binding {
+namespace {
+
+using ::k6t::testing::ScratchNetns;
+using ::testing::HasSubstr;
+
+TEST(WaitForLinkTest, ReturnsAtOnceForAnExistingLink) {
+  auto ns = ScratchNetns::Create("lw");
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  auto t = NetnsThread::Enter((*ns)->path());
+  ASSERT_TRUE(t.ok()) << t.status();
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE((*t)->Run([] { return WaitForLink("lo", absl::Seconds(5)); }).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+}
+
+TEST(WaitForLinkTest, WakesWhenTheLinkIsRenamedIntoPlaceInsideTheNamespace) {
+  auto ns = ScratchNetns::Create("lw");
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  auto t = NetnsThread::Enter((*ns)->path());
+  ASSERT_TRUE(t.ok()) << t.status();
+  // What a CNI plugin does: create under a temporary name, then rename to the final one.
+  std::thread cni([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    (*ns)->Exec("ip link add tmp0 type veth peer name tmp1 && ip link set tmp0 name pod1234");
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::Status st = (*t)->Run([] { return WaitForLink("pod1234", absl::Seconds(20)); });
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  cni.join();
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_GE(waited, std::chrono::milliseconds(250));
+  EXPECT_LT(waited, std::chrono::seconds(10));
+}
+
+TEST(WaitForLinkTest, TimesOutForALinkInAnotherNamespace) {
+  auto ns = ScratchNetns::Create("lw");
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  auto other = ScratchNetns::Create("lw2");
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_EQ((*other)->Exec("ip link add elsewhere type bridge").code, 0);
+  auto t = NetnsThread::Enter((*ns)->path());
+  ASSERT_TRUE(t.ok()) << t.status();
+  absl::Status st = (*t)->Run([] { return WaitForLink("elsewhere", absl::Milliseconds(300)); });
+  EXPECT_TRUE(absl::IsDeadlineExceeded(st)) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("elsewhere"));
+}
+
+}  // namespace
+}  // namespace k6t::binding
