@@ -146,8 +146,12 @@ case "$reason" in
   PREINIT6) ip link set "$interface" up ;;
   BOUND6|RENEW6|REBIND6|REBOOT6)
     if [ -n "$new_ip6_address" ]; then
-      ip -6 addr replace "$new_ip6_address/${new_ip6_prefixlen:-128}" dev "$interface" nodad
-      k6t-log "iface $interface ipv6 addr=$new_ip6_address/${new_ip6_prefixlen:-128} source=dhcpv6"
+      # busybox ip has no "nodad"; DAD is off guest-wide (init), so the address is usable at once.
+      if ip -6 addr replace "$new_ip6_address/${new_ip6_prefixlen:-128}" dev "$interface"; then
+        k6t-log "iface $interface ipv6 addr=$new_ip6_address/${new_ip6_prefixlen:-128} source=dhcpv6"
+      else
+        k6t-log "iface $interface ipv6 addr=$new_ip6_address/${new_ip6_prefixlen:-128} failed"
+      fi
     fi ;;
   EXPIRE6|RELEASE6|STOP6)
     [ -n "$old_ip6_address" ] && ip -6 addr del "$old_ip6_address/${old_ip6_prefixlen:-128}" dev "$interface" ;;

@@ -40,6 +40,8 @@ const char* StepName(int step) {
       return "execve";
     case 6:
       return "prctl(PR_SET_PDEATHSIG)";
+    case 7:
+      return "clear FD_CLOEXEC of an inherited descriptor";
     default:
       return "setup";
   }
@@ -96,6 +98,8 @@ absl::StatusOr<ChildProcess> ChildProcess::Spawn(const SpawnOptions& o) {
     int null = open("/dev/null", O_RDONLY);
     if (null >= 0) dup2(null, 0);
     setsid();
+    for (int keep : o.inherit_fds)
+      if (fcntl(keep, F_SETFD, 0) != 0) ChildFail(pipefd[1], 7);
     if (!o.bind_mounts.empty()) {
       if (unshare(CLONE_NEWNS) != 0) ChildFail(pipefd[1], 2);
       if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ChildFail(pipefd[1], 3);

@@ -26,6 +26,9 @@ struct SpawnOptions {
   // Signal the child gets when the thread that spawned it exits (PR_SET_PDEATHSIG), so a
   // crashed launcher does not leave daemons behind. Spawn from a long-lived thread.
   int parent_death_signal = 0;
+  // Descriptors of the launcher the child keeps under the same numbers (their CLOEXEC flag
+  // is cleared in the child only), e.g. the connected socket passt takes with --fd.
+  std::vector<int> inherit_fds;
 };
 
 class ChildProcess {

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "spdlog/spdlog.h"
 
@@ -16,6 +17,8 @@ namespace {
 
 constexpr char kQemuNs[] = "http://libvirt.org/schemas/domain/qemu/1.0";
 constexpr int kMaxRootPorts = 30;
+constexpr int kPasstTopSlot = 0x1e;
+constexpr int kMaxPasstNics = 8;
 
 bool IsUuid(const std::string& s) {
   if (s.size() != 36) return false;
@@ -66,6 +69,7 @@ void Indent(std::string* out, const std::string& fragment, const std::string& pr
 // A PasstPlan through <qemu:commandline>: -netdev stream to passt's socket and a
 // virtio-net-pci NIC QEMU places itself (libvirt does not know this device).
 struct PasstNic {
+  int index = 0;
   std::string netdev_id;
   std::string socket;
   std::string mac;
@@ -144,7 +148,12 @@ absl::StatusOr<std::string> GenerateDomainXml(const api::Vmi& vmi,
                                                           p->interface_name,
                                                           "\" uses passt but no passt socket "
                                                           "path was given"));
-      passt_nics.push_back(PasstNic{absl::StrCat("k6tpasst", passt_nics.size()), sock->second,
+      const int index = static_cast<int>(passt_nics.size());
+      if (index >= kMaxPasstNics)
+        return absl::InvalidArgumentError(absl::StrCat("domain XML: interface \"",
+                                                       p->interface_name, "\": more than ",
+                                                       kMaxPasstNics, " passt interfaces"));
+      passt_nics.push_back(PasstNic{index, absl::StrCat("k6tpasst", index), sock->second,
                                     p->passt->mac.empty() ? p->mac : p->passt->mac,
                                     p->passt->mtu > 0 ? p->passt->mtu : p->mtu});
       continue;
@@ -279,8 +288,12 @@ absl::StatusOr<std::string> GenerateDomainXml(const api::Vmi& vmi,
     for (const PasstNic& n : passt_nics) {
       // Commas in a QEMU option value are doubled.
       const std::string path = absl::StrReplaceAll(n.socket, {{",", ",,"}});
-      std::string device =
-          absl::StrCat("virtio-net-pci,netdev=", n.netdev_id, ",mac=", n.mac, ",romfile=");
+      // An integrated endpoint at a fixed slot from the top of pcie.0 down: left to QEMU it
+      // takes slot 1 before libvirt's root ports are created there, and libvirt never
+      // assigns slots this high (root ports pack 8 per slot from 1 up; 0x1f is the LPC).
+      std::string device = absl::StrCat(
+          "virtio-net-pci,netdev=", n.netdev_id, ",mac=", n.mac,
+          ",romfile=", absl::StrFormat(",bus=pcie.0,addr=0x%x", kPasstTopSlot - n.index));
       if (n.mtu > 0) absl::StrAppend(&device, ",host_mtu=", n.mtu);
       absl::StrAppend(&x, "    <qemu:arg value='-netdev'/>\n", "    <qemu:arg value='",
                       XmlEscape(absl::StrCat("stream,id=", n.netdev_id,

@@ -85,4 +85,20 @@ bool HostHasVhostNet(const HostPaths& paths) {
   return present;
 }
 
+ScopedCpuPin::ScopedCpuPin() {
+  if (sched_getaffinity(0, sizeof(saved_), &saved_) != 0) return;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &saved_)) continue;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    pinned_ = sched_setaffinity(0, sizeof(one), &one) == 0;
+    return;
+  }
+}
+
+ScopedCpuPin::~ScopedCpuPin() {
+  if (pinned_) sched_setaffinity(0, sizeof(saved_), &saved_);
+}
+
 }  // namespace k6t::launcher

@@ -2,6 +2,8 @@
 // exists. Decided once at launcher start; the domain XML generator takes the result.
 #pragma once
 
+#include <sched.h>
+
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -33,5 +35,22 @@ absl::StatusOr<AccelChoice> ResolveAccel(Accel requested, const HostPaths& paths
 
 // /dev/vhost-net present. When false, the first call logs a warning (once per process).
 bool HostHasVhostNet(const HostPaths& paths = {});
+
+// Pins the calling thread to the lowest CPU it may run on, for the scope. libvirt checks a
+// cached QEMU capabilities file against the CPUID of the CPU the checking thread happens to
+// run on, APIC ID included, so without a fixed CPU about half the launches on a 2-vCPU host
+// re-probe QEMU for seconds ("Outdated capabilities ...: host cpuid changed"). Threads
+// started inside the scope inherit the pin; libvirt sets QEMU's own affinity.
+class ScopedCpuPin {
+ public:
+  ScopedCpuPin();
+  ~ScopedCpuPin();
+  ScopedCpuPin(const ScopedCpuPin&) = delete;
+  ScopedCpuPin& operator=(const ScopedCpuPin&) = delete;
+
+ private:
+  bool pinned_ = false;
+  cpu_set_t saved_;  // the thread's affinity before the pin
+};
 
 }  // namespace k6t::launcher

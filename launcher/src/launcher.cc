@@ -141,7 +141,10 @@ absl::Status Launcher::Start() {
     spdlog::info("{} interface plan(s) read", plans_.size());
   }
 
-  if (auto s = StartLibvirt(); !s.ok()) return Fail(ExitCode::kLibvirt, s);
+  {
+    ScopedCpuPin pin;  // the driver's host CPUID, which cached capabilities are checked against
+    if (auto s = StartLibvirt(); !s.ok()) return Fail(ExitCode::kLibvirt, s);
+  }
 
   for (; services_started_ < services_.size(); ++services_started_) {
     LauncherService& svc = *services_[services_started_];
@@ -164,6 +167,7 @@ absl::Status Launcher::Start() {
     // Removes any leftover serial output so the log is this boot's.
     unlink(domain_options_.serial_log.c_str());
     {
+      ScopedCpuPin pin;  // a probe run now records the same CPUID as StartLibvirt saw
       PhaseTimer t("define (includes QEMU capability probing when the cache is cold)");
       if (auto s = domain_->Define(generated_xml_); !s.ok()) return Fail(ExitCode::kDomainStart, s);
     }

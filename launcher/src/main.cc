@@ -17,6 +17,7 @@
 #include "k6t/binding/logging.h"
 #include "launcher.h"
 #include "libvirt_event_loop.h"
+#include "passt_service.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, vmi, "", "VirtualMachine(Instance) manifest, YAML or JSON (required)");
@@ -128,6 +129,8 @@ int Run() {
     auto dhcp = std::make_unique<k6t::launcher::DhcpService>(state_dir);
     k6t::launcher::DhcpService* dhcp_ptr = dhcp.get();
     launcher.AddService(std::move(dhcp));
+    launcher.AddService(std::make_unique<k6t::launcher::PasstService>(
+        k6t::launcher::PasstServiceOptions{.state_dir = state_dir}));
     if (!absl::GetFlag(FLAGS_socket).empty()) {
       k6t::launcher::CommandServerOptions co;
       co.socket_path = absl::GetFlag(FLAGS_socket);

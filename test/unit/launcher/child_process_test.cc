@@ -1,5 +1,6 @@
 #include "child_process.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,6 +81,30 @@ TEST(ChildProcess, DestructorKillsARunningChild) {
 TEST(ChildProcess, DescribesWaitStatus) {
   EXPECT_EQ(DescribeWaitStatus(3 << 8), "exited 3");
   EXPECT_THAT(DescribeWaitStatus(SIGKILL), HasSubstr("signal 9"));
+}
+
+TEST(ChildProcess, KeepsOnlyTheInheritedDescriptors) {
+  int kept[2], other[2];
+  ASSERT_EQ(pipe2(kept, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(other, O_CLOEXEC), 0);
+  SpawnOptions o;
+  // Writes to the inherited pipe; the other CLOEXEC pipe must be closed in the child.
+  o.argv = {
+      "/bin/sh", "-c",
+      "echo inherited >&" + std::to_string(kept[1]) + " && ! true >&" + std::to_string(other[1])};
+  o.inherit_fds = {kept[1]};
+  auto c = ChildProcess::Spawn(o);
+  ASSERT_TRUE(c.ok()) << c.status();
+  auto st = c->Wait(absl::Seconds(10));
+  ASSERT_TRUE(st.has_value());
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << DescribeWaitStatus(*st);
+  close(kept[1]);
+  char buf[32] = {};
+  EXPECT_GT(read(kept[0], buf, sizeof(buf) - 1), 0);
+  EXPECT_STREQ(buf, "inherited\n");
+  // Still CLOEXEC in the launcher itself.
+  EXPECT_NE(fcntl(other[1], F_GETFD) & FD_CLOEXEC, 0);
+  for (int fd : {kept[0], other[0], other[1]}) close(fd);
 }
 
 }  // namespace

@@ -70,5 +70,20 @@ TEST(Accel, Parse) {
   EXPECT_FALSE(ParseAccel("hvf").ok());
 }
 
+TEST(ScopedCpuPin, PinsToTheLowestAllowedCpuAndRestores) {
+  cpu_set_t before, during, after;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(before), &before), 0);
+  int lowest = 0;
+  while (!CPU_ISSET(lowest, &before)) ++lowest;
+  {
+    ScopedCpuPin pin;
+    ASSERT_EQ(sched_getaffinity(0, sizeof(during), &during), 0);
+    EXPECT_EQ(CPU_COUNT(&during), 1);
+    EXPECT_TRUE(CPU_ISSET(lowest, &during));
+  }
+  ASSERT_EQ(sched_getaffinity(0, sizeof(after), &after), 0);
+  EXPECT_TRUE(CPU_EQUAL(&before, &after));
+}
+
 }  // namespace
 }  // namespace k6t::launcher
