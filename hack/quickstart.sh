@@ -12,6 +12,7 @@ ROOT=$PWD
 VM=${1:-examples/quickstart.yaml}
 POD=${K6T_QS_POD:-k6tqs$$}
 WORK=$(mktemp -d /tmp/k6t-quickstart-XXXXXX)
+chmod 0711 "$WORK"  # QEMU runs as uid 107 and must reach $WORK/state
 BUILD=${K6T_BUILD_DIR:-$ROOT/build}
 GUEST=${K6T_GUEST_DIR:-/var/cache/k6t/guest}
 LAUNCHER_PID=
