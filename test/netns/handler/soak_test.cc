@@ -153,8 +153,15 @@ TEST(SoakTest, SetupTeardownCyclesOfFourNicsGrowNothing) {
                 s.rss_kib);
     EXPECT_EQ(s.fds, base.fds) << "open fds at cycle " << s.cycle;
     EXPECT_EQ(s.threads, base.threads) << "threads at cycle " << s.cycle;
+#if !defined(__SANITIZE_ADDRESS__)
     EXPECT_LE(s.rss_kib - base.rss_kib, kRssToleranceKiB) << "RSS at cycle " << s.cycle;
+#endif
   }
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's quarantine keeps freed memory (up to 256 MiB) by design: RSS says nothing here;
+  // the plain build checks the bound (fds, threads and kernel objects are checked in both).
+  std::printf("[ NOTE ] ASan build: the RSS bound is checked by the non-sanitizer run\n");
+#endif
   std::printf("soak: %d cycles of 4 NICs in %.1f s (%.2f ms per setup+teardown after warm-up)\n",
               cycles, absl::ToDoubleSeconds(total),
               absl::ToDoubleMilliseconds(absl::Now() - measured_from) / (cycles - kWarmup));
