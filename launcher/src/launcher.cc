@@ -89,6 +89,15 @@ absl::Status Launcher::ResolveQemuUser() {
     return absl::PermissionDeniedError(absl::StrCat("QEMU runs as ", options_.qemu_user,
                                                     " (--qemu-user) and must reach the state dir ",
                                                     options_.state_dir, ": ", s.message()));
+  // libvirt probes QEMU with CAP_DAC_OVERRIDE (so the probe sees KVM) but validates its
+  // capabilities cache by whether the QEMU user can open /dev/kvm: when it cannot, every
+  // start re-probes (seconds; about a minute under heavy load).
+  if (access("/dev/kvm", F_OK) == 0)
+    if (auto s = CheckAccessAs("/dev/kvm", qemu_user_, R_OK | W_OK); !s.ok())
+      spdlog::warn(
+          "{}: libvirt will re-probe QEMU's capabilities at every start; give the QEMU user "
+          "/dev/kvm (udev's default is mode 0666) or use --qemu-user=root",
+          std::string(s.message()));
   spdlog::info("QEMU runs as uid {} gid {}", qemu_user_.uid, qemu_user_.gid);
   return absl::OkStatus();
 }
