@@ -12,6 +12,7 @@ ROOT=$PWD
 VM=${1:-examples/quickstart.yaml}
 POD=${K6T_QS_POD:-k6tqs$$}
 WORK=$(mktemp -d /tmp/k6t-quickstart-XXXXXX)
+chmod 0711 "$WORK"  # QEMU runs as uid 107 and must reach $WORK/state
 BUILD=${K6T_BUILD_DIR:-$ROOT/build}
 GUEST=${K6T_GUEST_DIR:-/var/cache/k6t/guest}
 LAUNCHER_PID=
@@ -77,7 +78,9 @@ phase "k6t-launcher in the pod (libvirt + QEMU, default guest)"
 ip netns exec "$POD" "$BUILD/bin/k6t-launcher" --vmi "$BOOT_VM" --state-dir "$WORK/state" \
   --guest-dir "$GUEST" --socket "$WORK/launcher.sock" --log-level info >"$WORK/launcher.log" 2>&1 &
 LAUNCHER_PID=$!
-for _ in $(seq 1 600); do
+# Up to 3 min: QEMU runs as uid 107, and where it cannot open /dev/kvm libvirt re-probes
+# QEMU's capabilities at every start (see launcher/README.md), slow on a loaded TCG host.
+for _ in $(seq 1 1800); do
   grep -q 'K6T-GUEST: iface eth0 up' "$WORK/state/serial.log" 2>/dev/null && break
   kill -0 "$LAUNCHER_PID" 2>/dev/null || { cat "$WORK/launcher.log"; exit 1; }
   sleep 0.1

@@ -67,6 +67,41 @@ absl::Status Launcher::Fail(ExitCode code, absl::Status status) {
 
 std::string Launcher::libvirt_uri() const { return uri_; }
 
+// QEMU opens the kernel and initrd itself, as qemu_user_: refused here with the path that
+// stops it rather than by QEMU's "could not open kernel file" after the domain is defined.
+absl::Status Launcher::ResolveQemuUser() {
+  auto user = ParseQemuUser(options_.qemu_user);
+  if (!user.ok()) return user.status();
+  qemu_user_ = *user;
+  const auto& kb = vmi_.spec.domain.kernel_boot;
+  const bool own_kernel = kb && !kb->kernel_path.empty();
+  for (const std::string& f : {own_kernel ? kb->kernel_path : domain_options_.guest_kernel,
+                               own_kernel ? kb->initrd_path : domain_options_.guest_initrd}) {
+    if (f.empty() || access(f.c_str(), F_OK) != 0) continue;  // GenerateDomainXml reports it
+    if (auto s = CheckAccessAs(f, qemu_user_, R_OK); !s.ok())
+      return absl::PermissionDeniedError(
+          absl::StrCat("QEMU runs as ", options_.qemu_user, " (--qemu-user): ", s.message()));
+  }
+  // The state dir itself is opened to QEMU later (PrepareStateDirFor); the dirs above it
+  // are not the launcher's to change.
+  const std::string above = std::filesystem::absolute(options_.state_dir).parent_path().string();
+  if (auto s = CheckAccessAs(above, qemu_user_, X_OK); !s.ok())
+    return absl::PermissionDeniedError(absl::StrCat("QEMU runs as ", options_.qemu_user,
+                                                    " (--qemu-user) and must reach the state dir ",
+                                                    options_.state_dir, ": ", s.message()));
+  // libvirt probes QEMU with CAP_DAC_OVERRIDE (so the probe sees KVM) but validates its
+  // capabilities cache by whether the QEMU user can open /dev/kvm: when it cannot, every
+  // start re-probes (seconds; about a minute under heavy load).
+  if (access("/dev/kvm", F_OK) == 0)
+    if (auto s = CheckAccessAs("/dev/kvm", qemu_user_, R_OK | W_OK); !s.ok())
+      spdlog::warn(
+          "{}: libvirt will re-probe QEMU's capabilities at every start; give the QEMU user "
+          "/dev/kvm (udev's default is mode 0666) or use --qemu-user=root",
+          std::string(s.message()));
+  spdlog::info("QEMU runs as uid {} gid {}", qemu_user_.uid, qemu_user_.gid);
+  return absl::OkStatus();
+}
+
 absl::Status Launcher::StartLibvirt() {
   PhaseTimer t("libvirt ready");
   if (auto s = EnsureLibvirtEventLoop(); !s.ok()) return s;
@@ -77,6 +112,7 @@ absl::Status Launcher::StartLibvirt() {
     PrivateLibvirtdOptions o;
     o.root = options_.state_dir + "/libvirt";
     o.libvirtd = options_.libvirtd;
+    o.qemu_user = qemu_user_;
     caps_cache_dir_ = o.root + "/cache";
     const int seeded = caps_.Seed(caps_cache_dir_);
     spdlog::info("QEMU capabilities cache: {} file(s) seeded from {}", seeded, caps_.SharedDir());
@@ -93,7 +129,7 @@ absl::Status Launcher::StartLibvirt() {
     const std::string root = EmbedRoot(uri);
     if (root.empty())
       return absl::InvalidArgumentError(absl::StrCat("libvirt URI ", uri, " has no root="));
-    if (auto s = PrepareEmbedRoot(root); !s.ok()) return s;
+    if (auto s = PrepareEmbedRoot(root, qemu_user_); !s.ok()) return s;
     caps_cache_dir_ = root + "/cache";
     const int seeded = caps_.Seed(caps_cache_dir_);
     spdlog::info("embedded libvirt driver at {}; {} capabilities file(s) seeded", root, seeded);
@@ -121,6 +157,7 @@ absl::Status Launcher::Start() {
     domain_options_.guest_initrd = options_.guest_dir + "/initrd.cpio.gz";
   }
   domain_options_.serial_log = options_.state_dir + "/serial.log";
+  if (auto s = ResolveQemuUser(); !s.ok()) return Fail(ExitCode::kConfig, s);
 
   // Plans.
   {
@@ -164,8 +201,10 @@ absl::Status Launcher::Start() {
   if (*running) {
     spdlog::info("domain {} already running: adopted", domain_->name());
   } else {
-    // Removes any leftover serial output so the log is this boot's.
-    unlink(domain_options_.serial_log.c_str());
+    // Starts the serial log empty, so that it is this boot's, and writable by QEMU.
+    if (auto s = PrepareStateDirFor(options_.state_dir, domain_options_.serial_log, qemu_user_);
+        !s.ok())
+      return Fail(ExitCode::kConfig, s);
     {
       ScopedCpuPin pin;  // a probe run now records the same CPUID as StartLibvirt saw
       PhaseTimer t("define (includes QEMU capability probing when the cache is cold)");

@@ -29,6 +29,7 @@
 #include "k6t/api/vmi.h"
 #include "k6t/binding/plan.h"
 #include "libvirt_daemon.h"
+#include "qemu_user.h"
 
 namespace k6t::launcher {
 
@@ -79,6 +80,8 @@ struct LauncherOptions {
   std::string emulator = kDefaultEmulator;
   std::string libvirtd = "/usr/sbin/libvirtd";
   int hotplug_ports = -1;
+  // Who QEMU runs as: "UID[:GID]", a user name, or "root" (see qemu_user.h).
+  std::string qemu_user = kDefaultQemuUser;
 };
 
 // How a launched VM ended, and the exit code it maps to.
@@ -125,6 +128,7 @@ class Launcher {
 
  private:
   void ReconnectIfLost(absl::Duration patience);
+  absl::Status ResolveQemuUser();
   absl::Status StartLibvirt();
   absl::Status Fail(ExitCode code, absl::Status status);
   std::optional<Outcome> OutcomeOfStop(const DomainStatus& s) const;
@@ -135,6 +139,7 @@ class Launcher {
   size_t services_started_ = 0;
   std::vector<binding::InterfacePlan> plans_;
   DomainOptions domain_options_;
+  QemuUser qemu_user_;  // options_.qemu_user, resolved by Start()
   std::string generated_xml_;
   CapsCache caps_;
   std::string caps_cache_dir_;  // the private cache dir seeded from / published to caps_

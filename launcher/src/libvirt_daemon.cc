@@ -86,17 +86,20 @@ int CopyXmlFiles(const std::string& from, const std::string& to, bool only_chang
 
 }  // namespace
 
-std::string QemuConf() {
-  return R"(# Written by k6t-launcher.
-user = "root"
-group = "root"
+std::string QemuConf(const QemuUser& user) {
+  // "+N" is a numeric id that needs no passwd entry (pods rarely have one for 107).
+  return absl::StrCat(R"(# Written by k6t-launcher.
+user = "+)",
+                      user.uid, R"("
+group = "+)",
+                      user.gid, R"("
 dynamic_ownership = 0
 remember_owner = 0
 security_driver = "none"
 cgroup_controllers = [ ]
 namespaces = [ ]
 stdio_handler = "file"
-)";
+)");
 }
 
 std::string LibvirtdConf() {
@@ -128,10 +131,10 @@ int CapsCache::Publish(const std::string& cache_dir) const {
   return CopyXmlFiles(cache_dir + "/qemu/capabilities", SharedDir(), true);
 }
 
-absl::Status PrepareEmbedRoot(const std::string& root) {
+absl::Status PrepareEmbedRoot(const std::string& root, const QemuUser& user) {
   for (const char* d : kSubdirs)
     if (auto s = MakeDirs(absl::StrCat(root, "/", d)); !s.ok()) return s;
-  return binding::WriteFileAtomically(root + "/etc/qemu.conf", QemuConf(), 0600);
+  return binding::WriteFileAtomically(root + "/etc/qemu.conf", QemuConf(user), 0600);
 }
 
 absl::StatusOr<std::unique_ptr<PrivateLibvirtd>> PrivateLibvirtd::Start(
@@ -149,7 +152,8 @@ absl::StatusOr<std::unique_ptr<PrivateLibvirtd>> PrivateLibvirtd::Start(
           binding::WriteFileAtomically(options.root + "/etc/libvirtd.conf", LibvirtdConf(), 0600);
       !s.ok())
     return s;
-  if (auto s = binding::WriteFileAtomically(options.root + "/etc/qemu.conf", QemuConf(), 0600);
+  if (auto s = binding::WriteFileAtomically(options.root + "/etc/qemu.conf",
+                                            QemuConf(options.qemu_user), 0600);
       !s.ok())
     return s;
 

@@ -21,15 +21,18 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "child_process.h"
+#include "qemu_user.h"
 
 namespace k6t::launcher {
 
 inline constexpr char kDefaultCapsCacheRoot[] = "/var/cache/k6t/qemu-caps";
 
-// The QEMU driver config the launcher needs in every mode: QEMU as root without dynamic
-// ownership or a security driver (the launcher owns the pod; taps are pre-made), no cgroup
-// or mount-namespace juggling (the pod is the sandbox), stdio to files (no virtlogd).
-std::string QemuConf();
+// The QEMU driver config the launcher needs in every mode: QEMU as `user` (libvirt, as root,
+// opens the taps and hands QEMU their fds, then drops QEMU to that uid/gid with no
+// capabilities) without dynamic ownership or a security driver (the launcher owns the pod;
+// taps are pre-made for that user), no cgroup or mount-namespace juggling (the pod is the
+// sandbox), stdio to files (no virtlogd).
+std::string QemuConf(const QemuUser& user);
 std::string LibvirtdConf();
 
 // ---- Shared capabilities cache.
@@ -53,11 +56,12 @@ struct CapsCache {
 
 // Creates DIR/{etc,run,lib,log,cache} and writes DIR/etc/qemu.conf for the embedded driver
 // (`qemu:///embed?root=DIR` reads its config from there).
-absl::Status PrepareEmbedRoot(const std::string& root);
+absl::Status PrepareEmbedRoot(const std::string& root, const QemuUser& user);
 
 struct PrivateLibvirtdOptions {
   std::string root;  // <state dir>/libvirt; etc/ run/ lib/ log/ cache/ go below it
   std::string libvirtd = "/usr/sbin/libvirtd";
+  QemuUser qemu_user;
   absl::Duration ready_timeout = absl::Seconds(30);
   absl::Duration stop_grace = absl::Seconds(10);
   int max_restarts = 5;  // within restart_window; then the daemon is declared failed

@@ -43,6 +43,9 @@ ABSL_FLAG(std::string, caps_cache, k6t::launcher::kDefaultCapsCacheRoot,
 ABSL_FLAG(int, shutdown_timeout, 30, "seconds to wait for ACPI power-off before destroying");
 ABSL_FLAG(std::string, log_level, "info", "trace|debug|info|warn|error");
 ABSL_FLAG(std::string, log_format, "text", "text|json (json: one object per line)");
+ABSL_FLAG(std::string, qemu_user, k6t::launcher::kDefaultQemuUser,
+          "who QEMU runs as: UID[:GID], a user name, or root (default 107:107, KubeVirt's "
+          "non-root qemu user, the owner k6t-handler gives the taps)");
 ABSL_FLAG(bool, network_only, false,
           "serve DHCP/RA for the pod's cached plans without starting a VM (debugging a pod's "
           "network; --vmi not needed)");
@@ -122,6 +125,7 @@ int Run() {
   o.caps_cache_root = absl::GetFlag(FLAGS_caps_cache);
   o.hotplug_ports = absl::GetFlag(FLAGS_hotplug_ports);
   const absl::Duration grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_timeout));
+  o.qemu_user = absl::GetFlag(FLAGS_qemu_user);
   int result;
   {
     k6t::launcher::Launcher launcher(o, std::move(*vmi));

@@ -69,8 +69,9 @@ TEST_F(CapsCacheTest, DisabledCacheDoesNothing) {
 TEST(EmbedRoot, WritesQemuConf) {
   char tmpl[] = "/tmp/k6t-embed-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
-  ASSERT_TRUE(PrepareEmbedRoot(tmpl).ok());
+  ASSERT_TRUE(PrepareEmbedRoot(tmpl, QemuUser{107, 107}).ok());
   const std::string conf = ReadFile(std::string(tmpl) + "/etc/qemu.conf");
+  EXPECT_THAT(conf, HasSubstr("user = \"+107\"\ngroup = \"+107\""));
   EXPECT_THAT(conf, HasSubstr("stdio_handler = \"file\""));
   EXPECT_THAT(conf, HasSubstr("security_driver = \"none\""));
   for (const char* d : {"run", "lib", "log", "cache"})

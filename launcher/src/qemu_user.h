@@ -1,0 +1,37 @@
+// The unprivileged user QEMU runs as (KubeVirt's non-root mode: uid/gid 107, the owner
+// k6t-handler gives the taps) and what that user must be able to reach: the guest's kernel
+// and initrd to read, the serial log to write, the launcher's state dir to traverse, and
+// nothing else of it (the interface plans stay root's).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace k6t::launcher {
+
+inline constexpr char kDefaultQemuUser[] = "107";
+
+struct QemuUser {
+  uid_t uid = 107;
+  gid_t gid = 107;
+  bool root() const { return uid == 0; }
+};
+
+// "UID", "UID:GID" or a user name (its primary group); "root" is 0:0.
+absl::StatusOr<QemuUser> ParseQemuUser(const std::string& spec);
+
+// Whether `user` (no supplementary groups: libvirt gives QEMU none) can open `path` with
+// `mode` (R_OK / W_OK / X_OK), judged from the owner, group and mode of the file and of every
+// directory above it. An error names the first component that stops it.
+absl::Status CheckAccessAs(const std::string& path, const QemuUser& user, int mode);
+
+// Gives `user` what QEMU needs of the state dir: the dir itself becomes group `user.gid`,
+// mode 0710 (enter, not list: the plans in it stay unreadable), and `serial_log` an empty
+// file of `user`, mode 0600, so that this boot's output is all it holds.
+absl::Status PrepareStateDirFor(const std::string& state_dir, const std::string& serial_log,
+                                const QemuUser& user);
+
+}  // namespace k6t::launcher
