@@ -119,6 +119,8 @@ class Launcher {
   const std::vector<binding::InterfacePlan>& plans() const { return plans_; }
   const DomainOptions& domain_options() const { return domain_options_; }
   const LauncherOptions& options() const { return options_; }
+  // Who QEMU runs as; resolved at the start of Start(), before the services start.
+  const QemuUser& qemu_user() const { return qemu_user_; }
   std::string libvirt_uri() const;
   DomainLifecycle* domain() { return domain_.get(); }
 

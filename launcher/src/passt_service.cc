@@ -67,6 +67,10 @@ class PasstService::Instance {
       return absl::InternalError(
           Errno(absl::StrCat("passt of interface \"", iface_, "\": bind/listen ", path)));
     chmod(path.c_str(), 0600);
+    if (!options_.qemu_user.root() &&
+        chown(path.c_str(), options_.qemu_user.uid, options_.qemu_user.gid) != 0)
+      return absl::InternalError(Errno(
+          absl::StrCat("passt of interface \"", iface_, "\": chown ", path, " to QEMU's user")));
     thread_ = std::thread([this] { Run(); });
     return absl::OkStatus();
   }
@@ -191,6 +195,7 @@ std::string PasstService::SocketPath(const std::string& state_dir, const std::st
 
 absl::Status PasstService::Start(Launcher& launcher) {
   if (launcher.domain_options().native_passt) return absl::OkStatus();  // libvirt runs passt
+  options_.qemu_user = launcher.qemu_user();
   return Listen(launcher.plans());
 }
 
@@ -206,6 +211,12 @@ absl::Status PasstService::Listen(const std::vector<binding::InterfacePlan>& pla
     if (ec)
       return absl::InternalError(
           absl::StrCat("passt: mkdir -p ", options_.state_dir, "/passt: ", ec.message()));
+    // QEMU (not root) must reach its socket; the logs below stay root's.
+    const std::string dir = options_.state_dir + "/passt";
+    if (!options_.qemu_user.root() &&
+        (chown(dir.c_str(), 0, options_.qemu_user.gid) != 0 || chmod(dir.c_str(), 0710) != 0))
+      return absl::InternalError(
+          absl::StrCat("passt: open ", dir, " to QEMU's group: ", strerror(errno)));
     binding::PasstPlan plan = *p.passt;
     if (plan.mtu <= 0) plan.mtu = p.mtu;
     auto inst = std::make_unique<Instance>(options_, p.interface_name, std::move(plan));

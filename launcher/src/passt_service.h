@@ -41,6 +41,9 @@ struct PasstServiceOptions {
   int max_restarts = 5;
   absl::Duration restart_window = absl::Minutes(1);
   absl::Duration stop_grace = absl::Seconds(2);
+  // QEMU connects to the socket as this user: it owns the socket (mode 0600) and its dir is
+  // reachable by its group. Root: left root's.
+  QemuUser qemu_user{0, 0};
 };
 
 class PasstService : public LauncherService {

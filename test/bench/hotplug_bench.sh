@@ -16,6 +16,7 @@ N=${1:-10}
 H=$BUILD/bin/k6t-handler
 POD=k6thpb$$
 W=$(mktemp -d /tmp/k6t-hotplug-bench-XXXXXX)
+chmod 0711 "$W"  # QEMU runs as 107 and must reach the state dir below
 FULL=$SRC/test/e2e/testdata/hotplug-vm.yaml
 SOCK=$W/launcher.sock
 LAUNCHER_PID=

@@ -19,6 +19,7 @@ REPS=${1:-3}
 GUEST=${K6T_GUEST_DIR:-$BUILD/guest}
 CAPS=$BUILD/qemu-caps
 WORK=$(mktemp -d /tmp/k6tlb-XXXXXX)  # short: libvirt's monitor socket path lives below it
+chmod 0711 "$WORK"  # QEMU runs as 107 and must reach the state dirs below
 POD1=k6tlb1$$; POD4=k6tlb4$$
 PIDS=()
 cleanup() {

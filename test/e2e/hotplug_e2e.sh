@@ -12,6 +12,7 @@ GUEST=${K6T_GUEST_DIR:-/var/cache/k6t/guest}
 H=$BUILD/bin/k6t-handler
 POD=k6thp$$
 W=$(mktemp -d /tmp/k6t-hotplug-XXXXXX)
+chmod 0711 "$W"  # QEMU runs as 107 and must reach the state dir below
 FULL=$SRC/test/e2e/testdata/hotplug-vm.yaml
 SOCK=$W/launcher.sock
 LAUNCHER_PID=
@@ -225,7 +226,7 @@ check "k6t-handler stop shuts the VM down over the socket" "$H" stop --launcher-
 wait "$LAUNCHER_PID" && rc=0 || rc=$?; LAUNCHER_PID=
 check "the launcher exited 0 (the guest powered off on request)" test "$rc" = 0
 check "no socket left" test ! -e "$SOCK"
-check "no QEMU left for this VM" bash -c "! pgrep -f 'guest=default_hotplug' >/dev/null"
+check "no QEMU left for this VM" bash -c "! pgrep -f 'guest=[d]efault_hotplug' >/dev/null"
 
 if [ "$fail" = 0 ]; then echo "$passed passed, 0 failed"; else
   echo "--- launcher log (tail)"; tail -40 "$W/launcher.log"; echo "$passed passed, 1 failed"; exit 1; fi

@@ -7,6 +7,7 @@ BUILD=${K6T_BUILD_DIR:?}
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 POD=${POD:-k6te$$}
 WORK=$(mktemp -d /tmp/k6t-e2e-pod-XXXXXX)
+chmod 0711 "$WORK"  # QEMU runs as 107 and must reach $STATE
 GUEST=${K6T_GUEST_DIR:-$BUILD/guest}
 STATE=$WORK/state
 VM=
