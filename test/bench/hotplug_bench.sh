@@ -120,3 +120,15 @@ grep -o 'hotplug attach interface=blue .* ms=[0-9.]*' "$W/launcher.log" | sed 's
 stats "launcher AttachInterface (libvirt attach)" $(cat "$W/attach_ms")
 echo "ratio virsh/k6t (p50): $(python3 -c "print(f'{$(p50 "${virsh_t[@]}")/max(1,$(p50 "${k6t[@]}")):.2f}x')")"
 echo "goal: k6t p50 <= 10 ms of k6t work and faster than virsh"
+
+. "$SRC/test/bench/figures.sh"
+K=$(p50 "${k6t[@]}"); V=$(p50 "${virsh_t[@]}")
+figure hotplug_bench "NIC hotplug, k6t-handler sync call -> attached (p50)" "$K" ms "$V" \
+  "virsh attach-device --live, attach only" "<= 10 ms and faster than virsh" \
+  "$([ "$K" -le 10 ] && [ "$K" -lt "$V" ] && echo 1 || echo 0)"
+figure hotplug_bench "NIC hotplug, launcher AttachInterface (p50)" "$(p50 $(cat "$W/attach_ms" | cut -d. -f1))" ms \
+  "" "" "" ""
+figure hotplug_bench "NIC hotplug, guest-visible: sync call -> DHCP lease (p50)" "$(p50 "${guest[@]}")" ms \
+  "" "" "reported, TCG guest" ""
+figure hotplug_bench "NIC unplug, sync call -> detached + plumbing removed (p50)" "$(p50 "${unplug[@]}")" ms \
+  "" "" "" ""

@@ -182,3 +182,14 @@ printf '%-44s %8s MiB   goal <= 15 MiB: %s\n' "launcher, --libvirt-uri=private" 
 printf '%-44s %8s MiB\n' "  its private libvirtd" "$(mib "$PD")"
 printf '%-44s %8s MiB   goal <= 40 MiB: %s\n' "  launcher + libvirtd" "$(mib $((PL + PD)))" "$(verdict $((PL + PD)) 40)"
 echo "KubeVirt's per-VM budget for the same processes: 190 MiB (launcher 100 + monitor 25 + virtqemud 40 + virtlogd 25)"
+
+. "$(dirname "$0")/figures.sh"
+met() { [ "$(verdict "$1" "$2")" = met ] && echo 1 || echo 0; }
+figure launcher_bench "launcher start -> guest lease (p50)" "$LM" ms "$RM" \
+  "raw qemu-system-x86_64, pre-made tap" "<= 1.3x raw QEMU" \
+  "$(awk -v r="$RATIO" 'BEGIN{print (r <= 1.3) ? 1 : 0}')"
+figure launcher_bench "RSS, launcher with embedded libvirt, 4 NICs" "$(mib "$EMB")" MiB "" "" "<= 15 MiB" "$(met "$EMB" 15)"
+figure launcher_bench "RSS, all per-VM management processes (embedded)" "$(mib "$EMB")" MiB 190 \
+  "KubeVirt's per-VM budget" "<= 40 MiB" "$(met "$EMB" 40)"
+figure launcher_bench "RSS, launcher + private libvirtd, 4 NICs" "$(mib $((PL + PD)))" MiB 190 \
+  "KubeVirt's per-VM budget" "<= 40 MiB" "$(met $((PL + PD)) 40)"

@@ -2,7 +2,8 @@
 """One report of every k6t benchmark.
 
 Runs each executable of BUILD/bench-bin (test/bench/CMakeLists.txt builds one per
-*_bench.cc), collects its figures and writes into OUT:
+*_bench.cc) and each test/bench/*_bench.sh (VM launch, memory, hotplug; they record their
+figures through test/bench/figures.sh), collects the figures and writes into OUT:
 
   report.md            one table: each figure next to its baseline (measured in the same
                        run) and its goal (issue 3), plus the NIC-count sweep
@@ -80,6 +81,19 @@ def run_all(build, raw, quick):
             run(cmd, txt)
         else:
             log(f"skipping {name}: neither plumbing_bench nor a Google Benchmark")
+    # The shell benchmarks (a VM under libvirt + QEMU): launch, memory, hotplug.
+    here = os.path.dirname(os.path.abspath(__file__))
+    for script in sorted(n for n in os.listdir(here) if n.endswith("_bench.sh")):
+        name = script[:-3]
+        js = os.path.join(raw, name + ".json")
+        if os.path.exists(js):
+            os.unlink(js)
+        env = {**os.environ, "K6T_BENCH_JSON": os.path.abspath(js),
+               "K6T_BUILD_DIR": os.path.abspath(build)}
+        cmd = [os.path.join(here, script)] + (["2"] if quick else [])
+        log(f"running {script}")
+        with open(os.path.join(raw, name + ".txt"), "w") as out:
+            subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, check=False)
 
 
 def fmt(x, digits=2):
@@ -266,6 +280,9 @@ def main():
             continue
         with open(os.path.join(raw, fn)) as f:
             data = json.load(f)
+        if "figures" in data:  # a shell benchmark (test/bench/figures.sh)
+            rows += data["figures"]
+            continue
         if data.get("benchmark") == "plumbing_bench":
             r, sweep = plumbing_rows(data)
             if not data.get("equivalent", False):
