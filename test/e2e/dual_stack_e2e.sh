@@ -26,5 +26,29 @@ route6=$(sed -n '/^# ip -6 route/,$p' <<<"$page")
 grep -q '^default via fe80:' <<<"$route6" &&
   ok "guest page shows the IPv6 default route" || bad "guest page has no IPv6 default route"
 
-launcher_down
+# kill -9 of the launcher: a new one (with its command socket) adopts the running VM, serves
+# DHCP/RA again, answers GetStatus; Kill over the socket then leaves nothing behind.
+kill -KILL "$LAUNCHER_PID"; wait "$LAUNCHER_PID" 2>/dev/null || true
+served=$(grep -c 'dhcp: serving k6t-eth0 v4 v6 ra' "$WORK/launcher.log" || true)
+launcher_start --socket "$WORK/launcher.sock"
+for _ in $(seq 1 600); do grep -q 'already running: adopted' "$WORK/launcher.log" && break; sleep 0.1; done
+grep -q 'already running: adopted' "$WORK/launcher.log" && ok "a new launcher adopted the running VM" ||
+  bad "the new launcher did not adopt the VM"
+[ "$(grep -c 'dhcp: serving k6t-eth0 v4 v6 ra' "$WORK/launcher.log")" -gt "$served" ] &&
+  ok "the new launcher serves DHCPv4, DHCPv6 and RA on k6t-eth0 again" || bad "DHCP not resumed"
+st=$("$BUILD/bin/k6t-handler" status --launcher-socket "$WORK/launcher.sock" --output json || true)
+python3 -c '
+import json, sys
+s = json.loads(sys.argv[1]); i = s["interfaces"][0]
+assert s["phase"] == "running" and i["name"] == "default", s
+assert i["infoSource"] == "domain, multus-status" and i["podInterfaceName"] == "eth0", i
+assert any(":" in a for a in i["ipAddresses"]) and any("." in a for a in i["ipAddresses"]), i
+' "$st" && ok "GetStatus of the adopted VM: default on eth0, both pod IPs" || bad "GetStatus after adoption: $st"
+"$BUILD/bin/k6t-handler" stop --kill --launcher-socket "$WORK/launcher.sock" >/dev/null &&
+  ok "Kill over the command socket" || bad "Kill over the command socket failed"
+rc=0; wait "$LAUNCHER_PID" || rc=$?; LAUNCHER_PID=
+[ "$rc" = 8 ] && ok "the launcher exited 8 (killed on request)" || bad "launcher exited $rc after Kill"
+for _ in $(seq 1 50); do pgrep -f "$STATE/" >/dev/null || break; sleep 0.1; done
+pgrep -f "$STATE/" >/dev/null && bad "processes of $STATE left running" || ok "no QEMU left"
+[ -e "$WORK/launcher.sock" ] && bad "command socket left" || ok "command socket removed"
 pod_vm_result

@@ -47,9 +47,9 @@ pod_ip() {
 }
 
 # launcher_start: k6t-launcher in the pod netns (its log appended to $WORK/launcher.log).
-launcher_start() {
+launcher_start() {  # [extra launcher flags...]
   ip netns exec "$POD" "$BUILD/bin/k6t-launcher" --vmi "$VM" --state-dir "$STATE" \
-    --guest-dir "$GUEST" --caps-cache "$BUILD/qemu-caps" --log-level info \
+    --guest-dir "$GUEST" --caps-cache "$BUILD/qemu-caps" --log-level info "$@" \
     >>"$WORK/launcher.log" 2>&1 &
   LAUNCHER_PID=$!
 }
