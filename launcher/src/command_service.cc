@@ -74,49 +74,51 @@ void CommandService::RegisterMethods() {
   Hotplug& hp = *hotplug_;
   server_->Register(
       rpc::kMethodSyncVmi,
-      Counted(Typed<rpc::SyncVmiParams>([&l, &hp](const rpc::SyncVmiParams& p)
-                                            -> absl::StatusOr<std::string> {
-        auto vmi = api::DecodeSingleVmi(p.vmi_json, "params.vmi");
-        if (!vmi.ok()) return vmi.status();
-        if (auto errors = api::Validate(*vmi); !errors.empty())
-          return absl::InvalidArgumentError(
-              absl::StrCat("params.vmi: ", errors.front().ToString()));
-        if (!l.domain()) return absl::FailedPreconditionError("SyncVMI: libvirt is not up yet");
-        if (DomainName(*vmi) != l.domain()->name())
-          return absl::InvalidArgumentError(absl::StrCat(
-              "params.vmi: this launcher runs ", l.domain()->name(), ", not ", DomainName(*vmi)));
-        std::vector<std::string> changes;
-        if (auto st = hp.Reconcile(*vmi, &changes); !st.ok()) return st;
-        spdlog::info("SyncVMI: {}",
-                     changes.empty() ? "nothing to change" : absl::StrJoin(changes, "; "));
-        return rpc::ToJson(
-            rpc::SyncVmiResult{DomainPhaseName(l.status().phase), l.domain()->name()});
-      })),
+      Counted(Typed<rpc::SyncVmiParams>(
+          [&l, &hp](const rpc::SyncVmiParams& p) -> absl::StatusOr<std::string> {
+            auto vmi = api::DecodeSingleVmi(p.vmi_json, "params.vmi");
+            if (!vmi.ok()) return vmi.status();
+            if (auto errors = api::Validate(*vmi); !errors.empty())
+              return absl::InvalidArgumentError(
+                  absl::StrCat("params.vmi: ", errors.front().ToString()));
+            if (!l.domain()) return absl::FailedPreconditionError("SyncVMI: libvirt is not up yet");
+            if (DomainName(*vmi) != l.domain()->name())
+              return absl::InvalidArgumentError(absl::StrCat("params.vmi: this launcher runs ",
+                                                             l.domain()->name(), ", not ",
+                                                             DomainName(*vmi)));
+            std::vector<std::string> changes;
+            if (auto st = hp.Reconcile(*vmi, &changes); !st.ok()) return st;
+            spdlog::info("SyncVMI: {}",
+                         changes.empty() ? "nothing to change" : absl::StrJoin(changes, "; "));
+            return rpc::ToJson(
+                rpc::SyncVmiResult{DomainPhaseName(l.status().phase), l.domain()->name()});
+          })),
       {.exclusive = true});
   server_->Register(rpc::kMethodShutdown,
-                    Counted(Typed<rpc::ShutdownParams>([this, &l](const rpc::ShutdownParams& p)
-                                                           -> absl::StatusOr<std::string> {
-                      const absl::Duration t = p.timeout_seconds > 0
-                                                   ? absl::Seconds(p.timeout_seconds)
-                                                   : default_shutdown_timeout_;
-                      auto o = l.Shutdown(t);
-                      if (!o.ok()) return o.status();
-                      spdlog::info("Shutdown: {}", o->message);
-                      return rpc::ToJson(rpc::Empty{});
-                    })));
-  server_->Register(rpc::kMethodKill, Counted(Typed<rpc::Empty>(
-                                          [&l](const rpc::Empty&) -> absl::StatusOr<std::string> {
-                                            auto o = l.Kill();
-                                            if (!o.ok()) return o.status();
-                                            spdlog::info("Kill: {}", o->message);
-                                            return rpc::ToJson(rpc::Empty{});
-                                          })));
-  server_->Register(rpc::kMethodGetDomain, Counted(Typed<rpc::Empty>([&hp](const rpc::Empty&) {
-                      return Encoded(hp.Domain());
-                    })));
-  server_->Register(rpc::kMethodGetStatus, Counted(Typed<rpc::Empty>([&hp](const rpc::Empty&) {
-                      return Encoded(hp.Status());
-                    })));
+                    Counted(Typed<rpc::ShutdownParams>(
+                        [this, &l](const rpc::ShutdownParams& p) -> absl::StatusOr<std::string> {
+                          const absl::Duration t = p.timeout_seconds > 0
+                                                       ? absl::Seconds(p.timeout_seconds)
+                                                       : default_shutdown_timeout_;
+                          auto o = l.Shutdown(t);
+                          if (!o.ok()) return o.status();
+                          spdlog::info("Shutdown: {}", o->message);
+                          return rpc::ToJson(rpc::Empty{});
+                        })));
+  server_->Register(
+      rpc::kMethodKill,
+      Counted(Typed<rpc::Empty>([&l](const rpc::Empty&) -> absl::StatusOr<std::string> {
+        auto o = l.Kill();
+        if (!o.ok()) return o.status();
+        spdlog::info("Kill: {}", o->message);
+        return rpc::ToJson(rpc::Empty{});
+      })));
+  server_->Register(
+      rpc::kMethodGetDomain,
+      Counted(Typed<rpc::Empty>([&hp](const rpc::Empty&) { return Encoded(hp.Domain()); })));
+  server_->Register(
+      rpc::kMethodGetStatus,
+      Counted(Typed<rpc::Empty>([&hp](const rpc::Empty&) { return Encoded(hp.Status()); })));
   server_->Register(rpc::kMethodAttachInterface,
                     Counted(Typed<rpc::InterfaceParams>([&hp](const rpc::InterfaceParams& p) {
                       return Changed(hp.Attach(p.name));

@@ -91,8 +91,7 @@ absl::StatusOr<LiveDomain> Live(DomainLifecycle* dom) {
 
 }  // namespace
 
-absl::StatusOr<Hotplug::Target> Hotplug::Resolve(const std::string& what,
-                                                 const std::string& name) {
+absl::StatusOr<Hotplug::Target> Hotplug::Resolve(const std::string& what, const std::string& name) {
   Target t;
   auto dom = RunningDomain(launcher_, what.c_str());
   if (!dom.ok()) return dom.status();
