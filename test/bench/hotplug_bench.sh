@@ -29,24 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 now_ms() { date +%s%3N; }
-vm() {  # out, interfaces (NAME or NAME:STATE)
-  local out=$1; shift
-  python3 - "$FULL" "$out" "$@" <<'EOF'
-import sys, yaml
-docs = list(yaml.safe_load_all(open(sys.argv[1])))
-spec = docs[0]["spec"]["template"]["spec"]
-by = {i["name"]: i for i in spec["domain"]["devices"]["interfaces"]}
-out, names = [], set()
-for w in sys.argv[3:]:
-    n, _, st = w.partition(":")
-    i = dict(by[n])
-    if st: i["state"] = st
-    out.append(i); names.add(n)
-spec["domain"]["devices"]["interfaces"] = out
-spec["networks"] = [n for n in spec["networks"] if n["name"] in names]
-yaml.safe_dump_all(docs, open(sys.argv[2], "w"), sort_keys=False)
-EOF
-}
+vm() { python3 "$SRC/test/e2e/vm_variant.py" "$FULL" "$@"; }  # OUT NAME[:STATE]...
 count() { local n; n=$(grep -c "$1" "$W/state/serial.log" 2>/dev/null) || true; echo "${n:-0}"; }
 leases() { count 'K6T-GUEST: iface eth[0-9]* up'; }
 gone() { count 'K6T-GUEST: iface gone'; }

@@ -37,28 +37,7 @@ check() {  # description, command...
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # The VM with only the listed interfaces: NAME or NAME:STATE (state up/down/absent).
-vm() {
-  local out=$1; shift
-  python3 - "$FULL" "$out" "$@" <<'EOF'
-import sys, yaml
-src, out, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
-docs = list(yaml.safe_load_all(open(src)))
-vm = docs[0]
-spec = vm["spec"]["template"]["spec"]
-by_name = {i["name"]: i for i in spec["domain"]["devices"]["interfaces"]}
-ifaces, names = [], set()
-for w in wanted:
-    name, _, state = w.partition(":")
-    i = dict(by_name[name])
-    if state:
-        i["state"] = state
-    ifaces.append(i)
-    names.add(name)
-spec["domain"]["devices"]["interfaces"] = ifaces
-spec["networks"] = [n for n in spec["networks"] if n["name"] in names]
-yaml.safe_dump_all(docs, open(out, "w"), sort_keys=False)
-EOF
-}
+vm() { python3 "$SRC/test/e2e/vm_variant.py" "$FULL" "$@"; }  # OUT NAME[:STATE]...
 
 sync() {  # vm file; prints the handler's output; returns its exit code
   "$H" sync --vmi "$1" --pod-netns "/run/netns/$POD" --state-dir "$W/state" \
