@@ -11,25 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SRC=$PWD
 BUILD=${K6T_BUILD_DIR:-$SRC/build}
-GUEST=${K6T_GUEST_DIR:-/var/cache/k6t/guest}
 N=${1:-10}
-H=$BUILD/bin/k6t-handler
 POD=k6thpb$$
-W=$(mktemp -d /tmp/k6t-hotplug-bench-XXXXXX)
-chmod 0711 "$W"  # QEMU runs as 107 and must reach the state dir below
-FULL=$SRC/test/e2e/testdata/hotplug-vm.yaml
-SOCK=$W/launcher.sock
-LAUNCHER_PID=
-cleanup() {
-  set +e
-  [ -n "$LAUNCHER_PID" ] && kill -TERM "$LAUNCHER_PID" 2>/dev/null && wait "$LAUNCHER_PID"
-  "$H" teardown --vmi "$FULL" --pod-netns "/run/netns/$POD" --state-dir "$W/state" >/dev/null 2>&1
-  "$SRC/hack/pod-sim" del --name "$POD" >/dev/null 2>&1
-  [ -n "${K6T_KEEP:-}" ] || rm -rf "$W"
-}
-trap cleanup EXIT
+. "$SRC/test/e2e/hotplug_lib.sh"
 now_ms() { date +%s%3N; }
-vm() { python3 "$SRC/test/e2e/vm_variant.py" "$FULL" "$@"; }  # OUT NAME[:STATE]...
 count() { local n; n=$(grep -c "$1" "$W/state/serial.log" 2>/dev/null) || true; echo "${n:-0}"; }
 leases() { count 'K6T-GUEST: iface eth[0-9]* up'; }
 gone() { count 'K6T-GUEST: iface gone'; }
@@ -49,25 +34,15 @@ EOF
 }
 p50() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
-"$SRC/hack/build-guest.sh" "$GUEST" >/dev/null
-vm "$W/vm0.yaml" default
+hp_boot --libvirt-uri private
+"$SRC/hack/pod-sim" add-network --name "$POD" --vm "$FULL" --network blue >/dev/null
 vm "$W/vm1.yaml" default blue
 vm "$W/vm2.yaml" default blue:absent
-"$SRC/hack/pod-sim" up --name "$POD" --vm "$W/vm0.yaml" --state-dir "$W/sim" >/dev/null
-"$SRC/hack/pod-sim" add-network --name "$POD" --vm "$FULL" --network blue >/dev/null
-"$H" setup --vmi "$W/vm0.yaml" --pod-netns "/run/netns/$POD" \
-  --network-status "$W/sim/network-status.json" --state-dir "$W/state" >/dev/null
-ip netns exec "$POD" "$BUILD/bin/k6t-launcher" --vmi "$W/vm0.yaml" --state-dir "$W/state" \
-  --guest-dir "$GUEST" --socket "$SOCK" --libvirt-uri private >"$W/launcher.log" 2>&1 &
-LAUNCHER_PID=$!
 for _ in $(seq 1 1200); do [ "$(leases)" -ge 1 ] && break; sleep 0.1; done
 [ "$(leases)" -ge 1 ] || { echo "guest did not boot"; tail "$W/launcher.log"; exit 1; }
 URI="qemu+unix:///system?socket=$W/state/libvirt/run/libvirt-sock"
 DOM=default_hotplug
-sync_vm() {
-  "$H" sync --vmi "$1" --pod-netns "/run/netns/$POD" --state-dir "$W/state" \
-    --network-status "$W/sim/network-status.json" --launcher-socket "$SOCK" >/dev/null
-}
+sync_vm() { sync "$1" >/dev/null; }
 
 k6t=() guest=() unplug=() virsh_t=()
 for i in $(seq 1 "$N"); do

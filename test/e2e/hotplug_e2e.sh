@@ -8,25 +8,10 @@
 set -euo pipefail
 SRC=${K6T_SOURCE_DIR:?}
 BUILD=${K6T_BUILD_DIR:?}
-GUEST=${K6T_GUEST_DIR:-/var/cache/k6t/guest}
-H=$BUILD/bin/k6t-handler
 POD=k6thp$$
-W=$(mktemp -d /tmp/k6t-hotplug-XXXXXX)
-chmod 0711 "$W"  # QEMU runs as 107 and must reach the state dir below
-FULL=$SRC/test/e2e/testdata/hotplug-vm.yaml
-SOCK=$W/launcher.sock
-LAUNCHER_PID=
+. "$SRC/test/e2e/hotplug_lib.sh"
 fail=0
 passed=0
-
-cleanup() {
-  set +e
-  [ -n "$LAUNCHER_PID" ] && kill -TERM "$LAUNCHER_PID" 2>/dev/null && wait "$LAUNCHER_PID"
-  "$H" teardown --vmi "$FULL" --pod-netns "/run/netns/$POD" --state-dir "$W/state" >/dev/null 2>&1
-  "$SRC/hack/pod-sim" del --name "$POD" >/dev/null 2>&1
-  [ -n "${K6T_KEEP:-}" ] || rm -rf "$W"
-}
-trap cleanup EXIT
 
 ok() { echo "ok: $*"; passed=$((passed + 1)); }
 bad() { echo "FAIL: $*"; fail=1; }
@@ -35,14 +20,6 @@ check() {  # description, command...
   if "$@"; then ok "$what"; else bad "$what"; fi
 }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# The VM with only the listed interfaces: NAME or NAME:STATE (state up/down/absent).
-vm() { python3 "$SRC/test/e2e/vm_variant.py" "$FULL" "$@"; }  # OUT NAME[:STATE]...
-
-sync() {  # vm file; prints the handler's output; returns its exit code
-  "$H" sync --vmi "$1" --pod-netns "/run/netns/$POD" --state-dir "$W/state" \
-    --network-status "$W/sim/network-status.json" --launcher-socket "$SOCK" "${@:2}"
-}
 
 serial_has() {  # regex, seconds
   local deadline=$(( $(date +%s) + ${2:-60} ))
@@ -87,15 +64,8 @@ link_snapshot() {  # the CNI link of a network as the CNI left it: name mac mtu 
   ip -n "$POD" -o link show dev "$1" 2>/dev/null | sed -E 's/.*(mtu [0-9]+).*link\/ether ([0-9a-f:]+).*/\1 \2/'
 }
 
-"$SRC/hack/build-guest.sh" "$GUEST" >/dev/null
-vm "$W/vm0.yaml" default
-"$SRC/hack/pod-sim" up --name "$POD" --vm "$W/vm0.yaml" --state-dir "$W/sim" >/dev/null
-"$H" setup --vmi "$W/vm0.yaml" --pod-netns "/run/netns/$POD" \
-  --network-status "$W/sim/network-status.json" --state-dir "$W/state" >/dev/null
 # Three free root ports: blue, red and yellow fit, purple does not.
-ip netns exec "$POD" "$BUILD/bin/k6t-launcher" --vmi "$W/vm0.yaml" --state-dir "$W/state" \
-  --guest-dir "$GUEST" --socket "$SOCK" --hotplug-ports 3 --log-level debug >"$W/launcher.log" 2>&1 &
-LAUNCHER_PID=$!
+hp_boot --hotplug-ports 3 --log-level debug
 serial_has 'K6T-GUEST: iface eth0 up .*ipv4=10\.0\.2\.2/24' 120 || { bad "guest booted"; exit 1; }
 ok "guest booted with eth0 on the masquerade network"
 
