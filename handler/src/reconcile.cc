@@ -1,5 +1,7 @@
 #include "reconcile.h"
 
+#include <net/if.h>
+
 #include <map>
 
 #include "absl/strings/ascii.h"
@@ -133,31 +135,60 @@ class Syncer {
                 plan != cached_.end() && plan->second.phase == binding::PlumbingPhase::kFinished);
   }
 
-  // The pod link the CNI made for this interface's network, waited for when asked to.
+  // The pod link the CNI made for this interface's network, waited for when asked to. The
+  // link alone is not the signal: a CNI plugin creates it, then looks it up, addresses it and
+  // brings it up; plumbing it (renaming it) in between breaks that ADD. Multus lists the
+  // network in the network-status only once the ADD returned, so with a status at hand the
+  // link counts once the status names it too. Without any status only the link is known.
   absl::StatusOr<bool> PodLinkReady(const api::Interface& iface) {
     if (iface.binding() == api::BindingMethod::kSriov) return true;  // a VF, not a pod link
-    if (!req_.network_status_file.empty()) {
-      auto status = ReadNetworkStatusFile(req_.network_status_file);
-      if (!status.ok()) return status.status();
-      network_status_ = *status;
-    } else {
-      network_status_ = req_.net.network_status;
-    }
+    absl::Status st = RefreshNetworkStatus();
+    if (!st.ok()) return st;
     const auto names = api::PodInterfaceNames(req_.net.vmi, network_status_);
     auto it = names.find(iface.name);
     if (it == names.end())
       return absl::InvalidArgumentError(absl::StrCat("no network named ", iface.name));
+    const std::string link = it->second;
     auto ns = binding::NetnsThread::Enter(req_.net.pod_netns);
     if (!ns.ok()) return ns.status();
-    const absl::Duration wait = req_.wait_for_links;
-    const std::string link = it->second;
-    absl::Status st = (*ns)->Run([&] { return binding::WaitForLink(link, wait); });
+    bool link_seen = false;
+    auto cni_done = [&]() -> absl::StatusOr<bool> {
+      link_seen = if_nametoindex(link.c_str()) != 0;
+      if (!link_seen) return false;
+      if (absl::Status r = RefreshNetworkStatus(); !r.ok()) return r;
+      return network_status_.empty() || ListsPodLink(link);
+    };
+    // Multus' write of the status is no netlink event: re-read it while the link is there.
+    st = (*ns)->Run([&] {
+      return binding::WaitForLinkCondition(absl::StrCat("the CNI to finish pod link ", link),
+                                           cni_done, req_.wait_for_links, absl::Milliseconds(20));
+    });
     if (absl::IsDeadlineExceeded(st)) {
-      report_.waiting.push_back(absl::StrCat(iface.name, " (pod link ", link, ")"));
+      report_.waiting.push_back(
+          link_seen ? absl::StrCat(iface.name, " (pod link ", link,
+                                   " not in the network-status yet: the CNI is not done)")
+                    : absl::StrCat(iface.name, " (pod link ", link, ")"));
       return false;
     }
     if (!st.ok()) return st;
     return true;
+  }
+
+  absl::Status RefreshNetworkStatus() {
+    if (req_.network_status_file.empty()) {
+      network_status_ = req_.net.network_status;
+      return absl::OkStatus();
+    }
+    auto status = ReadNetworkStatusFile(req_.network_status_file);
+    if (!status.ok()) return status.status();
+    network_status_ = *std::move(status);
+    return absl::OkStatus();
+  }
+
+  bool ListsPodLink(const std::string& link) const {
+    for (const auto& e : network_status_)
+      if (e.interface == link) return true;
+    return false;
   }
 
   absl::Status Plug(const api::Interface& iface, bool plumbed) {

@@ -162,6 +162,15 @@ echo "== a pod link that appears while sync waits (netlink events)"
 vm "$W/vm7.yaml" default blue:absent red yellow purple:absent
 sync "$W/vm7.yaml" >/dev/null || true
 vm "$W/vm8.yaml" default red yellow:absent purple
+# A CNI half-way through its ADD: the link exists, Multus has not listed it yet. k6t must not
+# touch it (renaming it under the plugin breaks the ADD).
+ip -n "$POD" link add "$purple_link" type bridge
+out=$(sync "$W/vm8.yaml" --wait 1 2>&1) && rc=0 || rc=$?
+echo "$out"
+check "sync waits for a pod link the network-status does not list yet (exit 4)" \
+  test "$rc" = 4 -a -n "$(echo "$out" | grep "purple (pod link $purple_link not in the network-status")"
+check "the half-made pod link is untouched" bash -c "ip -n $POD -br link show dev $purple_link && ! ip -n $POD -br link | grep -E '^(k6t|tap)${purple_link#pod}'"
+ip -n "$POD" link del "$purple_link"
 sync "$W/vm8.yaml" --wait 30 >"$W/wait.out" 2>&1 &
 SYNC_PID=$!
 sleep 1

@@ -1,10 +1,13 @@
-// WaitForLink: woken by the kernel's link notifications inside the namespace it runs in.
+// WaitForLink / WaitForLinkCondition: woken by the kernel's link notifications inside the namespace
+// it runs in.
 #include "k6t/binding/link_wait.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -57,6 +60,66 @@ TEST(WaitForLinkTest, TimesOutForALinkInAnotherNamespace) {
   absl::Status st = (*t)->Run([] { return WaitForLink("elsewhere", absl::Milliseconds(300)); });
   EXPECT_TRUE(absl::IsDeadlineExceeded(st)) << st;
   EXPECT_THAT(std::string(st.message()), HasSubstr("elsewhere"));
+}
+
+TEST(WaitForLinkConditionTest, RechecksWhatNetlinkDoesNotAnnounce) {
+  auto ns = ScratchNetns::Create("lw");
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  auto t = NetnsThread::Enter((*ns)->path());
+  ASSERT_TRUE(t.ok()) << t.status();
+  // The link is there at once; the "CNI is done" signal (a file write, here a flag) comes later
+  // and sends no link notification, so only the recheck can see it.
+  ASSERT_EQ((*ns)->Exec("ip link add early type bridge").code, 0);
+  std::atomic<bool> status_written{false};
+  std::thread multus([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    status_written = true;
+  });
+  int evaluations = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::Status st = (*t)->Run([&] {
+    return WaitForLinkCondition(
+        "early listed",
+        [&]() -> absl::StatusOr<bool> {
+          ++evaluations;
+          return if_nametoindex("early") != 0 && status_written.load();
+        },
+        absl::Seconds(20), absl::Milliseconds(20));
+  });
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  multus.join();
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_GE(waited, std::chrono::milliseconds(250));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  EXPECT_GT(evaluations, 2);
+}
+
+TEST(WaitForLinkConditionTest, AnErrorFromTheConditionEndsTheWait) {
+  auto ns = ScratchNetns::Create("lw");
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  auto t = NetnsThread::Enter((*ns)->path());
+  ASSERT_TRUE(t.ok()) << t.status();
+  absl::Status st = (*t)->Run([] {
+    return WaitForLinkCondition(
+        "anything",
+        []() -> absl::StatusOr<bool> { return absl::DataLossError("status file unreadable"); },
+        absl::Seconds(20));
+  });
+  EXPECT_TRUE(absl::IsDataLoss(st)) << st;
+}
+
+TEST(WaitForLinkConditionTest, TimeoutNamesWhatWasAwaited) {
+  auto ns = ScratchNetns::Create("lw");
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  auto t = NetnsThread::Enter((*ns)->path());
+  ASSERT_TRUE(t.ok()) << t.status();
+  absl::Status st = (*t)->Run([] {
+    return WaitForLinkCondition(
+        "the CNI to finish pod link x", []() -> absl::StatusOr<bool> { return false; },
+        absl::Milliseconds(200), absl::Milliseconds(20));
+  });
+  EXPECT_TRUE(absl::IsDeadlineExceeded(st)) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("the CNI to finish pod link x"));
 }
 
 }  // namespace

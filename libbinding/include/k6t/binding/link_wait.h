@@ -5,7 +5,9 @@
 
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 namespace k6t::binding {
@@ -13,5 +15,15 @@ namespace k6t::binding {
 // Returns OK once a link named `name` exists in the calling thread's network namespace
 // (run it on a NetnsThread), kDeadlineExceeded after `timeout`, or the netlink error.
 absl::Status WaitForLink(const std::string& name, absl::Duration timeout);
+
+// The general form: OK once `ready()` returns true. It is evaluated first, after every link
+// notification in the calling thread's namespace, and at least every `recheck` for conditions
+// that also depend on something netlink does not announce (Multus writing the network-status
+// once the CNI ADD has returned). An error from `ready()` ends the wait with that error;
+// kDeadlineExceeded after `timeout` names `what`.
+absl::Status WaitForLinkCondition(const std::string& what,
+                                  absl::FunctionRef<absl::StatusOr<bool>()> ready,
+                                  absl::Duration timeout,
+                                  absl::Duration recheck = absl::InfiniteDuration());
 
 }  // namespace k6t::binding
