@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -126,9 +127,16 @@ DecodeReport DecodeManifestFileReport(const std::string& path, const DecodeLimit
     return out;
   }
   // Read at most one byte past the bound: pipes and /proc files have no size to check first.
-  std::string text(limits.max_bytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
+  // Grown chunk by chunk rather than allocated at the bound: zero-filling 8 MiB for a 2 KiB
+  // manifest was a third of a CLI call's time.
+  std::string text;
+  if (S_ISREG(st.st_mode)) text.reserve(static_cast<size_t>(st.st_size) + 1);
+  char chunk[64 * 1024];
+  while (text.size() <= limits.max_bytes && in) {
+    const size_t want = std::min(sizeof chunk, limits.max_bytes + 1 - text.size());
+    in.read(chunk, static_cast<std::streamsize>(want));
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+  }
   if (in.bad()) {
     out.status = absl::DataLossError(absl::StrCat(path, ": read failed: ", std::strerror(errno)));
     return out;

@@ -60,7 +60,6 @@ const char* PhaseName(PlumbingPhase p) {
 }  // namespace
 
 absl::Status WriteFileAtomically(const std::string& path, const std::string& contents, int mode) {
-  const std::string dir = path.substr(0, path.rfind('/'));
   const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Errno("create", tmp);
@@ -76,8 +75,8 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    auto st = Errno("fsync", tmp);
+  if (::close(fd) != 0) {
+    auto st = Errno("close", tmp);
     ::unlink(tmp.c_str());
     return st;
   }
@@ -85,11 +84,6 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
     auto st = Errno("rename", tmp);
     ::unlink(tmp.c_str());
     return st;
-  }
-  int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
   }
   return absl::OkStatus();
 }

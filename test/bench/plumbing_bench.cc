@@ -7,7 +7,7 @@
 //                Executor::Apply of the planned operations, adapters released (the pod was
 //                observed and planned beforehand, untimed);
 //   setup/tmpfs  k6t's whole handler path, handler::SetupPodNetwork (enter the netns,
-//                observe, plan, state-dir writes with fsync, apply), empty state dir on tmpfs;
+//                observe, plan, state-dir writes, apply), empty state dir on tmpfs;
 //   setup/disk   the same with the state dir on a disk filesystem;
 //   baseline     the same planned operations done the way KubeVirt does them: one `ip`/`nft`
 //                process per link/address/rule/chain/table, spawned (no shell) from a
@@ -732,8 +732,8 @@ void PrintReport(const std::vector<Result>& results, const Options& o,
       "\nms per NIC, p50 and p99 (nearest rank) over `reps` after 1 warm-up; multi-NIC rows: each "
       "rep's\ntotal / NICs. Pod links made untimed and left to settle %d ms before each rep.\n"
       "  apply        k6t on the netns thread: adapters made, Executor::Apply, adapters released\n"
-      "  setup/tmpfs  k6t handler SetupPodNetwork (enter netns, observe, plan, state dir with\n"
-      "               fsync, apply), state dir on %s (%s), like a node's /run\n"
+      "  setup/tmpfs  k6t handler SetupPodNetwork (enter netns, observe, plan, state dir\n"
+      "               writes, apply), state dir on %s (%s), like a node's /run\n"
       "  setup/disk   the same, state dir on %s (%s)\n"
       "  baseline     the same operations KubeVirt-style: one ip/nft process each (spawned in\n"
       "               the netns, no shell; `procs` per NIC), sysctls written in-process\n\n",

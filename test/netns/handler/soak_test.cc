@@ -74,8 +74,8 @@ int Cycles() {
   return v && std::atoi(v) > kWarmup ? std::atoi(v) : kCycles;
 }
 
-// The state dir on tmpfs, where a node keeps it (KubeVirt: /var/run/kubevirt-private): on a
-// disk the fsyncs of 1000 cycles, not k6t, would set the pace.
+// The state dir on tmpfs, where a node keeps it (KubeVirt: /var/run/kubevirt-private), so the
+// disk's writeback of 1000 cycles does not set the pace.
 std::string TmpfsDir() {
   char tmpl[] = "/dev/shm/k6t-soak-XXXXXX";
   if (!::mkdtemp(tmpl)) ADD_FAILURE() << "mkdtemp /dev/shm: " << std::strerror(errno);

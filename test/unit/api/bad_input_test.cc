@@ -73,6 +73,15 @@ TEST(BadInputTest, FiftyMegabyteFileIsRefusedBySize) {
   EXPECT_THAT(Msg(t.status()), HasSubstr("max_bytes"));
 }
 
+TEST(BadInputTest, EndlessStreamIsCutOneBytePastTheBound) {
+  // A character device has no size to check first: the read itself must stop.
+  DecodeLimits limits;
+  limits.max_bytes = 4096;
+  auto m = DecodeManifestFile("/dev/zero", limits);
+  ASSERT_FALSE(m.ok());
+  EXPECT_THAT(Msg(m.status()), HasSubstr("max_bytes"));
+}
+
 TEST(BadInputTest, DeepNesting) {
   const std::string yaml_flow = "a: " + std::string(100000, '[') + std::string(100000, ']');
   auto a = DecodeManifest(yaml_flow, "deep.yaml");
