@@ -1,8 +1,9 @@
 // `k6t-handler sync`: a controller-style reconcile of a running VM's NICs. The desired state
 // is the VMI spec; the applied state is the state dir (pod plumbing) and the launcher's
 // GetDomain (devices). The difference is converged in an order that never leaves half a NIC:
-//   plug:   pod link present? -> free root port? -> plumbing (planned, applied, cached) ->
-//           launcher attaches the device and serves DHCP; a failed attach removes the plumbing.
+//   plug:   pod link present and in the network-status (its CNI ADD returned)? -> free root
+//           port? -> plumbing (planned, applied, cached) -> launcher attaches the device and
+//           serves DHCP; a failed attach removes the plumbing.
 //   unplug: launcher detaches (waits for the guest) and stops DHCP -> plumbing removed, the CNI
 //           link given back as the CNI left it.
 //   link:   launcher updates the live link state.
@@ -24,7 +25,8 @@ struct SyncRequest {
   PodNetworkRequest net;  // vmi, pod netns, state dir, network-status, planner options
   // Re-read before each plug (Multus rewrites it when a network is added); may be empty.
   std::string network_status_file;
-  // How long to wait for a pod link the CNI has not created yet; zero: do not wait.
+  // How long to wait for a pod link the CNI has not finished yet (link made and listed in the
+  // network-status); zero: do not wait.
   absl::Duration wait_for_links = absl::ZeroDuration();
 };
 

@@ -26,7 +26,7 @@ int RunSync(int argc, char** argv) {
   AddCommonFlags(parser, true);
   parser.Flag("launcher-socket", "PATH", "the launcher's command socket")
       .Flag("wait", "SECONDS",
-            "wait up to this long for pod links the CNI has not created yet (netlink events)")
+            "wait up to this long for pod links the CNI has not finished yet (netlink events)")
       .Positionals(0, 0);
   Loaded l = Load(parser, argc, argv, true);
   if (l.exit_code >= 0) return l.exit_code;

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "k6t/binding/netns.h"
@@ -62,14 +63,25 @@ TEST(WaitForLinkTest, TimesOutForALinkInAnotherNamespace) {
   EXPECT_THAT(std::string(st.message()), HasSubstr("elsewhere"));
 }
 
-TEST(WaitForLinkConditionTest, RechecksWhatNetlinkDoesNotAnnounce) {
-  auto ns = ScratchNetns::Create("lw");
-  ASSERT_TRUE(ns.ok()) << ns.status();
-  auto t = NetnsThread::Enter((*ns)->path());
-  ASSERT_TRUE(t.ok()) << t.status();
+// A scratch namespace and a thread inside it for each case.
+class WaitForLinkConditionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ns = ScratchNetns::Create("lw");
+    ASSERT_TRUE(ns.ok()) << ns.status();
+    ns_ = std::move(*ns);
+    auto t = NetnsThread::Enter(ns_->path());
+    ASSERT_TRUE(t.ok()) << t.status();
+    thread_ = std::move(*t);
+  }
+  std::unique_ptr<ScratchNetns> ns_;
+  std::unique_ptr<NetnsThread> thread_;
+};
+
+TEST_F(WaitForLinkConditionTest, RechecksWhatNetlinkDoesNotAnnounce) {
   // The link is there at once; the "CNI is done" signal (a file write, here a flag) comes later
   // and sends no link notification, so only the recheck can see it.
-  ASSERT_EQ((*ns)->Exec("ip link add early type bridge").code, 0);
+  ASSERT_EQ(ns_->Exec("ip link add early type bridge").code, 0);
   std::atomic<bool> status_written{false};
   std::thread multus([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -77,7 +89,7 @@ TEST(WaitForLinkConditionTest, RechecksWhatNetlinkDoesNotAnnounce) {
   });
   int evaluations = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  absl::Status st = (*t)->Run([&] {
+  absl::Status st = thread_->Run([&] {
     return WaitForLinkCondition(
         "early listed",
         [&]() -> absl::StatusOr<bool> {
@@ -94,12 +106,8 @@ TEST(WaitForLinkConditionTest, RechecksWhatNetlinkDoesNotAnnounce) {
   EXPECT_GT(evaluations, 2);
 }
 
-TEST(WaitForLinkConditionTest, AnErrorFromTheConditionEndsTheWait) {
-  auto ns = ScratchNetns::Create("lw");
-  ASSERT_TRUE(ns.ok()) << ns.status();
-  auto t = NetnsThread::Enter((*ns)->path());
-  ASSERT_TRUE(t.ok()) << t.status();
-  absl::Status st = (*t)->Run([] {
+TEST_F(WaitForLinkConditionTest, AnErrorFromTheConditionEndsTheWait) {
+  absl::Status st = thread_->Run([] {
     return WaitForLinkCondition(
         "anything",
         []() -> absl::StatusOr<bool> { return absl::DataLossError("status file unreadable"); },
@@ -108,12 +116,8 @@ TEST(WaitForLinkConditionTest, AnErrorFromTheConditionEndsTheWait) {
   EXPECT_TRUE(absl::IsDataLoss(st)) << st;
 }
 
-TEST(WaitForLinkConditionTest, TimeoutNamesWhatWasAwaited) {
-  auto ns = ScratchNetns::Create("lw");
-  ASSERT_TRUE(ns.ok()) << ns.status();
-  auto t = NetnsThread::Enter((*ns)->path());
-  ASSERT_TRUE(t.ok()) << t.status();
-  absl::Status st = (*t)->Run([] {
+TEST_F(WaitForLinkConditionTest, TimeoutNamesWhatWasAwaited) {
+  absl::Status st = thread_->Run([] {
     return WaitForLinkCondition(
         "the CNI to finish pod link x", []() -> absl::StatusOr<bool> { return false; },
         absl::Milliseconds(200), absl::Milliseconds(20));
