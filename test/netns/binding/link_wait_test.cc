@@ -19,6 +19,7 @@ namespace k6t::binding {
 namespace {
 
 using ::k6t::testing::ScratchNetns;
+using ::k6t::testing::ScratchNetnsTest;
 using ::testing::HasSubstr;
 
 TEST(WaitForLinkTest, ReturnsAtOnceForAnExistingLink) {
@@ -63,19 +64,9 @@ TEST(WaitForLinkTest, TimesOutForALinkInAnotherNamespace) {
   EXPECT_THAT(std::string(st.message()), HasSubstr("elsewhere"));
 }
 
-// A scratch namespace and a thread inside it for each case.
-class WaitForLinkConditionTest : public ::testing::Test {
+class WaitForLinkConditionTest : public ScratchNetnsTest {
  protected:
-  void SetUp() override {
-    auto ns = ScratchNetns::Create("lw");
-    ASSERT_TRUE(ns.ok()) << ns.status();
-    ns_ = std::move(*ns);
-    auto t = NetnsThread::Enter(ns_->path());
-    ASSERT_TRUE(t.ok()) << t.status();
-    thread_ = std::move(*t);
-  }
-  std::unique_ptr<ScratchNetns> ns_;
-  std::unique_ptr<NetnsThread> thread_;
+  WaitForLinkConditionTest() : ScratchNetnsTest("lw") {}
 };
 
 TEST_F(WaitForLinkConditionTest, RechecksWhatNetlinkDoesNotAnnounce) {

@@ -14,18 +14,16 @@ namespace {
 
 using ::k6t::testing::In;
 using ::k6t::testing::ScratchNetns;
+using ::k6t::testing::ScratchNetnsTest;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class NetlinkTest : public ::testing::Test {
+class NetlinkTest : public ScratchNetnsTest {
  protected:
+  NetlinkTest() : ScratchNetnsTest("nl") {}
   void SetUp() override {
-    auto ns = ScratchNetns::Create("nl");
-    ASSERT_TRUE(ns.ok()) << ns.status();
-    ns_ = std::move(*ns);
-    auto t = NetnsThread::Enter(ns_->path());
-    ASSERT_TRUE(t.ok()) << t.status();
-    thread_ = std::move(*t);
+    ScratchNetnsTest::SetUp();
+    if (HasFatalFailure()) return;
     nl_ = In(*thread_, [] { return NewNetlink(); });
   }
   void TearDown() override {
@@ -34,8 +32,7 @@ class NetlinkTest : public ::testing::Test {
         nl_.reset();
         return 0;
       });
-    thread_.reset();
-    ns_.reset();
+    ScratchNetnsTest::TearDown();
   }
 
   template <typename F>
@@ -53,8 +50,6 @@ class NetlinkTest : public ::testing::Test {
   }
   std::string Ip(const std::string& args) { return ns_->Exec("ip " + args).out; }
 
-  std::unique_ptr<ScratchNetns> ns_;
-  std::unique_ptr<NetnsThread> thread_;
   std::unique_ptr<Netlink> nl_;
 };
 

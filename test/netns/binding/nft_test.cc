@@ -11,6 +11,7 @@ namespace {
 
 using ::k6t::testing::In;
 using ::k6t::testing::ScratchNetns;
+using ::k6t::testing::ScratchNetnsTest;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -24,15 +25,12 @@ constexpr char kBody[] = R"(
     ip saddr 10.0.2.2 counter masquerade
   })";
 
-class NftTest : public ::testing::Test {
+class NftTest : public ScratchNetnsTest {
  protected:
+  NftTest() : ScratchNetnsTest("nft") {}
   void SetUp() override {
-    auto ns = ScratchNetns::Create("nft");
-    ASSERT_TRUE(ns.ok()) << ns.status();
-    ns_ = std::move(*ns);
-    auto t = NetnsThread::Enter(ns_->path());
-    ASSERT_TRUE(t.ok()) << t.status();
-    thread_ = std::move(*t);
+    ScratchNetnsTest::SetUp();
+    if (HasFatalFailure()) return;
     nft_ = In(*thread_, [] { return NewNft(); });
   }
   void TearDown() override {
@@ -41,8 +39,7 @@ class NftTest : public ::testing::Test {
         nft_.reset();
         return 0;
       });
-    thread_.reset();
-    ns_.reset();
+    ScratchNetnsTest::TearDown();
   }
   absl::Status Replace(const std::string& f, const std::string& n, const std::string& body) {
     return In(*thread_, [&] { return nft_->ReplaceTable(f, n, body); });
@@ -54,8 +51,6 @@ class NftTest : public ::testing::Test {
     return In(*thread_, [&] { return nft_->DeleteTable(f, n); });
   }
 
-  std::unique_ptr<ScratchNetns> ns_;
-  std::unique_ptr<NetnsThread> thread_;
   std::unique_ptr<Nft> nft_;
 };
 

@@ -12,23 +12,13 @@ namespace {
 
 using ::k6t::testing::In;
 using ::k6t::testing::ScratchNetns;
+using ::k6t::testing::ScratchNetnsTest;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class TunTest : public ::testing::Test {
+class TunTest : public ScratchNetnsTest {
  protected:
-  void SetUp() override {
-    auto ns = ScratchNetns::Create("tun");
-    ASSERT_TRUE(ns.ok()) << ns.status();
-    ns_ = std::move(*ns);
-    auto t = NetnsThread::Enter(ns_->path());
-    ASSERT_TRUE(t.ok()) << t.status();
-    thread_ = std::move(*t);
-  }
-  void TearDown() override {
-    thread_.reset();
-    ns_.reset();
-  }
+  TunTest() : ScratchNetnsTest("tun") {}
   absl::Status Create(const TapSpec& spec) {
     return In(*thread_, [&] { return NewTun()->CreateTap(spec); });
   }
@@ -38,9 +28,6 @@ class TunTest : public ::testing::Test {
     return l.ok() ? *l : std::nullopt;
   }
   std::string Details(const std::string& name) { return ns_->Exec("ip -d link show " + name).out; }
-
-  std::unique_ptr<ScratchNetns> ns_;
-  std::unique_ptr<NetnsThread> thread_;
 };
 
 TEST_F(TunTest, CreatesPersistentSingleQueueTapWithOwnerGroupAndMtu) {

@@ -2,9 +2,12 @@
 // them, by `ip` itself) and small helpers to run code or commands inside them.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -51,5 +54,31 @@ auto In(binding::NetnsThread& thread, F f) -> decltype(f()) {
   if (!st.ok() || !out) std::abort();
   return std::move(*out);
 }
+
+// Fixture base: a scratch namespace and a thread inside it for each test case. A derived
+// fixture that needs more calls this SetUp() first and returns on HasFatalFailure().
+class ScratchNetnsTest : public ::testing::Test {
+ protected:
+  explicit ScratchNetnsTest(std::string tag) : tag_(std::move(tag)) {}
+  void SetUp() override {
+    auto ns = ScratchNetns::Create(tag_);
+    ASSERT_TRUE(ns.ok()) << ns.status();
+    ns_ = std::move(*ns);
+    auto t = binding::NetnsThread::Enter(ns_->path());
+    ASSERT_TRUE(t.ok()) << t.status();
+    thread_ = std::move(*t);
+  }
+  // The thread leaves the namespace before it is deleted.
+  void TearDown() override {
+    thread_.reset();
+    ns_.reset();
+  }
+
+  std::unique_ptr<ScratchNetns> ns_;
+  std::unique_ptr<binding::NetnsThread> thread_;
+
+ private:
+  std::string tag_;
+};
 
 }  // namespace k6t::testing
