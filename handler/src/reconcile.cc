@@ -3,6 +3,7 @@
 #include <net/if.h>
 
 #include <map>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -152,10 +153,13 @@ class Syncer {
     auto ns = binding::NetnsThread::Enter(req_.net.pod_netns);
     if (!ns.ok()) return ns.status();
     bool link_seen = false;
+    bool status_fresh = true;  // just read above; re-read from the second look on
     auto cni_done = [&]() -> absl::StatusOr<bool> {
+      const bool first_look = std::exchange(status_fresh, false);
       link_seen = if_nametoindex(link.c_str()) != 0;
       if (!link_seen) return false;
-      if (absl::Status r = RefreshNetworkStatus(); !r.ok()) return r;
+      if (!first_look)
+        if (absl::Status r = RefreshNetworkStatus(); !r.ok()) return r;
       return network_status_.empty() || ListsPodLink(link);
     };
     // Multus' write of the status is no netlink event: re-read it while the link is there.
