@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace k6t::handler {
@@ -9,6 +10,16 @@ namespace k6t::handler {
 std::string ParsedArgs::Get(const std::string& flag, const std::string& fallback) const {
   auto it = values.find(flag);
   return it == values.end() || it->second.empty() ? fallback : it->second.back();
+}
+
+absl::StatusOr<absl::Duration> ParsedArgs::Seconds(const std::string& flag, double min,
+                                                   double max, absl::Duration fallback) const {
+  if (!Has(flag)) return fallback;
+  double seconds = 0;
+  if (!absl::SimpleAtod(Get(flag), &seconds) || !(seconds >= min && seconds <= max))
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, " must be ", min, "..", max,
+                                                   " seconds, not \"", Get(flag), "\""));
+  return absl::Seconds(seconds);
 }
 
 ArgParser::ArgParser(std::string program, std::string verb, std::string usage_args,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace k6t::handler {
 
@@ -21,6 +22,10 @@ struct ParsedArgs {
   bool Has(const std::string& flag) const { return values.count(flag) || bools.count(flag); }
   // The last value given for `flag`, or `fallback`.
   std::string Get(const std::string& flag, const std::string& fallback = "") const;
+  // `flag` as a number of seconds within [min, max]; `fallback` when not given. The error
+  // (kInvalidArgument) names the flag and the range.
+  absl::StatusOr<absl::Duration> Seconds(const std::string& flag, double min, double max,
+                                         absl::Duration fallback) const;
 };
 
 class ArgParser {

@@ -10,6 +10,7 @@
 #include "verb_status.h"
 #include "verb_stop.h"
 #include "verb_sync.h"
+#include "verb_watch.h"
 #include "verbs.h"
 
 namespace k6t::handler {
@@ -22,6 +23,8 @@ const std::vector<Verb>& Verbs() {
       {"setup", "build a VM's pod networks (resumable, rolled back on failure)", RunSetup},
       {"teardown", "remove what setup built and give the CNI's links back", RunTeardown},
       {"sync", "converge a running VM's NICs on its spec: hotplug, unplug, link state", RunSync},
+      {"watch", "keep a running VM's NICs converged: sync on every spec or network change",
+       RunWatch},
       {"status", "show the VM's interfaces as its launcher reports them", RunStatus},
       {"stop", "shut the VM down (or kill it) through its launcher", RunStop},
   };

@@ -121,6 +121,13 @@ std::vector<std::string> Drift(const InterfacePlan& plan, const binding::PodStat
 
 }  // namespace
 
+absl::StatusOr<std::shared_ptr<binding::NetnsThread>> PodNetns(const PodNetworkRequest& req) {
+  if (req.netns) return req.netns;
+  auto ns = binding::NetnsThread::Enter(req.pod_netns);
+  if (!ns.ok()) return ns.status();
+  return std::shared_ptr<binding::NetnsThread>(*std::move(ns));
+}
+
 binding::PlannerOptions DefaultPlannerOptions() {
   binding::PlannerOptions o;
   o.vhost_net = ::access("/dev/vhost-net", R_OK | W_OK) == 0;
@@ -128,7 +135,7 @@ binding::PlannerOptions DefaultPlannerOptions() {
 }
 
 absl::StatusOr<std::vector<InterfacePlan>> PlanPodNetwork(const PodNetworkRequest& req) {
-  auto ns = binding::NetnsThread::Enter(req.pod_netns);
+  auto ns = PodNetns(req);
   if (!ns.ok()) return ns.status();
   return ObserveAndPlan(**ns, req, req.only, nullptr);
 }
@@ -136,7 +143,7 @@ absl::StatusOr<std::vector<InterfacePlan>> PlanPodNetwork(const PodNetworkReques
 absl::StatusOr<SetupResult> SetupPodNetwork(const PodNetworkRequest& req) {
   SetupResult result;
   absl::Time start = absl::Now();
-  auto ns = binding::NetnsThread::Enter(req.pod_netns);
+  auto ns = PodNetns(req);
   if (!ns.ok()) return ns.status();
   result.timings.enter = absl::Now() - start;
 
@@ -229,7 +236,7 @@ absl::StatusOr<binding::ApplyReport> TeardownPodNetwork(const PodNetworkRequest&
     ops.insert(ops.end(), t.begin(), t.end());
     names.push_back(it->plan.interface_name);
   }
-  auto ns = binding::NetnsThread::Enter(req.pod_netns);
+  auto ns = PodNetns(req);
   if (!ns.ok()) return ns.status();
   const absl::Time start = absl::Now();
   auto report = (*ns)->Call<binding::ApplyReport>([&]() -> absl::StatusOr<binding::ApplyReport> {
@@ -258,7 +265,7 @@ absl::StatusOr<std::vector<InterfacePlan>> CheckPodNetwork(const PodNetworkReque
   }
   if (plans.empty())
     return absl::NotFoundError(absl::StrCat("no k6t plumbing is recorded in ", req.state_dir));
-  auto ns = binding::NetnsThread::Enter(req.pod_netns);
+  auto ns = PodNetns(req);
   if (!ns.ok()) return ns.status();
   auto found =
       (*ns)->Call<std::vector<std::string>>([&]() -> absl::StatusOr<std::vector<std::string>> {

@@ -3,6 +3,7 @@
 // resumed by the next one and teardown knows what to give back.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "k6t/api/vmi.h"
 #include "k6t/binding/binding.h"
 #include "k6t/binding/executor.h"
+#include "k6t/binding/netns.h"
 #include "k6t/binding/plan.h"
 
 namespace k6t::handler {
@@ -25,7 +27,13 @@ struct PodNetworkRequest {
   binding::PlannerOptions options;
   std::vector<std::string> only;  // interface names; empty: all
   binding::ExecutorOptions executor;
+  // A thread already in pod_netns, shared by the calls of a long-lived caller (`watch`, an
+  // embedding controller) so that each call does not start one; null: each call enters.
+  std::shared_ptr<binding::NetnsThread> netns;
 };
+
+// req.netns, or a thread entered into req.pod_netns for this call.
+absl::StatusOr<std::shared_ptr<binding::NetnsThread>> PodNetns(const PodNetworkRequest& req);
 
 struct PhaseTimings {
   absl::Duration enter, observe, plan, cache, apply;

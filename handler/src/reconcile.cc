@@ -60,7 +60,7 @@ std::vector<std::string> LiveChangesRefused(const api::Interface& iface,
 class Syncer {
  public:
   Syncer(const SyncRequest& req, LauncherClient& launcher, SyncReport* report)
-      : req_(req), launcher_(launcher), report_(*report) {}
+      : req_(req), net_(req.net), launcher_(launcher), report_(*report) {}
 
   absl::Status Run() {
     auto dom = launcher_.GetDomain();
@@ -84,9 +84,20 @@ class Syncer {
 
  private:
   PodNetworkRequest Only(const std::string& name) const {
-    PodNetworkRequest r = req_.net;
+    PodNetworkRequest r = net_;
     r.only = {name};
     return r;
+  }
+
+  // One thread in the pod netns for the whole sync (the caller's, when it keeps one), entered
+  // only when an interface needs the namespace.
+  absl::StatusOr<std::shared_ptr<binding::NetnsThread>> Netns() {
+    if (!net_.netns) {
+      auto ns = PodNetns(net_);
+      if (!ns.ok()) return ns.status();
+      net_.netns = *std::move(ns);
+    }
+    return net_.netns;
   }
 
   absl::Status Unplug(const api::Interface& iface) {
@@ -100,6 +111,7 @@ class Syncer {
       in_domain_.erase(iface.name);
     }
     if (cached_.count(iface.name)) {
+      if (auto ns = Netns(); !ns.ok()) return ns.status();
       auto torn = TeardownPodNetwork(Only(iface.name));
       if (!torn.ok()) return torn.status();
       report_.changes.push_back(absl::StrCat("removed the pod plumbing of ", iface.name, " (",
@@ -150,7 +162,7 @@ class Syncer {
     if (it == names.end())
       return absl::InvalidArgumentError(absl::StrCat("no network named ", iface.name));
     const std::string link = it->second;
-    auto ns = binding::NetnsThread::Enter(req_.net.pod_netns);
+    auto ns = Netns();
     if (!ns.ok()) return ns.status();
     bool link_seen = false;
     bool status_fresh = true;  // just read above; re-read from the second look on
@@ -206,6 +218,7 @@ class Syncer {
           "no free PCIe root port left in the VM: nothing was changed; restart the VM to get "
           "more (k6t-launcher --hotplug-ports)");
     if (!plumbed) {
+      if (auto ns = Netns(); !ns.ok()) return ns.status();
       PodNetworkRequest r = Only(iface.name);
       r.network_status = network_status_;
       auto setup = SetupPodNetwork(r);
@@ -234,6 +247,7 @@ class Syncer {
   }
 
   const SyncRequest& req_;
+  PodNetworkRequest net_;  // req_.net with the namespace thread once entered
   LauncherClient& launcher_;
   SyncReport& report_;
   int64_t free_ports_ = -1;

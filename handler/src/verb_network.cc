@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "args.h"
 #include "k6t/api/decode.h"
 #include "k6t/api/network_status.h"
@@ -63,6 +64,16 @@ absl::StatusOr<std::vector<api::NetworkStatusEntry>> ReadNetworkStatusFile(
   return api::ParseNetworkStatus(*text);
 }
 
+absl::StatusOr<api::Vmi> LoadVmiFile(const std::string& file) {
+  auto vmi = api::DecodeSingleVmiFile(file);
+  if (!vmi.ok()) return vmi.status();
+  auto errors = api::Validate(*vmi);
+  if (errors.empty()) return vmi;
+  std::vector<std::string> lines;
+  for (const auto& e : errors) lines.push_back(absl::StrCat(file, ": ", e.ToString()));
+  return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+}
+
 Loaded Load(ArgParser& parser, int argc, char** argv, bool needs_state) {
   Loaded out;
   auto args = parser.Parse(argc, argv);
@@ -89,19 +100,11 @@ Loaded Load(ArgParser& parser, int argc, char** argv, bool needs_state) {
     out.exit_code = kExitUsage;
     return out;
   }
-  const std::string file = args->Get("vmi");
-  auto vmi = api::DecodeSingleVmiFile(file);
+  auto vmi = LoadVmiFile(args->Get("vmi"));
   if (!vmi.ok()) {
     std::fprintf(stderr, "%s\n", std::string(vmi.status().message()).c_str());
     out.exit_code =
         vmi.status().code() == absl::StatusCode::kInvalidArgument ? kExitInvalid : kExitUsage;
-    return out;
-  }
-  auto errors = api::Validate(*vmi);
-  if (!errors.empty()) {
-    for (const auto& e : errors)
-      std::fprintf(stderr, "%s: %s\n", file.c_str(), e.ToString().c_str());
-    out.exit_code = kExitInvalid;
     return out;
   }
   PodNetworkRequest& req = out.req;

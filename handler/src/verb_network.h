@@ -32,6 +32,10 @@ int Fail(const char* verb, const absl::Status& st);
 
 absl::StatusOr<std::vector<api::NetworkStatusEntry>> ReadNetworkStatusFile(const std::string& path);
 
+// Decodes and validates one VM/VMI file. Unreadable: the decoder's status; undecodable or
+// invalid: kInvalidArgument, one "FILE: PATH: message" line per error.
+absl::StatusOr<api::Vmi> LoadVmiFile(const std::string& file);
+
 int RunPlan(int argc, char** argv);
 int RunSetup(int argc, char** argv);
 int RunTeardown(int argc, char** argv);

@@ -3,7 +3,6 @@
 
 #include <cstdio>
 
-#include "absl/strings/numbers.h"
 #include "args.h"
 #include "launcher_client.h"
 #include "reconcile.h"
@@ -37,29 +36,32 @@ int RunSync(int argc, char** argv) {
   SyncRequest req;
   req.net = l.req;
   req.network_status_file = l.args.Get("network-status");
-  if (l.args.Has("wait")) {
-    double seconds = 0;
-    if (!absl::SimpleAtod(l.args.Get("wait"), &seconds) || seconds < 0 || seconds > 3600) {
-      std::fprintf(stderr, "k6t-handler sync: --wait must be 0..3600 seconds\n");
-      return kExitUsage;
-    }
-    req.wait_for_links = absl::Seconds(seconds);
+  auto wait = l.args.Seconds("wait", 0, 3600, absl::ZeroDuration());
+  if (!wait.ok()) {
+    std::fprintf(stderr, "k6t-handler sync: %s\n", std::string(wait.status().message()).c_str());
+    return kExitUsage;
   }
+  req.wait_for_links = *wait;
   auto client = LauncherClient::Connect(l.args.Get("launcher-socket"), absl::Seconds(10));
   if (!client.ok()) return Fail("sync", client.status());
   auto report = SyncVmi(req, **client);
   if (!report.ok()) return Fail("sync", report.status());
-  for (const auto& c : report->changes) std::printf("%s\n", c.c_str());
-  for (const auto& w : report->waiting) std::printf("waiting for the pod link of %s\n", w.c_str());
-  for (const auto& r : report->restart_required) std::printf("restart required: %s\n", r.c_str());
-  for (const auto& e : report->errors) std::fprintf(stderr, "k6t-handler sync: %s\n", e.c_str());
-  if (report->changes.empty() && report->waiting.empty() && report->restart_required.empty() &&
-      report->errors.empty())
+  return PrintSyncReport(*report);
+}
+
+int PrintSyncReport(const SyncReport& report) {
+  for (const auto& c : report.changes) std::printf("%s\n", c.c_str());
+  for (const auto& w : report.waiting) std::printf("waiting for the pod link of %s\n", w.c_str());
+  for (const auto& r : report.restart_required) std::printf("restart required: %s\n", r.c_str());
+  for (const auto& e : report.errors) std::fprintf(stderr, "k6t-handler sync: %s\n", e.c_str());
+  if (report.changes.empty() && report.waiting.empty() && report.restart_required.empty() &&
+      report.errors.empty())
     std::printf("nothing to do\n");
-  std::printf("sync: %zu change(s) in %.2f ms\n", report->changes.size(),
-              absl::ToDoubleMilliseconds(report->elapsed));
-  if (!report->errors.empty()) return kExitFailed;
-  if (!report->waiting.empty() || !report->restart_required.empty()) return kExitPending;
+  std::printf("sync: %zu change(s) in %.2f ms\n", report.changes.size(),
+              absl::ToDoubleMilliseconds(report.elapsed));
+  std::fflush(stdout);
+  if (!report.errors.empty()) return kExitFailed;
+  if (!report.waiting.empty() || !report.restart_required.empty()) return kExitPending;
   return kExitOk;
 }
 

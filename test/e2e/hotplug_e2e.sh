@@ -10,27 +10,7 @@ SRC=${K6T_SOURCE_DIR:?}
 BUILD=${K6T_BUILD_DIR:?}
 POD=k6thp$$
 . "$SRC/test/e2e/hotplug_lib.sh"
-fail=0
-passed=0
-
-ok() { echo "ok: $*"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $*"; fail=1; }
-check() {  # description, command...
-  local what=$1; shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-serial_has() {  # regex, seconds
-  local deadline=$(( $(date +%s) + ${2:-60} ))
-  while [ "$(date +%s)" -lt "$deadline" ]; do
-    grep -qE "$1" "$W/state/serial.log" 2>/dev/null && return 0
-    kill -0 "$LAUNCHER_PID" 2>/dev/null || { echo "launcher died:"; tail -30 "$W/launcher.log"; return 1; }
-    sleep 0.1
-  done
-  echo "serial log has no /$1/ after ${2:-60}s:"; grep K6T-GUEST "$W/state/serial.log" | tail -20
-  return 1
-}
 
 serial_count_ge() {  # regex, count, seconds
   local deadline=$(( $(date +%s) + $3 ))

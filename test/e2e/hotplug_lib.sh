@@ -40,3 +40,24 @@ hp_boot() {
     --guest-dir "$GUEST" --socket "$SOCK" "$@" >"$W/launcher.log" 2>&1 &
   LAUNCHER_PID=$!
 }
+
+# Assertions of the e2e scripts: ok/bad count, check runs a command as the assertion.
+fail=0
+passed=0
+ok() { echo "ok: $*"; passed=$((passed + 1)); }
+bad() { echo "FAIL: $*"; fail=1; }
+check() {  # description, command...
+  local what=$1; shift
+  if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+serial_has() {  # regex, seconds: the guest printed a matching line on its console
+  local deadline=$(( $(date +%s) + ${2:-60} ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    grep -qE "$1" "$W/state/serial.log" 2>/dev/null && return 0
+    kill -0 "$LAUNCHER_PID" 2>/dev/null || { echo "launcher died:"; tail -30 "$W/launcher.log"; return 1; }
+    sleep 0.1
+  done
+  echo "serial log has no /$1/ after ${2:-60}s:"; grep K6T-GUEST "$W/state/serial.log" | tail -20
+  return 1
+}

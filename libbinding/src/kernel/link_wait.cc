@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -20,31 +21,64 @@ struct SockDeleter {
   void operator()(nl_sock* s) const { nl_socket_free(s); }
 };
 
-int IgnoreMessage(nl_msg*, void*) { return NL_OK; }
+int CountMessage(nl_msg*, void* count) {
+  ++*static_cast<int*>(count);
+  return NL_OK;
+}
 
 }  // namespace
+
+struct LinkEvents::Impl {
+  std::unique_ptr<nl_sock, SockDeleter> sk;
+  int received = 0;
+};
+
+LinkEvents::LinkEvents(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LinkEvents::~LinkEvents() = default;
+
+absl::StatusOr<std::unique_ptr<LinkEvents>> LinkEvents::Open() {
+  auto impl = std::make_unique<Impl>();
+  impl->sk.reset(nl_socket_alloc());
+  if (!impl->sk) return absl::ResourceExhaustedError("link events: nl_socket_alloc failed");
+  nl_sock* sk = impl->sk.get();
+  nl_socket_disable_seq_check(sk);
+  nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, &CountMessage, &impl->received);
+  if (int err = nl_connect(sk, NETLINK_ROUTE); err < 0)
+    return absl::InternalError(absl::StrCat("link events: connect: ", nl_geterror(err)));
+  if (int err = nl_socket_add_membership(sk, RTNLGRP_LINK); err < 0)
+    return absl::InternalError(
+        absl::StrCat("link events: subscribe RTNLGRP_LINK: ", nl_geterror(err)));
+  if (int err = nl_socket_set_nonblocking(sk); err < 0)
+    return absl::InternalError(absl::StrCat("link events: non-blocking: ", nl_geterror(err)));
+  return std::unique_ptr<LinkEvents>(new LinkEvents(std::move(impl)));
+}
+
+int LinkEvents::fd() const { return nl_socket_get_fd(impl_->sk.get()); }
+
+int LinkEvents::Drain() {
+  impl_->received = 0;
+  // Ends with -NLE_AGAIN once the socket is empty. An overrun (ENOBUFS) lost messages, which
+  // is harmless here: the caller re-reads the state, it does not replay the messages.
+  while (nl_recvmsgs_default(impl_->sk.get()) >= 0) {
+  }
+  return impl_->received;
+}
 
 absl::Status WaitForLinkCondition(const std::string& what,
                                   absl::FunctionRef<absl::StatusOr<bool>()> ready,
                                   absl::Duration timeout, absl::Duration recheck) {
   const absl::Time deadline = absl::Now() + timeout;
-  std::unique_ptr<nl_sock, SockDeleter> sk(nl_socket_alloc());
-  if (!sk) return absl::ResourceExhaustedError("wait for link: nl_socket_alloc failed");
-  nl_socket_disable_seq_check(sk.get());
-  nl_socket_modify_cb(sk.get(), NL_CB_VALID, NL_CB_CUSTOM, &IgnoreMessage, nullptr);
-  if (int err = nl_connect(sk.get(), NETLINK_ROUTE); err < 0)
-    return absl::InternalError(absl::StrCat("wait for ", what, ": connect: ", nl_geterror(err)));
   // Subscribed before the first look, so a link created in between still wakes us.
-  if (int err = nl_socket_add_membership(sk.get(), RTNLGRP_LINK); err < 0)
-    return absl::InternalError(
-        absl::StrCat("wait for ", what, ": subscribe RTNLGRP_LINK: ", nl_geterror(err)));
-  nl_socket_set_nonblocking(sk.get());
-  int events = 0;
+  auto events = LinkEvents::Open();
+  if (!events.ok())
+    return absl::Status(events.status().code(),
+                        absl::StrCat("wait for ", what, ": ", events.status().message()));
+  int woken = 0;
   for (;;) {
     absl::StatusOr<bool> ok = ready();
     if (!ok.ok()) return ok.status();
     if (*ok) {
-      spdlog::debug("wait for {}: ready after {} link event(s)", what, events);
+      spdlog::debug("wait for {}: ready after {} link event(s)", what, woken);
       return absl::OkStatus();
     }
     const absl::Duration left = deadline - absl::Now();
@@ -52,16 +86,11 @@ absl::Status WaitForLinkCondition(const std::string& what,
       return absl::DeadlineExceededError(
           absl::StrCat(what, ": not within ", absl::FormatDuration(timeout)));
     const absl::Duration nap = std::min(left, recheck);
-    pollfd p{nl_socket_get_fd(sk.get()), POLLIN, 0};
+    pollfd p{(*events)->fd(), POLLIN, 0};
     const int rc = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(nap)) + 1);
     if (rc < 0 && errno != EINTR)
       return absl::InternalError(absl::StrCat("wait for ", what, ": poll: ", strerror(errno)));
-    if (rc > 0) {
-      ++events;
-      // Drained only to re-arm poll; the messages' content does not matter, `ready()` does.
-      while (nl_recvmsgs_default(sk.get()) >= 0) {
-      }
-    }
+    if (rc > 0) woken += (*events)->Drain();
   }
 }
 

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <net/if.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +19,7 @@
 namespace k6t::binding {
 namespace {
 
+using ::k6t::testing::In;
 using ::k6t::testing::ScratchNetns;
 using ::k6t::testing::ScratchNetnsTest;
 using ::testing::HasSubstr;
@@ -62,6 +64,37 @@ TEST(WaitForLinkTest, TimesOutForALinkInAnotherNamespace) {
   absl::Status st = (*t)->Run([] { return WaitForLink("elsewhere", absl::Milliseconds(300)); });
   EXPECT_TRUE(absl::IsDeadlineExceeded(st)) << st;
   EXPECT_THAT(std::string(st.message()), HasSubstr("elsewhere"));
+}
+
+class LinkEventsTest : public ScratchNetnsTest {
+ protected:
+  LinkEventsTest() : ScratchNetnsTest("le") {}
+  static bool ReadableWithin(int fd, int ms) {
+    pollfd p{fd, POLLIN, 0};
+    return poll(&p, 1, ms) == 1;
+  }
+};
+
+TEST_F(LinkEventsTest, OpenedInTheNamespacePolledFromAnotherThread) {
+  auto ev = In(*thread_, [] { return LinkEvents::Open(); });
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  EXPECT_FALSE(ReadableWithin((*ev)->fd(), 0));
+  EXPECT_EQ((*ev)->Drain(), 0);
+  // This test's own thread is in the host namespace: the socket still hears only the pod's.
+  ASSERT_EQ(ns_->Exec("ip link add podabc type bridge").code, 0);
+  ASSERT_TRUE(ReadableWithin((*ev)->fd(), 5000));
+  EXPECT_GE((*ev)->Drain(), 1);
+  EXPECT_FALSE(ReadableWithin((*ev)->fd(), 0));
+}
+
+TEST_F(LinkEventsTest, DoesNotHearOtherNamespaces) {
+  auto ev = In(*thread_, [] { return LinkEvents::Open(); });
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  auto other = ScratchNetns::Create("le2");
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_EQ((*other)->Exec("ip link add elsewhere type bridge").code, 0);
+  EXPECT_FALSE(ReadableWithin((*ev)->fd(), 300));
+  EXPECT_EQ((*ev)->Drain(), 0);
 }
 
 class WaitForLinkConditionTest : public ScratchNetnsTest {

@@ -79,3 +79,39 @@ TEST(ArgsTest, HelpSkipsPositionalChecks) {
 
 }  // namespace
 }  // namespace k6t::handler
+
+namespace k6t::handler {
+namespace {
+
+ParsedArgs WithValue(const std::string& flag, const std::string& value) {
+  ParsedArgs a;
+  a.values[flag] = {value};
+  return a;
+}
+
+TEST(ParsedArgsSecondsTest, FallbackWhenNotGiven) {
+  auto d = ParsedArgs().Seconds("wait", 0, 10, absl::Seconds(3));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(*d, absl::Seconds(3));
+}
+
+TEST(ParsedArgsSecondsTest, FractionsAndBoundsAreAccepted) {
+  auto d = WithValue("resync", "0.25").Seconds("resync", 0.1, 60, absl::ZeroDuration());
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(*d, absl::Milliseconds(250));
+  auto top = WithValue("resync", "60").Seconds("resync", 0.1, 60, absl::ZeroDuration());
+  ASSERT_TRUE(top.ok()) << top.status();
+  EXPECT_EQ(*top, absl::Seconds(60));
+}
+
+TEST(ParsedArgsSecondsTest, OutOfRangeOrNotANumberNamesTheFlagAndRange) {
+  for (const char* bad : {"-1", "61", "abc", "nan", ""}) {
+    auto d = WithValue("wait", bad).Seconds("wait", 0, 60, absl::ZeroDuration());
+    ASSERT_FALSE(d.ok()) << bad;
+    EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(d.status().message()), HasSubstr("--wait must be 0..60 seconds"));
+  }
+}
+
+}  // namespace
+}  // namespace k6t::handler

@@ -3,6 +3,7 @@
 // not by polling, so the wait ends as soon as the link appears or is renamed into place.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "absl/functional/function_ref.h"
@@ -11,6 +12,29 @@
 #include "absl/time/time.h"
 
 namespace k6t::binding {
+
+// A subscription to the link notifications (RTNLGRP_LINK) of the network namespace of the
+// thread that opens it. The socket stays bound to that namespace, so a NetnsThread can open
+// it and a long-lived event loop on another thread can poll fd(): a controller that must
+// react when the CNI adds a link, without polling. Not thread-safe: one reader at a time.
+class LinkEvents {
+ public:
+  static absl::StatusOr<std::unique_ptr<LinkEvents>> Open();
+  ~LinkEvents();
+  LinkEvents(const LinkEvents&) = delete;
+  LinkEvents& operator=(const LinkEvents&) = delete;
+
+  // Readable (POLLIN) when notifications are pending; non-blocking.
+  int fd() const;
+  // Reads every pending notification without blocking and returns how many messages there
+  // were. Their content is not kept: callers re-read the state they care about.
+  int Drain();
+
+ private:
+  struct Impl;
+  explicit LinkEvents(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 // Returns OK once a link named `name` exists in the calling thread's network namespace
 // (run it on a NetnsThread), kDeadlineExceeded after `timeout`, or the netlink error.
