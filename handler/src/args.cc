@@ -12,13 +12,13 @@ std::string ParsedArgs::Get(const std::string& flag, const std::string& fallback
   return it == values.end() || it->second.empty() ? fallback : it->second.back();
 }
 
-absl::StatusOr<absl::Duration> ParsedArgs::Seconds(const std::string& flag, double min,
-                                                   double max, absl::Duration fallback) const {
+absl::StatusOr<absl::Duration> ParsedArgs::Seconds(const std::string& flag, double min, double max,
+                                                   absl::Duration fallback) const {
   if (!Has(flag)) return fallback;
   double seconds = 0;
   if (!absl::SimpleAtod(Get(flag), &seconds) || !(seconds >= min && seconds <= max))
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, " must be ", min, "..", max,
-                                                   " seconds, not \"", Get(flag), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " must be ", min, "..", max, " seconds, not \"", Get(flag), "\""));
   return absl::Seconds(seconds);
 }
 
