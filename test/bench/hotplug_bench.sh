@@ -82,7 +82,7 @@ mkfifo "$W/watch.fifo"
   --network-status "$W/sim/network-status.json" --launcher-socket "$SOCK" \
   >"$W/watch.fifo" 2>"$W/watch.err" &
 WATCH_PID=$!
-trap 'kill -TERM $WATCH_PID 2>/dev/null; wait $WATCH_PID 2>/dev/null; hp_cleanup' EXIT
+trap 'set +e; kill -TERM $WATCH_PID 2>/dev/null; wait $WATCH_PID 2>/dev/null; hp_cleanup' EXIT
 cp "$W/vm2.yaml" "$W/spec.yaml.tmp"; mv "$W/spec.yaml.tmp" "$W/spec.yaml"
 exec 7<"$W/watch.fifo"
 LINE=
@@ -118,7 +118,7 @@ stats "k6t-handler sync unplug (detach + teardown)" "${unplug[@]}"
 grep -o 'hotplug attach interface=blue .* ms=[0-9.]*' "$W/launcher.log" | sed 's/.*ms=//' >"$W/attach_ms"
 stats "launcher AttachInterface (libvirt attach)" $(cat "$W/attach_ms")
 stats "SyncVmi() in process (library call)" $(cat "$W/syncvmi_ms.plug")
-own=$(paste -d' ' "$W/syncvmi_ms.plug" "$W/attach_ms" | awk '{printf "%.2f ", $1 - $2}')
+own=$(paste -d' ' "$W/syncvmi_ms.plug" <(head -n "$N" "$W/attach_ms") | awk '{printf "%.2f ", $1 - $2}')
 stats "k6t's own work (SyncVmi - libvirt attach)" $own
 # The watch rounds' attaches follow the sync ones in the launcher's log.
 wown=$(paste -d' ' <(printf '%s\n' "${watch_round[@]}") <(tail -n "$N" "$W/attach_ms") |

@@ -14,7 +14,7 @@ POD=k6tw$$
 . "$SRC/test/e2e/hotplug_lib.sh"
 WATCH_PID=
 stop_watch() { [ -z "$WATCH_PID" ] || { kill -TERM "$WATCH_PID" 2>/dev/null; wait "$WATCH_PID" 2>/dev/null; }; }
-trap 'stop_watch; hp_cleanup' EXIT
+trap 'set +e; stop_watch; hp_cleanup' EXIT
 
 # The watch's output since a mark (its line count before an action).
 mark() { wc -l <"$W/watch.out"; }
