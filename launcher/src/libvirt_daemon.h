@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -34,6 +35,14 @@ inline constexpr char kDefaultCapsCacheRoot[] = "/var/cache/k6t/qemu-caps";
 // sandbox), stdio to files (no virtlogd).
 std::string QemuConf(const QemuUser& user);
 std::string LibvirtdConf();
+// The private libvirtd's environment: the launcher's, with MALLOC_ARENA_MAX=1 and, when
+// `driver_dir` is not empty, LIBVIRT_DRIVER_DIR=driver_dir.
+std::vector<std::string> LibvirtdEnvironment(const std::string& driver_dir);
+// Makes DIR a driver dir holding only a link to libvirt's QEMU driver module (found in
+// <libdir>/libvirt/connection-driver, next to the libvirt library in use), so that the
+// private libvirtd loads the QEMU driver alone, as the embedded driver does. Returns false
+// (and the daemon loads every driver) when the module is not found.
+bool PrepareQemuOnlyDriverDir(const std::string& dir);
 
 // ---- Shared capabilities cache.
 //
@@ -95,6 +104,7 @@ class PrivateLibvirtd {
   void Supervise();
 
   PrivateLibvirtdOptions options_;
+  std::string driver_dir_;  // LIBVIRT_DRIVER_DIR; empty: libvirt's own
   RestartCallback on_restart_;
   mutable std::mutex mu_;
   ChildProcess child_;

@@ -1,6 +1,10 @@
+#include <stdlib.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -10,7 +14,9 @@ namespace k6t::launcher {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 std::string ReadFile(const std::string& path) {
@@ -76,6 +82,47 @@ TEST(EmbedRoot, WritesQemuConf) {
   EXPECT_THAT(conf, HasSubstr("security_driver = \"none\""));
   for (const char* d : {"run", "lib", "log", "cache"})
     EXPECT_TRUE(fs::is_directory(std::string(tmpl) + "/" + d)) << d;
+  fs::remove_all(tmpl);
+}
+
+// One VM and one client: a handful of workers, not a host daemon's 5 + 5 + 5 (up to 20).
+TEST(PrivateLibvirtdConfig, WorkerPoolsSizedForOneVm) {
+  const std::string conf = LibvirtdConf();
+  for (const char* line : {"\nmin_workers = 1\n", "\nmax_workers = 5\n", "\nprio_workers = 1\n",
+                           "\nadmin_min_workers = 1\n", "\nadmin_max_workers = 1\n"})
+    EXPECT_THAT(conf, HasSubstr(line));
+}
+
+TEST(PrivateLibvirtdConfig, EnvironmentHasOneArenaAndTheDriverDir) {
+  setenv("MALLOC_ARENA_MAX", "8", 1);
+  setenv("LIBVIRT_DRIVER_DIR", "/elsewhere", 1);
+  const auto env = LibvirtdEnvironment("/state/libvirt/drivers");
+  unsetenv("MALLOC_ARENA_MAX");
+  unsetenv("LIBVIRT_DRIVER_DIR");
+  EXPECT_THAT(env, Contains(StartsWith("PATH=")));  // the rest of the environment is kept
+  EXPECT_THAT(env, Contains(StartsWith("MALLOC_ARENA_MAX=")).Times(1));
+  EXPECT_THAT(env, Contains("MALLOC_ARENA_MAX=1"));
+  EXPECT_THAT(env, Contains(StartsWith("LIBVIRT_DRIVER_DIR=")).Times(1));
+  EXPECT_THAT(env, Contains("LIBVIRT_DRIVER_DIR=/state/libvirt/drivers"));
+  EXPECT_THAT(LibvirtdEnvironment(""), Not(Contains(StartsWith("LIBVIRT_DRIVER_DIR="))));
+}
+
+TEST(PrivateLibvirtdConfig, DriverDirHoldsOnlyTheQemuDriver) {
+  char tmpl[] = "/tmp/k6t-drivers-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = std::string(tmpl) + "/drivers";
+  if (!PrepareQemuOnlyDriverDir(dir)) {
+    fs::remove_all(tmpl);
+    GTEST_SKIP() << "libvirt's QEMU driver module is not installed";
+  }
+  ASSERT_TRUE(PrepareQemuOnlyDriverDir(dir));  // again: idempotent
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+    EXPECT_TRUE(fs::is_symlink(e.symlink_status()));
+    EXPECT_TRUE(fs::is_regular_file(e.path())) << "dangling: " << e.path();
+  }
+  EXPECT_EQ(names, std::vector<std::string>{"libvirt_driver_qemu.so"});
   fs::remove_all(tmpl);
 }
 
