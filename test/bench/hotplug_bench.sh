@@ -9,6 +9,7 @@
 # Prints p50/p99 and the ratio; measured, never asserted. Needs root, a build, the guest.
 #
 #   test/bench/hotplug_bench.sh [ITERATIONS]      (default 10)
+#   K6T_WORK_ROOT=/dev/shm test/bench/hotplug_bench.sh   state dirs (libvirt's too) on tmpfs
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SRC=$PWD

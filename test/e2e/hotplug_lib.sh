@@ -4,7 +4,7 @@
 # it on exit (K6T_KEEP=1 keeps W).
 GUEST=${K6T_GUEST_DIR:-/var/cache/k6t/guest}
 H=$BUILD/bin/k6t-handler
-W=$(mktemp -d "/tmp/k6t-$POD-XXXXXX")
+W=$(mktemp -d "${K6T_WORK_ROOT:-/tmp}/k6t-$POD-XXXXXX")  # K6T_WORK_ROOT=/dev/shm: state on tmpfs
 chmod 0711 "$W"  # QEMU runs as 107 and must reach the state dir below
 FULL=$SRC/test/e2e/testdata/hotplug-vm.yaml
 SOCK=$W/launcher.sock
