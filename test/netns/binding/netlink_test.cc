@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "k6t/binding/kernel.h"
+#include "k6t/binding/link_wait.h"
 #include "k6t/binding/netns.h"
 #include "support/scratch_netns.h"
 
@@ -355,6 +356,18 @@ TEST_F(NetlinkTest, SupportsKindMatchesWhatTheKernelCanCreate) {
   auto all = Do([](Netlink& n) { return n.ListLinks(); });
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 1u) << "only lo should remain";
+}
+
+TEST_F(NetlinkTest, ProbingALinkKindCreatesNoLink) {
+  // A created-then-deleted probe link would show as RTM_NEWLINK/RTM_DELLINK notifications
+  // (and cost the deletion's RCU grace period). Each ctest case runs in its own process, so
+  // these kinds are not in the process-wide probe cache yet.
+  auto events = In(*thread_, [] { return LinkEvents::Open(); });
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_TRUE(Do([](Netlink& n) { return n.SupportsKind("bridge"); }));
+  EXPECT_TRUE(Do([](Netlink& n) { return n.SupportsKind("ifb"); }));
+  EXPECT_FALSE(Do([](Netlink& n) { return n.SupportsKind("nosuchkind2"); }));
+  EXPECT_EQ((*events)->Drain(), 0);
 }
 
 TEST_F(NetlinkTest, FollowsTheNamespaceOfTheCallingThread) {
