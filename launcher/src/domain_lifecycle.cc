@@ -149,6 +149,7 @@ void DomainLifecycle::Disconnect() {
   if (removed_callback_id_ >= 0) virConnectDomainEventDeregisterAny(conn_, removed_callback_id_);
   removed_callback_id_ = -1;
   virConnectUnregisterCloseCallback(conn_, &DomainLifecycle::OnClose);
+  ForgetDomainLocked();
   virConnectClose(conn_);
   conn_ = nullptr;
   callback_id_ = -1;
@@ -165,10 +166,18 @@ bool DomainLifecycle::connection_lost() const {
   return lost_;
 }
 
+void DomainLifecycle::ForgetDomainLocked() const {
+  if (dom_) virDomainFree(dom_);
+  dom_ = nullptr;
+}
+
 virDomainPtr DomainLifecycle::Lookup() const {
   std::lock_guard<std::mutex> l(conn_mu_);
   if (!conn_) return nullptr;
-  return virDomainLookupByName(conn_, name_.c_str());
+  if (!dom_) dom_ = virDomainLookupByName(conn_, name_.c_str());
+  // The caller frees what it gets, as it would a fresh lookup.
+  if (dom_ && virDomainRef(dom_) < 0) return nullptr;
+  return dom_;
 }
 
 absl::Status DomainLifecycle::WithDomain(const char* what,
@@ -177,6 +186,10 @@ absl::Status DomainLifecycle::WithDomain(const char* what,
   if (!dom) return LibvirtError(absl::StrCat(what, " ", name_, ": lookup"));
   int rc = op(dom);
   absl::Status s = rc < 0 ? LibvirtError(absl::StrCat(what, " ", name_)) : absl::OkStatus();
+  if (absl::IsNotFound(s)) {
+    std::lock_guard<std::mutex> l(conn_mu_);  // undefined behind our back: look it up again
+    ForgetDomainLocked();
+  }
   virDomainFree(dom);
   return s;
 }
@@ -328,6 +341,7 @@ absl::Status DomainLifecycle::Define(const std::string& xml) {
   {
     std::lock_guard<std::mutex> l(conn_mu_);
     if (!conn_) return absl::UnavailableError("define: not connected");
+    ForgetDomainLocked();  // a redefinition may carry another UUID
     dom = virDomainDefineXML(conn_, xml.c_str());
   }
   if (!dom) return LibvirtError(absl::StrCat("define ", name_));
@@ -399,6 +413,8 @@ absl::Status DomainLifecycle::Undefine() {
   int rc = virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM);
   absl::Status s = rc < 0 ? LibvirtError(absl::StrCat("undefine ", name_)) : absl::OkStatus();
   virDomainFree(dom);
+  std::lock_guard<std::mutex> l(conn_mu_);
+  ForgetDomainLocked();
   return s;
 }
 

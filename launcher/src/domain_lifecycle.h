@@ -110,8 +110,12 @@ class DomainLifecycle {
 
   const std::string uri_;
   const std::string name_;
-  mutable std::mutex conn_mu_;  // guards conn_ and callback_id_
+  mutable std::mutex conn_mu_;  // guards conn_, dom_ and callback_id_
   virConnectPtr conn_ = nullptr;
+  // The domain's handle on conn_, looked up once: every lookup is a round trip to a private
+  // daemon. Dropped with the connection, on (un)define, and when libvirt says it is gone.
+  mutable virDomainPtr dom_ = nullptr;
+  void ForgetDomainLocked() const;
   int callback_id_ = -1;
   int removed_callback_id_ = -1;
 
