@@ -166,6 +166,8 @@ absl::Status FakeKernel::ChangeLink(const std::string& name, const LinkChange& c
   if (auto st = Mutate(); !st.ok()) return st;
   Link* l = FindByName(name);
   if (!l) return absl::NotFoundError(absl::StrCat("change ", name, ": no such link"));
+  if (c.learning && !c.master_index.value_or(l->master_index))
+    return absl::FailedPreconditionError(name + " is not a bridge port");
   if (c.name && *c.name != name) {
     if (FindByName(*c.name))
       return absl::AlreadyExistsError(absl::StrCat("rename ", name, " -> ", *c.name, ": exists"));
@@ -184,6 +186,7 @@ absl::Status FakeKernel::ChangeLink(const std::string& name, const LinkChange& c
     if (!*c.master_index) l->learning = true;
   }
   if (c.up) l->admin_up = l->oper_up = *c.up;
+  if (c.learning) l->learning = *c.learning;
   return absl::OkStatus();
 }
 

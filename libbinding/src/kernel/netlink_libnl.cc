@@ -191,62 +191,18 @@ class NetlinkImpl : public Netlink {
   }
 
   absl::Status ChangeLink(const std::string& name, const LinkChange& change) override {
-    const std::string what = "change link " + name;
     auto s = Sock();
     if (!s.ok()) return s.status();
     auto cur = kernel::QueryLink(**s, name, 0);
     if (!cur.ok()) return cur.status();
-    if (!*cur) return absl::NotFoundError(what + ": no such link");
-    const Link& old = (*cur)->link;
+    if (!*cur) return absl::NotFoundError("change link " + name + ": no such link");
+    return Change(**s, (*cur)->link, change);
+  }
 
-    SetLink want;
-    want.index = old.index;
-    if (change.name && *change.name != old.name) {
-      if (!kernel::ValidLinkName(*change.name))
-        return absl::InvalidArgumentError(
-            absl::StrCat(what, ": invalid new name \"", *change.name, "\""));
-      want.name = *change.name;
-    }
-    if (change.mac) {
-      if (!kernel::ParseMac(*change.mac, want.mac))
-        return absl::InvalidArgumentError(absl::StrCat(what, ": bad MAC \"", *change.mac, "\""));
-      want.set_mac = kernel::FormatMac(want.mac, 6) != old.mac;
-    }
-    if (change.mtu && *change.mtu != old.mtu) {
-      if (*change.mtu <= 0)
-        return absl::InvalidArgumentError(absl::StrCat(what, ": bad MTU ", *change.mtu));
-      want.mtu = *change.mtu;
-    }
-    if (change.master_index && *change.master_index != old.master_index)
-      want.master = *change.master_index;
-    if (change.up && *change.up != old.admin_up) want.up = *change.up;
-    if (!want.name && !want.set_mac && !want.mtu && !want.master && !want.up)
-      return absl::OkStatus();
-
-    // The kernel refuses to rename a running link (EBUSY), and some drivers refuse a MAC
-    // change while up: take it down first, and bring it back up in the same message.
-    bool down_first = want.name && old.admin_up;
-    int err = 0;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      SetLink msg = want;
-      if (down_first) {
-        SetLink down;
-        down.index = old.index;
-        down.up = false;
-        if (err = Send(**s, down); err < 0) return (*s)->Error(err, what + ": set down");
-        msg.up = change.up.value_or(true);
-      }
-      err = Send(**s, msg);
-      if (err >= 0) return absl::OkStatus();
-      if (!down_first && old.admin_up && want.set_mac && (*s)->last_errno() == EBUSY) {
-        down_first = true;
-        continue;
-      }
-      break;
-    }
-    absl::Status st = (*s)->Error(err, what);
-    Restore(**s, old, want, down_first);
-    return st;
+  absl::Status ChangeKnownLink(const Link& current, const LinkChange& change) override {
+    auto s = Sock();
+    if (!s.ok()) return s.status();
+    return Change(**s, current, change);
   }
 
   absl::Status SetPortLearning(const std::string& name, bool learning) override {
@@ -258,22 +214,8 @@ class NetlinkImpl : public Netlink {
     if (!*cur) return absl::NotFoundError(what + ": no such link");
     if ((*cur)->link.master_index == 0)
       return absl::FailedPreconditionError(what + ": not a bridge port");
-    // AF_BRIDGE RTM_SETLINK with IFLA_PROTINFO reaches the bridge's port settings.
-    nl_msg* msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
-    if (!msg) return absl::ResourceExhaustedError(what + ": out of memory");
-    ifinfomsg ifi = {};
-    ifi.ifi_family = AF_BRIDGE;
-    ifi.ifi_index = (*cur)->link.index;
-    nlattr* proto = nullptr;
-    bool ok = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
-              (proto = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) != nullptr &&
-              nla_put_u8(msg, IFLA_BRPORT_LEARNING, learning ? 1 : 0) == 0;
-    if (!ok) {
-      nlmsg_free(msg);
-      return absl::ResourceExhaustedError(what + ": out of memory");
-    }
-    nla_nest_end(msg, proto);
-    if (int err = (*s)->Request(msg); err < 0) return (*s)->Error(err, what);
+    if (int err = SendLearning(**s, (*cur)->link.index, learning); err < 0)
+      return (*s)->Error(err, what);
     return absl::OkStatus();
   }
 
@@ -432,6 +374,98 @@ class NetlinkImpl : public Netlink {
     if (!d.ok()) return d.status();
     if (!*d) return std::optional<Link>();
     return std::optional<Link>(std::move((*d)->link));
+  }
+
+  // Everything `change` asks for that `old` does not have yet, in as few messages as the
+  // kernel allows: [set down, when renaming a running link] + one RTM_SETLINK + [AF_BRIDGE
+  // learning, once the link is a port].
+  absl::Status Change(NlSocket& s, const Link& old, const LinkChange& change) {
+    const std::string what = "change link " + old.name;
+    SetLink want;
+    want.index = old.index;
+    if (change.name && *change.name != old.name) {
+      if (!kernel::ValidLinkName(*change.name))
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, ": invalid new name \"", *change.name, "\""));
+      want.name = *change.name;
+    }
+    if (change.mac) {
+      if (!kernel::ParseMac(*change.mac, want.mac))
+        return absl::InvalidArgumentError(absl::StrCat(what, ": bad MAC \"", *change.mac, "\""));
+      want.set_mac = kernel::FormatMac(want.mac, 6) != old.mac;
+    }
+    if (change.mtu && *change.mtu != old.mtu) {
+      if (*change.mtu <= 0)
+        return absl::InvalidArgumentError(absl::StrCat(what, ": bad MTU ", *change.mtu));
+      want.mtu = *change.mtu;
+    }
+    if (change.master_index && *change.master_index != old.master_index)
+      want.master = *change.master_index;
+    if (change.up && *change.up != old.admin_up) want.up = *change.up;
+    // A link that joins a bridge starts with learning on.
+    const int master = want.master.value_or(old.master_index);
+    const bool learning_now = want.master ? true : old.learning;
+    const bool set_learning = change.learning && *change.learning != learning_now;
+    if (set_learning && master == 0)
+      return absl::FailedPreconditionError(what + ": set learning: not a bridge port");
+    const bool main = want.name || want.set_mac || want.mtu || want.master || want.up;
+    if (main)
+      if (auto st = SetLinkAttributes(s, old, want, change.up, what); !st.ok()) return st;
+    if (!set_learning) return absl::OkStatus();
+    if (int err = SendLearning(s, old.index, *change.learning); err < 0) {
+      absl::Status st = s.Error(err, what + ": set learning");
+      if (main) Restore(s, old, want, /*downed=*/true);
+      return st;
+    }
+    return absl::OkStatus();
+  }
+
+  // The RTM_SETLINK part of Change.
+  absl::Status SetLinkAttributes(NlSocket& s, const Link& old, const SetLink& want,
+                                 std::optional<bool> up, const std::string& what) {
+    // The kernel refuses to rename a running link (EBUSY), and some drivers refuse a MAC
+    // change while up: take it down first, and bring it back up in the same message.
+    bool down_first = want.name && old.admin_up;
+    int err = 0;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      SetLink msg = want;
+      if (down_first) {
+        SetLink down;
+        down.index = old.index;
+        down.up = false;
+        if (err = Send(s, down); err < 0) return s.Error(err, what + ": set down");
+        msg.up = up.value_or(true);
+      }
+      err = Send(s, msg);
+      if (err >= 0) return absl::OkStatus();
+      if (!down_first && old.admin_up && want.set_mac && s.last_errno() == EBUSY) {
+        down_first = true;
+        continue;
+      }
+      break;
+    }
+    absl::Status st = s.Error(err, what);
+    Restore(s, old, want, down_first);
+    return st;
+  }
+
+  // AF_BRIDGE RTM_SETLINK with IFLA_PROTINFO reaches the bridge's port settings.
+  static int SendLearning(NlSocket& s, int index, bool learning) {
+    nl_msg* msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
+    if (!msg) return -NLE_NOMEM;
+    ifinfomsg ifi = {};
+    ifi.ifi_family = AF_BRIDGE;
+    ifi.ifi_index = index;
+    nlattr* proto = nullptr;
+    bool ok = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
+              (proto = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) != nullptr &&
+              nla_put_u8(msg, IFLA_BRPORT_LEARNING, learning ? 1 : 0) == 0;
+    if (!ok) {
+      nlmsg_free(msg);
+      return -NLE_NOMEM;
+    }
+    nla_nest_end(msg, proto);
+    return s.Request(msg);
   }
 
   // One RTM_SETLINK; the kernel applies MAC, MTU, name, flags, master in that order.

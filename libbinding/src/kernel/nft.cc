@@ -4,6 +4,7 @@
 #include <nftables/libnftables.h>
 
 #include <mutex>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -55,10 +56,19 @@ class NftImpl : public Nft {
       return absl::InvalidArgumentError(what + ": body has unbalanced braces or quotes");
     std::string t = absl::StrCat(family, " ", name);
     // A transaction that deletes a table makes the socket's close wait for the kernel's
-    // deferred cleanup (~10 ms); when there is nothing to replace, only define it.
-    auto existing = ListTable(family, name);
-    if (!existing.ok()) return existing.status();
-    std::string cmd = *existing ? absl::StrCat("add table ", t, "\ndelete table ", t, "\n") : "";
+    // deferred cleanup (~10 ms); when there is nothing to replace, only define it. Whether
+    // it exists is what the caller's ListTable just found (the executor lists before it
+    // replaces), else a listing of its own.
+    bool exists = false;
+    if (auto known = TakeListed(family, name)) {
+      exists = *known;
+    } else {
+      auto existing = ListTable(family, name);
+      if (!existing.ok()) return existing.status();
+      exists = existing->has_value();
+      listed_.reset();
+    }
+    std::string cmd = exists ? absl::StrCat("add table ", t, "\ndelete table ", t, "\n") : "";
     absl::StrAppend(&cmd, "table ", t, " {\n", body, "\n}\n");
     auto out = Run(cmd, what);
     if (!out.ok()) return out.status();
@@ -67,6 +77,7 @@ class NftImpl : public Nft {
 
   absl::Status DeleteTable(const std::string& family, const std::string& name) override {
     const std::string what = absl::StrCat("delete nft table ", family, " ", name);
+    listed_.reset();
     if (auto st = Check(family, name, what); !st.ok()) return st;
     // "add" first makes the delete of an absent table a no-op, in the same transaction.
     std::string t = absl::StrCat(family, " ", name);
@@ -80,9 +91,14 @@ class NftImpl : public Nft {
     const std::string what = absl::StrCat("list nft table ", family, " ", name);
     if (auto st = Check(family, name, what); !st.ok()) return st;
     bool absent = false;
+    listed_.reset();
     auto out = Run(absl::StrCat("list table ", family, " ", name, "\n"), what, &absent);
-    if (absent) return std::optional<std::string>();
+    if (absent) {
+      listed_ = Listed{ns_, family, name, false};
+      return std::optional<std::string>();
+    }
     if (!out.ok()) return out.status();
+    listed_ = Listed{ns_, family, name, true};
     return std::optional<std::string>(std::move(*out));
   }
 
@@ -131,8 +147,25 @@ class NftImpl : public Nft {
     return absl::Status(code, absl::StrCat(what, ": ", text));
   }
 
+  // Whether the table the last call listed exists, when that call was a ListTable of
+  // `family name` in the caller's current namespace; forgotten once asked.
+  std::optional<bool> TakeListed(const std::string& family, const std::string& name) {
+    std::optional<Listed> l = std::move(listed_);
+    listed_.reset();
+    auto ns = kernel::CurrentNetns();
+    if (!l || !ns.ok() || !(l->ns == *ns) || l->family != family || l->name != name)
+      return std::nullopt;
+    return l->exists;
+  }
+
+  struct Listed {
+    kernel::NetnsId ns;
+    std::string family, name;
+    bool exists = false;
+  };
   nft_ctx* ctx_ = nullptr;
   kernel::NetnsId ns_;
+  std::optional<Listed> listed_;  // set by ListTable, taken by the next ReplaceTable
 };
 
 }  // namespace

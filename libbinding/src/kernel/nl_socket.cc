@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 
@@ -19,6 +20,8 @@
 
 namespace k6t::binding::kernel {
 namespace {
+
+constexpr size_t kRecvBufferSize = 64 * 1024;
 
 struct RecvCtx {
   const NlSocket::OnMessage* on_reply = nullptr;
@@ -82,11 +85,14 @@ int ErrnoForNle(int nle) {
 }  // namespace
 
 absl::StatusOr<NetnsId> CurrentNetns() {
+  thread_local std::optional<NetnsId> self;
+  if (self) return *self;
   struct stat st;
   if (stat("/proc/thread-self/ns/net", &st) != 0)
     return absl::InternalError(
         absl::StrCat("stat /proc/thread-self/ns/net: ", std::strerror(errno)));
-  return NetnsId{st.st_dev, st.st_ino};
+  self = NetnsId{st.st_dev, st.st_ino};
+  return *self;
 }
 
 absl::StatusCode CodeForErrno(int err) {
@@ -135,6 +141,14 @@ absl::StatusOr<std::unique_ptr<NlSocket>> NlSocket::Open() {
   // ifindex/table so that listing one link's addresses never walks the whole namespace.
   setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
   setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
+  // One recvmsg per message: libnl otherwise peeks at each one first to size its buffer
+  // (two system calls per reply and per ack). The kernel sizes dump batches to the reader's
+  // buffer (at most 32 KiB); a larger single message fails with NLE_MSG_TRUNC, not silently.
+  nl_socket_disable_msg_peek(sk);
+  if (int err = nl_socket_set_msg_buf_size(sk, kRecvBufferSize); err < 0) {
+    nl_socket_free(sk);
+    return absl::InternalError(absl::StrCat("netlink: buffer size: ", nl_geterror(err)));
+  }
   std::unique_ptr<NlSocket> s(new NlSocket(sk, *ns));
   nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, &NlSocket::OnError, s.get());
   return s;

@@ -255,6 +255,42 @@ TEST_F(NetlinkTest, TurnsPortLearningOffAndReadsItBack) {
   EXPECT_THAT(std::string(not_port.message()), HasSubstr("p1p"));
 }
 
+// What the executor does for the bridge binding's CNI link: rename, MAC, master, up and
+// learning off in one change of a link it has just read.
+TEST_F(NetlinkTest, ChangesAKnownLinkInOneCallIncludingLearning) {
+  ASSERT_TRUE(Do([](Netlink& n) { return n.CreateLink("br0", "bridge", "", 0); }).ok());
+  ASSERT_TRUE(Do([](Netlink& n) { return n.CreateVeth("v1", "v1p", -1); }).ok());
+  LinkChange up;
+  up.up = true;
+  ASSERT_TRUE(Do([&](Netlink& n) { return n.ChangeLink("v1", up); }).ok());
+  const Link before = MustGet("v1");
+  ASSERT_TRUE(before.admin_up);
+
+  LinkChange c;
+  c.name = "v1-nic";
+  c.mac = "02:6b:36:00:00:01";
+  c.master_index = MustGet("br0").index;
+  c.up = true;
+  c.learning = false;
+  ASSERT_TRUE(Do([&](Netlink& n) { return n.ChangeKnownLink(before, c); }).ok());
+  Link after = MustGet("v1-nic");
+  EXPECT_EQ(after.index, before.index);
+  EXPECT_EQ(after.mac, "02:6b:36:00:00:01");
+  EXPECT_EQ(after.master_index, MustGet("br0").index);
+  EXPECT_TRUE(after.admin_up);
+  EXPECT_FALSE(after.learning);
+  EXPECT_THAT(ns_->Exec("bridge -d link show dev v1-nic").out, HasSubstr("learning off"));
+
+  // Learning on a link that is no port is refused before anything changes.
+  LinkChange bad;
+  bad.name = "v1p-x";
+  bad.learning = false;
+  const Link peer = MustGet("v1p");
+  absl::Status st = Do([&](Netlink& n) { return n.ChangeKnownLink(peer, bad); });
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_EQ(MustGet("v1p").index, peer.index) << "v1p must keep its name";
+}
+
 TEST_F(NetlinkTest, AddsListsAndDeletesAddressesOfBothFamilies) {
   ASSERT_TRUE(Do([](Netlink& n) { return n.CreateLink("br0", "bridge", "", 0); }).ok());
   ASSERT_TRUE(Do([](Netlink& n) { return n.CreateLink("br1", "bridge", "", 0); }).ok());

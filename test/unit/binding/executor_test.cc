@@ -126,6 +126,50 @@ TEST(ExecutorTest, ResumesFromEveryPartialState) {
   }
 }
 
+// Consecutive operations on one link (the bridge binding's rename, MAC, master, up, learning)
+// reach the kernel as one change, report each operation that had something to do, and are
+// undone together.
+TEST(ExecutorTest, AppliesARunOfLinkOperationsAsOneChange) {
+  FakeKernel k;
+  BuildPod(k);
+  const std::string initial = k.Dump();
+  const std::vector<Operation> ops = {CreateBridge{"k6t-x", "02:6b:36:00:00:01", 0},
+                                      RenameLink{"pod16477688c0e", "x-nic", 0},
+                                      SetLinkMac{"x-nic", "02:6b:36:00:00:01"},
+                                      SetLinkMaster{"x-nic", "k6t-x"},
+                                      SetLinkUp{"x-nic", true},
+                                      SetPortLearning{"x-nic", false},
+                                      SetLinkUp{"k6t-x", true}};
+  const int before = k.mutations();
+  auto r = Executor(k.kernel()).Apply(ops);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(k.mutations() - before, 3) << "create, one change of x-nic, bridge up";
+  EXPECT_EQ(r->operations, 7);
+  EXPECT_EQ(r->changed, 6) << ::testing::PrintToString(r->changes) << " (x-nic was up)";
+  auto nic = k.GetLink("x-nic");
+  ASSERT_TRUE(nic.ok() && *nic);
+  EXPECT_EQ((*nic)->mac, "02:6b:36:00:00:01");
+  EXPECT_FALSE((*nic)->learning);
+  EXPECT_EQ((*nic)->master_index, (*k.GetLink("k6t-x"))->index);
+
+  // A failure after the run undoes it with the rest.
+  FakeKernel f;
+  BuildPod(f);
+  ExecutorOptions o;
+  o.fail_at_op = 6;
+  auto failed = Executor(f.kernel(), o).Apply(ops);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(f.Dump(), initial);
+  // The kernel refusing the merged change names every operation of the run.
+  FakeKernel g;
+  BuildPod(g);
+  g.FailMutation(1, absl::ResourceExhaustedError("ENOSPC injected"));
+  auto refused = Executor(g.kernel()).Apply(ops);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("operation 1..5 (rename pod16477688c0e"));
+  EXPECT_EQ(g.Dump(), initial);
+}
+
 TEST(ExecutorTest, TeardownRestoresTheCniState) {
   FakeKernel k;
   BuildPod(k, true);

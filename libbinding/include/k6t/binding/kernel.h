@@ -51,13 +51,15 @@ struct RouteEntry {
 };
 
 // Only what changes; unset fields are left alone. Applied as one RTM_SETLINK where the
-// kernel allows it (a rename needs the link down).
+// kernel allows it (a rename needs the link down); `learning` follows in its own AF_BRIDGE
+// message, once the link is a bridge port (the master may be set by the same change).
 struct LinkChange {
   std::optional<std::string> name;
   std::optional<std::string> mac;
   std::optional<int> mtu;
   std::optional<int> master_index;  // 0 = release from master
   std::optional<bool> up;
+  std::optional<bool> learning;  // bridge-port learning; FailedPrecondition if not a port
 };
 
 class Netlink {
@@ -76,6 +78,11 @@ class Netlink {
                                   int peer_netns_fd) = 0;
   virtual absl::Status DeleteLink(const std::string& name) = 0;
   virtual absl::Status ChangeLink(const std::string& name, const LinkChange& change) = 0;
+  // ChangeLink for a link whose state the caller has just read (or made): `current` stands
+  // for the kernel's view, so no lookup of its own. A failed change leaves the link as it was.
+  virtual absl::Status ChangeKnownLink(const Link& current, const LinkChange& change) {
+    return ChangeLink(current.name, change);
+  }
   virtual absl::Status SetPortLearning(const std::string& name, bool learning) = 0;
   virtual absl::StatusOr<std::vector<Address>> ListAddresses(int link_index) = 0;
   virtual absl::Status AddAddress(int link_index, const std::string& cidr) = 0;
