@@ -114,8 +114,8 @@ absl::Status Watch(SyncRequest req, const WatchOptions& opts, const WatchRound& 
     if (p[2].revents & POLLIN) {
       // Link changes matter only to an interface waiting for its pod link; the others are
       // mostly k6t's own plumbing and would only cause no-op rounds.
-      const int n = (*links)->Drain();
-      due = due || (waiting && n > 0);
+      const bool announced = !(*links)->Drain().empty();
+      due = due || (waiting && announced);
     }
   }
 }

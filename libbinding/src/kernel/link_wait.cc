@@ -1,7 +1,10 @@
 #include "k6t/binding/link_wait.h"
 
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <poll.h>
 
@@ -21,8 +24,16 @@ struct SockDeleter {
   void operator()(nl_sock* s) const { nl_socket_free(s); }
 };
 
-int CountMessage(nl_msg*, void* count) {
-  ++*static_cast<int*>(count);
+int CollectLinkName(nl_msg* msg, void* names_arg) {
+  auto* names = static_cast<std::vector<std::string>*>(names_arg);
+  nlmsghdr* hdr = nlmsg_hdr(msg);
+  if (hdr->nlmsg_type != RTM_NEWLINK && hdr->nlmsg_type != RTM_DELLINK) return NL_OK;
+  nlattr* name = nlmsg_find_attr(hdr, sizeof(ifinfomsg), IFLA_IFNAME);
+  if (!name) return NL_OK;
+  std::string n(
+      static_cast<const char*>(nla_data(name)),
+      strnlen(static_cast<const char*>(nla_data(name)), static_cast<size_t>(nla_len(name))));
+  if (std::find(names->begin(), names->end(), n) == names->end()) names->push_back(std::move(n));
   return NL_OK;
 }
 
@@ -30,7 +41,7 @@ int CountMessage(nl_msg*, void* count) {
 
 struct LinkEvents::Impl {
   std::unique_ptr<nl_sock, SockDeleter> sk;
-  int received = 0;
+  std::vector<std::string> names;  // of the Drain() in progress
 };
 
 LinkEvents::LinkEvents(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -42,7 +53,7 @@ absl::StatusOr<std::unique_ptr<LinkEvents>> LinkEvents::Open() {
   if (!impl->sk) return absl::ResourceExhaustedError("link events: nl_socket_alloc failed");
   nl_sock* sk = impl->sk.get();
   nl_socket_disable_seq_check(sk);
-  nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, &CountMessage, &impl->received);
+  nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, &CollectLinkName, &impl->names);
   if (int err = nl_connect(sk, NETLINK_ROUTE); err < 0)
     return absl::InternalError(absl::StrCat("link events: connect: ", nl_geterror(err)));
   if (int err = nl_socket_add_membership(sk, RTNLGRP_LINK); err < 0)
@@ -55,13 +66,13 @@ absl::StatusOr<std::unique_ptr<LinkEvents>> LinkEvents::Open() {
 
 int LinkEvents::fd() const { return nl_socket_get_fd(impl_->sk.get()); }
 
-int LinkEvents::Drain() {
-  impl_->received = 0;
+std::vector<std::string> LinkEvents::Drain() {
+  impl_->names.clear();
   // Ends with -NLE_AGAIN once the socket is empty. An overrun (ENOBUFS) lost messages, which
   // is harmless here: the caller re-reads the state, it does not replay the messages.
   while (nl_recvmsgs_default(impl_->sk.get()) >= 0) {
   }
-  return impl_->received;
+  return std::move(impl_->names);
 }
 
 absl::Status WaitForLinkCondition(const std::string& what,
@@ -90,7 +101,7 @@ absl::Status WaitForLinkCondition(const std::string& what,
     const int rc = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(nap)) + 1);
     if (rc < 0 && errno != EINTR)
       return absl::InternalError(absl::StrCat("wait for ", what, ": poll: ", strerror(errno)));
-    if (rc > 0) woken += (*events)->Drain();
+    if (rc > 0) woken += static_cast<int>((*events)->Drain().size());
   }
 }
 

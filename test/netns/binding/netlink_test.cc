@@ -16,8 +16,10 @@ namespace {
 using ::k6t::testing::In;
 using ::k6t::testing::ScratchNetns;
 using ::k6t::testing::ScratchNetnsTest;
+using ::testing::Each;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 
 class NetlinkTest : public ScratchNetnsTest {
  protected:
@@ -403,7 +405,8 @@ TEST_F(NetlinkTest, ProbingALinkKindCreatesNoLink) {
   EXPECT_TRUE(Do([](Netlink& n) { return n.SupportsKind("bridge"); }));
   EXPECT_TRUE(Do([](Netlink& n) { return n.SupportsKind("ifb"); }));
   EXPECT_FALSE(Do([](Netlink& n) { return n.SupportsKind("nosuchkind2"); }));
-  EXPECT_EQ((*events)->Drain(), 0);
+  // A fresh namespace may still announce lo (linkwatch is asynchronous): only names count.
+  EXPECT_THAT((*events)->Drain(), Each(Not(StartsWith("k6tp"))));
 }
 
 TEST_F(NetlinkTest, FollowsTheNamespaceOfTheCallingThread) {

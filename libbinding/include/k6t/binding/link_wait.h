@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -26,9 +27,11 @@ class LinkEvents {
 
   // Readable (POLLIN) when notifications are pending; non-blocking.
   int fd() const;
-  // Reads every pending notification without blocking and returns how many messages there
-  // were. Their content is not kept: callers re-read the state they care about.
-  int Drain();
+  // Reads every pending notification without blocking and returns the names of the links
+  // they announced (new, changed, renamed to, deleted), once each, in arrival order. Callers
+  // re-read the state they care about; a fresh namespace may still announce `lo` late (the
+  // kernel's linkwatch reports its operstate asynchronously).
+  std::vector<std::string> Drain();
 
  private:
   struct Impl;
