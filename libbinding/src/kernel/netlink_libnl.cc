@@ -111,27 +111,8 @@ class NetlinkImpl : public Netlink {
     uint8_t hw[6];
     if (!mac.empty() && !kernel::ParseMac(mac, hw))
       return absl::InvalidArgumentError(absl::StrCat(what, ": bad MAC \"", mac, "\""));
-    auto s = Sock();
-    if (!s.ok()) return s.status();
-    rtnl_link* link = rtnl_link_alloc();
-    if (!link) return absl::ResourceExhaustedError(what + ": out of memory");
-    rtnl_link_set_name(link, name.c_str());
-    int err = rtnl_link_set_type(link, kind.c_str());
-    if (err == 0 && !mac.empty()) {
-      nl_addr* addr = nl_addr_build(AF_LLC, hw, sizeof(hw));
-      if (!addr)
-        err = -NLE_NOMEM;
-      else {
-        rtnl_link_set_addr(link, addr);
-        nl_addr_put(addr);
-      }
-    }
-    if (err == 0 && mtu > 0) rtnl_link_set_mtu(link, static_cast<unsigned>(mtu));
-    nl_msg* msg = nullptr;
-    if (err == 0) err = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, &msg);
-    rtnl_link_put(link);
-    if (err == 0) err = (*s)->Request(msg);
-    if (err < 0) return (*s)->Error(err, what);
+    if (auto st = NewLink(what, name, kind, mac.empty() ? nullptr : hw, sizeof(hw), mtu); !st.ok())
+      return st;
     spdlog::debug("netlink: created {} link {}", kind, name);
     return absl::OkStatus();
   }
@@ -619,20 +600,30 @@ class NetlinkImpl : public Netlink {
   // (EOPNOTSUPP). Creating and deleting a real probe link instead costs the deletion's RCU
   // grace period (15-40 ms measured), paid by every one-shot setup on a full kernel.
   absl::Status ProbeCreate(const std::string& name, const std::string& kind) {
-    const std::string what = absl::StrCat("probe link kind ", kind);
+    const uint8_t short_addr[1] = {0x02};
+    return NewLink(absl::StrCat("probe link kind ", kind), name, kind, short_addr,
+                   sizeof(short_addr), 0);
+  }
+
+  // One RTM_NEWLINK (create, exclusive) with an optional hardware address and MTU.
+  absl::Status NewLink(const std::string& what, const std::string& name, const std::string& kind,
+                       const uint8_t* hw, size_t hw_len, int mtu) {
     auto s = Sock();
     if (!s.ok()) return s.status();
     rtnl_link* link = rtnl_link_alloc();
     if (!link) return absl::ResourceExhaustedError(what + ": out of memory");
     rtnl_link_set_name(link, name.c_str());
     int err = rtnl_link_set_type(link, kind.c_str());
-    const uint8_t short_addr[1] = {0x02};
-    nl_addr* addr = err == 0 ? nl_addr_build(AF_LLC, short_addr, sizeof(short_addr)) : nullptr;
-    if (err == 0 && !addr) err = -NLE_NOMEM;
-    if (addr) {
-      rtnl_link_set_addr(link, addr);
-      nl_addr_put(addr);
+    if (err == 0 && hw) {
+      nl_addr* addr = nl_addr_build(AF_LLC, hw, hw_len);
+      if (!addr) {
+        err = -NLE_NOMEM;
+      } else {
+        rtnl_link_set_addr(link, addr);
+        nl_addr_put(addr);
+      }
     }
+    if (err == 0 && mtu > 0) rtnl_link_set_mtu(link, static_cast<unsigned>(mtu));
     nl_msg* msg = nullptr;
     if (err == 0) err = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, &msg);
     rtnl_link_put(link);
