@@ -83,7 +83,9 @@ class Syncer {
   }
 
  private:
-  PodNetworkRequest Only(const std::string& name) const {
+  // The request for one interface, carrying the sync's pod-netns thread (entered on first use).
+  absl::StatusOr<PodNetworkRequest> Only(const std::string& name) {
+    if (auto ns = Netns(); !ns.ok()) return ns.status();
     PodNetworkRequest r = net_;
     r.only = {name};
     return r;
@@ -111,8 +113,9 @@ class Syncer {
       in_domain_.erase(iface.name);
     }
     if (cached_.count(iface.name)) {
-      if (auto ns = Netns(); !ns.ok()) return ns.status();
-      auto torn = TeardownPodNetwork(Only(iface.name));
+      auto only = Only(iface.name);
+      if (!only.ok()) return only.status();
+      auto torn = TeardownPodNetwork(*only);
       if (!torn.ok()) return torn.status();
       report_.changes.push_back(absl::StrCat("removed the pod plumbing of ", iface.name, " (",
                                              torn->changed, " change(s))"));
@@ -218,10 +221,10 @@ class Syncer {
           "no free PCIe root port left in the VM: nothing was changed; restart the VM to get "
           "more (k6t-launcher --hotplug-ports)");
     if (!plumbed) {
-      if (auto ns = Netns(); !ns.ok()) return ns.status();
-      PodNetworkRequest r = Only(iface.name);
-      r.network_status = network_status_;
-      auto setup = SetupPodNetwork(r);
+      auto r = Only(iface.name);
+      if (!r.ok()) return r.status();
+      r->network_status = network_status_;
+      auto setup = SetupPodNetwork(*r);
       if (!setup.ok()) return setup.status();
       report_.changes.push_back(absl::StrCat("built the pod plumbing of ", iface.name, " (",
                                              setup->report.changed, " change(s))"));
@@ -230,7 +233,9 @@ class Syncer {
     if (!changed.ok()) {
       if (!plumbed) {
         // The device never reached the VM: take the plumbing back so nothing is half-done.
-        auto torn = TeardownPodNetwork(Only(iface.name));
+        auto only = Only(iface.name);
+        absl::StatusOr<binding::ApplyReport> torn =
+            only.ok() ? TeardownPodNetwork(*only) : only.status();
         if (!torn.ok())
           spdlog::error("sync: rolling back the plumbing of {}: {}", iface.name,
                         torn.status().ToString());
