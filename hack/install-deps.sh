@@ -7,13 +7,15 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   # libraries
-  libnl-3-dev libnl-route-3-dev libnftables-dev nftables libvirt-dev
+  libnl-3-dev libnl-route-3-dev libnftables-dev nftables libvirt-dev libisofs-dev libarchive-dev
   nlohmann-json3-dev libyaml-cpp-dev libabsl-dev libspdlog-dev libfmt-dev libssl-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # runtime: VM, network, CNI, DHCP clients
   qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients passt
   containernetworking-plugins busybox-static isc-dhcp-client iproute2 procps
   python3 python3-yaml
+  # tests: read cloud-init ISOs back and build image layers (not used by the product)
+  xorriso zstd qemu-utils
   # benchmark report plot (test/bench/report.py)
   gnuplot-nox
 )
