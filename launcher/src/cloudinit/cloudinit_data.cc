@@ -27,9 +27,8 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
   }
   if (static_cast<size_t>(st.st_size) > kMaxSecretBytes) {
     close(rfd);
-    return absl::ResourceExhaustedError(absl::StrCat(path, " is ", st.st_size,
-                                                     " bytes; a secret key holds at most ",
-                                                     kMaxSecretBytes));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        path, " is ", st.st_size, " bytes; a secret key holds at most ", kMaxSecretBytes));
   }
   std::string out(static_cast<size_t>(st.st_size), '\0');
   size_t off = 0;
@@ -50,21 +49,20 @@ absl::StatusOr<std::string> ReadSecret(const SecretDirs& dirs, const std::string
                                        std::initializer_list<const char*> keys,
                                        const std::string& field) {
   std::vector<std::string> tried;
-  for (const std::string& dir :
-       {absl::StrCat(dirs.kubevirt_root, "/", volume), absl::StrCat(dirs.secrets_root, "/", secret)}) {
+  for (const std::string& dir : {absl::StrCat(dirs.kubevirt_root, "/", volume),
+                                 absl::StrCat(dirs.secrets_root, "/", secret)}) {
     for (const char* key : keys) {
       const std::string path = absl::StrCat(dir, "/", key);
       auto data = ReadSecretFile(path);
       if (data.ok()) return data;
       if (!absl::IsNotFound(data.status()))
-        return absl::InvalidArgumentError(absl::StrCat(field, ": secret \"", secret,
-                                                       "\": ", data.status().message()));
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ": secret \"", secret, "\": ", data.status().message()));
       tried.push_back(path);
     }
   }
-  return absl::InvalidArgumentError(absl::StrCat(field, ": secret \"", secret,
-                                                 "\" not found (looked for ",
-                                                 absl::StrJoin(tried, ", "), ")"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": secret \"", secret, "\" not found (looked for ", absl::StrJoin(tried, ", "), ")"));
 }
 
 absl::StatusOr<std::string> Resolve(const std::string& plain, const std::string& b64,
@@ -105,8 +103,9 @@ absl::StatusOr<std::optional<CloudInitData>> ReadCloudInitData(const api::Vmi& v
     CloudInitData d;
     d.source = v.cloud_init_no_cloud ? DataSource::kNoCloud : DataSource::kConfigDrive;
     d.volume_name = v.name;
-    d.field_path = absl::StrCat(sp, ".volumes[", i, "].",
-                                v.cloud_init_no_cloud ? "cloudInitNoCloud" : "cloudInitConfigDrive");
+    d.field_path =
+        absl::StrCat(sp, ".volumes[", i, "].",
+                     v.cloud_init_no_cloud ? "cloudInitNoCloud" : "cloudInitConfigDrive");
     auto user = Resolve(src->user_data, src->user_data_base64, src->user_data_secret_ref, dirs,
                         v.name, d.field_path, "userData", {"userdata", "userData"}, "secretRef");
     if (!user.ok()) return user.status();

@@ -63,7 +63,8 @@ absl::StatusOr<IsoDir*> Subdir(IsoImage* image, IsoDir* parent, const std::strin
   IsoNode* node = nullptr;
   if (iso_dir_get_node(parent, name.c_str(), &node) == 1) {
     if (iso_node_get_type(node) != LIBISO_DIR)
-      return absl::InvalidArgumentError(absl::StrCat("ISO: \"", name, "\" is a file and a directory"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("ISO: \"", name, "\" is a file and a directory"));
     return reinterpret_cast<IsoDir*>(node);
   }
   IsoDir* dir = nullptr;
@@ -102,7 +103,8 @@ absl::Status AddFile(IsoImage* image, IsoDir* root, const IsoFile& f) {
 
 }  // namespace
 
-absl::StatusOr<std::string> BuildIso(const std::vector<IsoFile>& files, std::string_view volume_id) {
+absl::StatusOr<std::string> BuildIso(const std::vector<IsoFile>& files,
+                                     std::string_view volume_id) {
   if (auto s = InitOnce(); !s.ok()) return s;
   const std::string label(volume_id);
   IsoImage* image = nullptr;

@@ -30,7 +30,8 @@ absl::Status WriteFileDurably(const std::string& path, std::string_view data, ui
                               mode_t mode) {
   const std::filesystem::path target(path);
   const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
-  std::string tmp = (target.parent_path() / ("." + target.filename().string() + ".XXXXXX")).string();
+  std::string tmp =
+      (target.parent_path() / ("." + target.filename().string() + ".XXXXXX")).string();
   const int fd = mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) return ErrnoError(errno, "create a temporary file for", path);
   auto fail = [&](int err, std::string_view op) {

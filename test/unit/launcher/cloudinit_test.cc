@@ -7,14 +7,13 @@
 #include <time.h>
 #include <unistd.h>
 #define LIBISOFS_WITHOUT_LIBBURN 1
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <libisofs/libisofs.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "k6t/api/decode.h"
@@ -177,8 +176,8 @@ TEST(CloudInitDataTest, Base64AndNoCloudVolumeAbsent) {
 TEST(CloudInitDataTest, SecretsFromKubeVirtsLayoutThenBySecretName) {
   const std::string root = TempDir();
   SecretDirs dirs{root + "/kubevirt", root + "/secrets"};
-  const api::Vmi vmi = Vmi(
-      "      cloudInitNoCloud: {secretRef: {name: ud}, networkDataSecretRef: {name: nd}}\n");
+  const api::Vmi vmi =
+      Vmi("      cloudInitNoCloud: {secretRef: {name: ud}, networkDataSecretRef: {name: nd}}\n");
   // Nothing there yet: the error names the field and every place looked at.
   auto missing = ReadCloudInitData(vmi, dirs);
   ASSERT_FALSE(missing.ok());
@@ -222,10 +221,9 @@ TEST(CloudInitIsoTest, NoCloudIsoReadsBackWithEveryFileAndTheLabel) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1)
       << "no temporary file is left next to the ISO";
 
-  const std::map<std::string, std::string> want = {
-      {"meta-data", NoCloudMetaData(**d)},
-      {"user-data", (*d)->user_data},
-      {"network-config", (*d)->network_data}};
+  const std::map<std::string, std::string> want = {{"meta-data", NoCloudMetaData(**d)},
+                                                   {"user-data", (*d)->user_data},
+                                                   {"network-config", (*d)->network_data}};
   const IsoContents rr = ReadIso(iso, false);
   EXPECT_EQ(rr.volume_id, "cidata");
   EXPECT_TRUE(rr.rock_ridge);

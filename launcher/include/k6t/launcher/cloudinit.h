@@ -54,7 +54,7 @@ struct CloudInitData {
   std::string field_path;  // e.g. spec.volumes[1].cloudInitNoCloud, for messages
   std::string user_data;
   std::string network_data;
-  std::string instance_id;  // NoCloud instance-id; ConfigDrive uuid
+  std::string instance_id;               // NoCloud instance-id; ConfigDrive uuid
   std::string config_drive_instance_id;  // "<name>.<namespace>"
   std::string hostname;
 
