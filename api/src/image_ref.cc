@@ -123,6 +123,8 @@ absl::StatusOr<ImageReference> ParseImageReference(std::string_view ref) {
   if (out.domain == "index.docker.io") out.domain = "docker.io";
   if (out.domain == "docker.io" && out.repository.find('/') == std::string::npos)
     out.repository = "library/" + out.repository;
+  // The limit holds for the normalised name, so that its canonical spelling parses too.
+  if (out.Name().size() > kMaxNameLen) return bad("name longer than 255 characters");
   if (out.tag.empty() && out.digest.empty()) out.tag = "latest";
   return out;
 }

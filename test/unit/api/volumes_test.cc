@@ -408,6 +408,10 @@ TEST(ImageReferenceTest, RefusesMalformedReferences) {
   EXPECT_THAT(std::string(ParseImageReference("a/b:-x").status().message()),
               HasSubstr("malformed tag"));
   EXPECT_THAT(std::string(ParseImageReference("a/b:-x").status().message()), Not(IsEmpty()));
+  // The limit holds for the normalised name: "docker.io/library/" counts.
+  const std::string long_short_name(250, 'a');
+  EXPECT_FALSE(ParseImageReference(long_short_name).ok());
+  EXPECT_TRUE(ParseImageReference(std::string(255 - 18, 'a')).ok());
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ struct ImageReference {
   bool operator==(const ImageReference&) const = default;
 };
 
-// At most 255 characters of name, 128 of tag; lowercase repository components.
+// At most 255 characters of normalised name (domain/repository), 128 of tag; lowercase repository
+// components.
 absl::StatusOr<ImageReference> ParseImageReference(std::string_view ref);
 
 }  // namespace k6t::api
