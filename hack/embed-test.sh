@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The embedding contract, tested from outside: installs the build into a scratch prefix,
 # builds examples/embed against the *installed* package (find_package(k6t), and once more
-# with pkg-config), then runs it as root in a scratch netns: apply, re-apply (no change),
-# teardown, each checked with `ip`.
+# with pkg-config), then runs it as root in a scratch netns: setup through the pod-network
+# session, setup again (no change), teardown, each checked with `ip`.
 #
 #   hack/embed-test.sh [BUILD_DIR]     (default build/; needs root)
 set -uo pipefail
@@ -58,7 +58,7 @@ check "examples/embed builds with pkg-config k6t-binding" pc_build
 bin=$work/cmake/k6t-embed-example
 if [ ! -x "$bin" ]; then finish; fi
 ip netns add "$ns"
-run() { "$bin" --netns "/run/netns/$ns" "$@"; }
+run() { "$bin" --netns "/run/netns/$ns" --state-dir "$work/state" "$@"; }
 applied() {
   run | tee /dev/stderr | grep -q "changed=5" &&
     ip -n "$ns" -d link show tap0 | grep -q "master k6t-eth0" &&
@@ -72,4 +72,6 @@ gone() {
     ! ip -n "$ns" link show tap0 2>/dev/null && ! ip -n "$ns" link show k6t-eth0 2>/dev/null
 }
 check "teardown removes both" gone
+forgotten() { [ -z "$(ls -A "$work/state/interfaces" 2>/dev/null)" ]; }
+check "teardown leaves nothing in the state dir" forgotten
 finish

@@ -84,18 +84,18 @@ class Syncer {
 
  private:
   // The request for one interface, carrying the sync's pod-netns thread (entered on first use).
-  absl::StatusOr<PodNetworkRequest> Only(const std::string& name) {
+  absl::StatusOr<binding::PodNetworkRequest> Only(const std::string& name) {
     if (auto ns = Netns(); !ns.ok()) return ns.status();
-    PodNetworkRequest r = net_;
+    binding::PodNetworkRequest r = net_;
     r.only = {name};
     return r;
   }
 
   // One thread in the pod netns for the whole sync (the caller's, when it keeps one), entered
   // only when an interface needs the namespace.
-  absl::StatusOr<std::shared_ptr<binding::NetnsThread>> Netns() {
+  absl::StatusOr<std::shared_ptr<binding::NetnsRunner>> Netns() {
     if (!net_.netns) {
-      auto ns = PodNetns(net_);
+      auto ns = binding::EnterPodNetns(net_);
       if (!ns.ok()) return ns.status();
       net_.netns = *std::move(ns);
     }
@@ -115,7 +115,7 @@ class Syncer {
     if (cached_.count(iface.name)) {
       auto only = Only(iface.name);
       if (!only.ok()) return only.status();
-      auto torn = TeardownPodNetwork(*only);
+      auto torn = binding::TeardownPodNetwork(*only);
       if (!torn.ok()) return torn.status();
       report_.changes.push_back(absl::StrCat("removed the pod plumbing of ", iface.name, " (",
                                              torn->changed, " change(s))"));
@@ -224,7 +224,7 @@ class Syncer {
       auto r = Only(iface.name);
       if (!r.ok()) return r.status();
       r->network_status = network_status_;
-      auto setup = SetupPodNetwork(*r);
+      auto setup = binding::SetupPodNetwork(*r);
       if (!setup.ok()) return setup.status();
       report_.changes.push_back(absl::StrCat("built the pod plumbing of ", iface.name, " (",
                                              setup->report.changed, " change(s))"));
@@ -235,7 +235,7 @@ class Syncer {
         // The device never reached the VM: take the plumbing back so nothing is half-done.
         auto only = Only(iface.name);
         absl::StatusOr<binding::ApplyReport> torn =
-            only.ok() ? TeardownPodNetwork(*only) : only.status();
+            only.ok() ? binding::TeardownPodNetwork(*only) : only.status();
         if (!torn.ok())
           spdlog::error("sync: rolling back the plumbing of {}: {}", iface.name,
                         torn.status().ToString());
@@ -252,7 +252,7 @@ class Syncer {
   }
 
   const SyncRequest& req_;
-  PodNetworkRequest net_;  // req_.net with the namespace thread once entered
+  binding::PodNetworkRequest net_;  // req_.net with the namespace thread once entered
   LauncherClient& launcher_;
   SyncReport& report_;
   int64_t free_ports_ = -1;

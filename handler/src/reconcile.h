@@ -16,13 +16,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "k6t/binding/pod_network.h"
 #include "launcher_client.h"
-#include "pod_network.h"
 
 namespace k6t::handler {
 
 struct SyncRequest {
-  PodNetworkRequest net;  // vmi, pod netns, state dir, network-status, planner options
+  binding::PodNetworkRequest net;  // vmi, pod netns, state dir, network-status, planner options
   // Re-read before each plug (Multus rewrites it when a network is added); may be empty.
   std::string network_status_file;
   // How long to wait for a pod link the CNI has not finished yet (link made and listed in the

@@ -52,7 +52,7 @@ absl::Status Watch(SyncRequest req, const WatchOptions& opts, const WatchRound& 
   auto watch = FileWatch::Open(files);
   if (!watch.ok()) return watch.status();
 
-  auto ns = PodNetns(req.net);
+  auto ns = binding::EnterPodNetns(req.net);
   if (!ns.ok()) return ns.status();
   req.net.netns = *ns;
   auto links =
