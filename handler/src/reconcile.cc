@@ -20,7 +20,7 @@
 namespace k6t::handler {
 namespace {
 
-namespace rpc = api::rpc;
+namespace msg = api::rpc;
 
 std::string NormalizedMac(const std::string& mac) {
   return absl::AsciiStrToLower(absl::StrReplaceAll(mac, {{"-", ":"}}));
@@ -41,7 +41,7 @@ bool SameBinding(const api::Interface& iface, const std::string& planned) {
 // What cannot change on a plugged NIC without restarting the VM.
 std::vector<std::string> LiveChangesRefused(const api::Interface& iface,
                                             const binding::InterfacePlan* plan,
-                                            const rpc::DomainInterface& dev) {
+                                            const msg::DomainInterface& dev) {
   std::vector<std::string> out;
   if (plan && !SameBinding(iface, plan->binding))
     out.push_back(absl::StrCat(iface.name, ": binding ", binding::BindingNameOf(iface),
@@ -59,7 +59,7 @@ std::vector<std::string> LiveChangesRefused(const api::Interface& iface,
 
 class Syncer {
  public:
-  Syncer(const SyncRequest& req, LauncherClient& launcher, SyncReport* report)
+  Syncer(const SyncRequest& req, rpc::LauncherClient& launcher, SyncReport* report)
       : req_(req), net_(req.net), launcher_(launcher), report_(*report) {}
 
   absl::Status Run() {
@@ -253,17 +253,17 @@ class Syncer {
 
   const SyncRequest& req_;
   PodNetworkRequest net_;  // req_.net with the namespace thread once entered
-  LauncherClient& launcher_;
+  rpc::LauncherClient& launcher_;
   SyncReport& report_;
   int64_t free_ports_ = -1;
-  std::map<std::string, rpc::DomainInterface> in_domain_;
+  std::map<std::string, msg::DomainInterface> in_domain_;
   std::map<std::string, binding::CachedInterface> cached_;
   std::vector<api::NetworkStatusEntry> network_status_;
 };
 
 }  // namespace
 
-absl::StatusOr<SyncReport> SyncVmi(const SyncRequest& req, LauncherClient& launcher) {
+absl::StatusOr<SyncReport> SyncVmi(const SyncRequest& req, rpc::LauncherClient& launcher) {
   const absl::Time t0 = absl::Now();
   SyncReport report;
   Syncer s(req, launcher, &report);

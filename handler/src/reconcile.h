@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "launcher_client.h"
+#include "k6t/rpc/launcher_client.h"
 #include "pod_network.h"
 
 namespace k6t::handler {
@@ -41,6 +41,6 @@ struct SyncReport {
 
 // Errors of the whole call (launcher unreachable, no running domain, unreadable state dir)
 // are returned; a failure of one interface goes into report.errors and the others go on.
-absl::StatusOr<SyncReport> SyncVmi(const SyncRequest& req, LauncherClient& launcher);
+absl::StatusOr<SyncReport> SyncVmi(const SyncRequest& req, rpc::LauncherClient& launcher);
 
 }  // namespace k6t::handler

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "file_watch.h"
 #include "k6t/binding/link_wait.h"
-#include "launcher_client.h"
+#include "k6t/rpc/launcher_client.h"
 #include "spdlog/spdlog.h"
 #include "verb_network.h"
 
@@ -59,7 +59,7 @@ absl::Status Watch(SyncRequest req, const WatchOptions& opts, const WatchRound& 
       (*ns)->Call<std::unique_ptr<binding::LinkEvents>>([] { return binding::LinkEvents::Open(); });
   if (!links.ok()) return links.status();
 
-  auto launcher = LauncherClient::Connect(opts.launcher_socket, opts.reconnect);
+  auto launcher = rpc::SocketLauncherClient::Connect(opts.launcher_socket, opts.reconnect);
   if (!launcher.ok()) return launcher.status();
   spdlog::info("watch vmi={} pod_netns={} launcher={} resync_s={}", opts.vmi_file,
                req.net.pod_netns, opts.launcher_socket, absl::ToInt64Seconds(opts.resync));
@@ -73,7 +73,7 @@ absl::Status Watch(SyncRequest req, const WatchOptions& opts, const WatchRound& 
       if (!report.ok() && absl::IsUnavailable(report.status())) {
         // The launcher went away (restart, adoption of the running VM): wait for it once.
         spdlog::warn("watch: {}; reconnecting", report.status().ToString());
-        launcher = LauncherClient::Connect(opts.launcher_socket, opts.reconnect);
+        launcher = rpc::SocketLauncherClient::Connect(opts.launcher_socket, opts.reconnect);
         if (!launcher.ok())
           return absl::UnavailableError(
               absl::StrCat("the launcher is gone: ", launcher.status().message()));
