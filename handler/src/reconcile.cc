@@ -77,7 +77,15 @@ class Syncer {
 
     for (const api::Interface& iface : req_.net.vmi.spec.domain.interfaces) {
       absl::Status st = iface.absent() ? Unplug(iface) : Converge(iface);
-      if (!st.ok()) report_.errors.push_back(absl::StrCat(iface.name, ": ", st.message()));
+      if (st.ok()) continue;
+      // Every later call would fail the same: the round ends, a watch reconnects and redoes it.
+      if (launcher_gone_)
+        return absl::UnavailableError(absl::StrCat(
+            iface.name, ": ", st.message(),
+            report_.changes.empty()
+                ? ""
+                : absl::StrCat(" (done before: ", absl::StrJoin(report_.changes, "; "), ")")));
+      report_.errors.push_back(absl::StrCat(iface.name, ": ", st.message()));
     }
     return absl::OkStatus();
   }
@@ -102,10 +110,16 @@ class Syncer {
     return net_.netns;
   }
 
+  // A launcher call failed; kUnavailable: the launcher went away (restarting, adopting the VM).
+  absl::Status LauncherFailed(const absl::Status& st) {
+    if (absl::IsUnavailable(st)) launcher_gone_ = true;
+    return st;
+  }
+
   absl::Status Unplug(const api::Interface& iface) {
     if (in_domain_.count(iface.name)) {
       auto changed = launcher_.DetachInterface(iface.name);
-      if (!changed.ok()) return changed.status();
+      if (!changed.ok()) return LauncherFailed(changed.status());
       if (*changed) {
         report_.changes.push_back(absl::StrCat("detached ", iface.name));
         if (free_ports_ >= 0) ++free_ports_;
@@ -135,7 +149,7 @@ class Syncer {
       const bool want_up = iface.state != "down";
       if (dev->second.kind == "interface" && (dev->second.link_state == "up") != want_up) {
         auto changed = launcher_.SetLinkState(iface.name, want_up);
-        if (!changed.ok()) return changed.status();
+        if (!changed.ok()) return LauncherFailed(changed.status());
         if (*changed)
           report_.changes.push_back(
               absl::StrCat("link of ", iface.name, " set ", want_up ? "up" : "down"));
@@ -231,8 +245,17 @@ class Syncer {
     }
     auto changed = launcher_.AttachInterface(iface.name);
     if (!changed.ok()) {
+      // No answer (the launcher went away, or the call timed out): the device may be in the VM,
+      // its tap in use. The plumbing stays, cached finished; the next round sees the domain and
+      // either finds the device or attaches it then.
+      if (absl::IsUnavailable(changed.status()) || absl::IsDeadlineExceeded(changed.status()))
+        return LauncherFailed(absl::Status(
+            changed.status().code(),
+            absl::StrCat(changed.status().message(), " (the pod plumbing of ", iface.name,
+                         " is kept: the next sync sees whether the device was attached)")));
       if (!plumbed) {
-        // The device never reached the VM: take the plumbing back so nothing is half-done.
+        // Refused: the device never reached the VM: take the plumbing back so nothing is
+        // half-done.
         auto only = Only(iface.name);
         absl::StatusOr<binding::ApplyReport> torn =
             only.ok() ? TeardownPodNetwork(*only) : only.status();
@@ -256,6 +279,7 @@ class Syncer {
   rpc::LauncherClient& launcher_;
   SyncReport& report_;
   int64_t free_ports_ = -1;
+  bool launcher_gone_ = false;
   std::map<std::string, msg::DomainInterface> in_domain_;
   std::map<std::string, binding::CachedInterface> cached_;
   std::vector<api::NetworkStatusEntry> network_status_;
