@@ -34,13 +34,14 @@ libdir=$(dirname "$(find "$prefix" -name libk6tbinding.so | head -1)")
 soname() { readelf -d "$libdir/$1" | grep -q "SONAME.*\[$2\]"; }
 check "libk6tapi.so has SONAME libk6tapi.so.0" soname libk6tapi.so libk6tapi.so.0
 check "libk6tbinding.so has SONAME libk6tbinding.so.0" soname libk6tbinding.so libk6tbinding.so.0
+check "libk6trpc.so has SONAME libk6trpc.so.0" soname libk6trpc.so libk6trpc.so.0
 
 # The example sees only the prefix: a path into this checkout in its build would mean the
 # package leaks the source or build tree.
 cmake_build() {
   cmake -S examples/embed -B "$work/cmake" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" &&
     cmake --build "$work/cmake" &&
-    ! grep -F -e "$ROOT/api" -e "$ROOT/libbinding" -e "$ROOT/$BUILD" "$work/cmake/build.ninja"
+    ! grep -F -e "$ROOT/api" -e "$ROOT/libbinding" -e "$ROOT/librpc" -e "$ROOT/$BUILD" "$work/cmake/build.ninja"
 }
 check "examples/embed builds with find_package(k6t) from the prefix" cmake_build
 

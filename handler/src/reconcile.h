@@ -3,7 +3,8 @@
 // GetDomain (devices). The difference is converged in an order that never leaves half a NIC:
 //   plug:   pod link present and in the network-status (its CNI ADD returned)? -> free root
 //           port? -> plumbing (planned, applied, cached) -> launcher attaches the device and
-//           serves DHCP; a failed attach removes the plumbing.
+//           serves DHCP; an attach the launcher refused removes the plumbing, one left without
+//           an answer (launcher gone, timeout) keeps it for the next round to look at.
 //   unplug: launcher detaches (waits for the guest) and stops DHCP -> plumbing removed, the CNI
 //           link given back as the CNI left it.
 //   link:   launcher updates the live link state.
@@ -17,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "k6t/binding/pod_network.h"
-#include "launcher_client.h"
+#include "k6t/rpc/launcher_client.h"
 
 namespace k6t::handler {
 
@@ -39,8 +40,9 @@ struct SyncReport {
   bool ok() const { return errors.empty(); }
 };
 
-// Errors of the whole call (launcher unreachable, no running domain, unreadable state dir)
-// are returned; a failure of one interface goes into report.errors and the others go on.
-absl::StatusOr<SyncReport> SyncVmi(const SyncRequest& req, LauncherClient& launcher);
+// Errors of the whole call (launcher unreachable or gone during the round: kUnavailable; no
+// running domain; unreadable state dir) are returned; a failure of one interface goes into
+// report.errors and the others go on.
+absl::StatusOr<SyncReport> SyncVmi(const SyncRequest& req, rpc::LauncherClient& launcher);
 
 }  // namespace k6t::handler
