@@ -1,7 +1,5 @@
 #include "images/image_lookup.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <optional>
@@ -9,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "images/digest.h"
 #include "images/oci_manifest.h"
 
 namespace k6t::launcher::images {
@@ -18,19 +17,6 @@ namespace fs = std::filesystem;
 
 constexpr char kRefName[] = "org.opencontainers.image.ref.name";
 constexpr char kContainerdName[] = "io.containerd.image.name";
-
-std::string Sha256Digest(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
-}
 
 // The store entry's name without archive extensions: "fedora.tar.gz" -> "fedora".
 std::string Stem(const fs::path& p) {

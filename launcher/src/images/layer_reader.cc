@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "disks/file_ops.h"
+#include "images/digest.h"
 
 namespace k6t::launcher::images {
 namespace {
@@ -48,16 +49,6 @@ la_ssize_t ReadCallback(archive*, void* ctx, const void** out) {
   EVP_DigestUpdate(s->sha, s->buf.data(), static_cast<size_t>(n));
   *out = s->buf.data();
   return n;
-}
-
-std::string Hex(const unsigned char* d, unsigned len) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[d[i] >> 4];
-    out += kHex[d[i] & 15];
-  }
-  return out;
 }
 
 // Writes the entry's data at its offsets (holes stay holes: disk images are sparse).
@@ -181,7 +172,7 @@ absl::Status DiskCollector::ApplyLayer(const ByteReader& read, const std::string
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned len = 0;
     EVP_DigestFinal_ex(sha, md, &len);
-    const std::string got = "sha256:" + Hex(md, len);
+    const std::string got = Sha256DigestOf(md, len);
     if (got != digest)
       return absl::DataLossError(
           absl::StrCat(what, ": content is ", got, ", not the ", digest, " its manifest names"));

@@ -12,22 +12,18 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "nlohmann/json.hpp"
 #include "test/support/shell.h"
 
 namespace k6t::testing {
 
+// The test's own digest (OpenSSL's one-shot call), independent of the product's.
 inline std::string Sha256(const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return "sha256:" + absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(md), len));
 }
 
 enum class Compression { kNone, kGzip, kZstd };
