@@ -133,6 +133,8 @@ system_info:
   network:
     renderers: [ networkd ]
     activators: [ networkd ]
+# The hostname in /etc/hosts (as Debian's own cloud images do): sudo and others resolve it.
+manage_etc_hosts: true
 # C.UTF-8 is built into glibc: nothing to generate (en_US.UTF-8 would need locale-gen).
 locale: C.UTF-8
 # No grub-pc package (the image's GRUB is installed by hand), so nothing for grub-dpkg to do.
