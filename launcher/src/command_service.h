@@ -10,7 +10,7 @@
 
 #include "command_server.h"
 #include "hotplug.h"
-#include "launcher.h"
+#include "k6t/launcher/launcher.h"
 
 namespace k6t::launcher {
 
