@@ -14,8 +14,11 @@ PACKAGES=(
   qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients passt
   containernetworking-plugins busybox-static isc-dhcp-client iproute2 procps
   python3 python3-yaml
-  # tests: read cloud-init ISOs back and build image layers (not used by the product)
-  xorriso zstd qemu-utils
+  # the Debian cloud guest (hack/build-cloud-guest.sh) and its raw-QEMU test: rootfs, disk,
+  # qcow2, cloud-init ISOs, DHCP on the test bridge, ssh, an independent OCI reader
+  mmdebstrap e2fsprogs fdisk qemu-utils xorriso dnsmasq-base openssh-client umoci
+  # tests: zstd-compressed image layers (launcher_image_store_test)
+  zstd
   # benchmark report plot (test/bench/report.py)
   gnuplot-nox
 )
