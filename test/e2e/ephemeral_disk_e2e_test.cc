@@ -49,15 +49,29 @@ std::string DomainXml(const std::string& name, const EphemeralDisk& d) {
 </domain>)");
 }
 
+// One embedded driver for the whole suite: libvirt opens a single embedded root per process.
+struct EmbeddedLibvirt {
+  std::string root, base_sum;
+  virConnectPtr conn = nullptr;
+  std::atomic<bool> stop = false;
+  std::thread loop;
+};
+
 class EphemeralDiskE2E : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
-    root_ = testsupport::TempDir();
-    chmod(root_.c_str(), 0755);
-    fs::create_directories(root_ + "/embed/etc");
+    if (!env_) Start();
+    ASSERT_NE(env_->conn, nullptr) << "the embedded driver did not open";
+  }
+  static void Start() {
+    env_ = new EmbeddedLibvirt;
+    env_->root = testsupport::TempDir();
+    const std::string& root = env_->root;
+    chmod(root.c_str(), 0755);
+    fs::create_directories(root + "/embed/etc");
     // dynamic_ownership = 1: libvirt gives the overlay it creates to the QEMU user.
-    std::ofstream(root_ + "/embed/etc/qemu.conf") << R"(user = "+107"
+    std::ofstream(root + "/embed/etc/qemu.conf") << R"(user = "+107"
 group = "+107"
 dynamic_ownership = 1
 remember_owner = 0
@@ -66,50 +80,49 @@ cgroup_controllers = [ ]
 namespaces = [ ]
 stdio_handler = "file"
 )";
-    fs::create_directories(root_ + "/cache");
+    fs::create_directories(root + "/cache");
     ShOk(absl::StrCat("qemu-img create -q -f qcow2 ", base(), " 64M"));
-    ShOk(absl::StrCat("chown 107:107 ", base(), " && chmod 0444 ", base(), " && chmod 0555 ", root_,
+    ShOk(absl::StrCat("chown 107:107 ", base(), " && chmod 0444 ", base(), " && chmod 0555 ", root,
                       "/cache"));
-    base_sum_ = ShOk("sha256sum " + base());
+    env_->base_sum = ShOk("sha256sum " + base());
     virInitialize();
     virEventRegisterDefaultImpl();
-    loop_ = std::thread([this] {
-      while (!stop_) virEventRunDefaultImpl();
+    env_->loop = std::thread([] {
+      while (!env_->stop) virEventRunDefaultImpl();
     });
-    conn_ = virConnectOpen(absl::StrCat("qemu:///embed?root=", root_, "/embed").c_str());
-    ASSERT_NE(conn_, nullptr) << virGetLastErrorMessage();
+    env_->conn = virConnectOpen(absl::StrCat("qemu:///embed?root=", root, "/embed").c_str());
+    if (!env_->conn) ADD_FAILURE() << virGetLastErrorMessage();
   }
-  void TearDown() override {
-    if (conn_) virConnectClose(conn_);
-    stop_ = true;
-    if (loop_.joinable()) {
-      virEventAddTimeout(
-          0, [](int, void*) {}, nullptr, nullptr);  // wake the loop
-      loop_.join();
-    }
-    if (!root_.empty()) Sh("chmod -R u+w " + root_ + "; rm -rf " + root_);
+  static void TearDownTestSuite() {
+    if (!env_) return;
+    if (env_->conn) virConnectClose(env_->conn);
+    env_->stop = true;
+    virEventAddTimeout(
+        0, [](int, void*) {}, nullptr, nullptr);  // wake the loop
+    env_->loop.join();
+    Sh("chmod -R u+w " + env_->root + "; rm -rf " + env_->root);
+    delete env_;
+    env_ = nullptr;
   }
-  std::string base() const { return root_ + "/cache/base.qcow2"; }
-  std::string VmDir(const std::string& name) {
-    const std::string d = root_ + "/" + name;
+  static std::string base() { return env_->root + "/cache/base.qcow2"; }
+  static std::string VmDir(const std::string& name) {
+    const std::string d = env_->root + "/" + name;
     fs::create_directories(d);
     chown(d.c_str(), kQemuUid, kQemuUid);
     chmod(d.c_str(), 0700);
     return d;
   }
 
-  std::string root_, base_sum_;
-  virConnectPtr conn_ = nullptr;
-  std::atomic<bool> stop_ = false;
-  std::thread loop_;
+  static EmbeddedLibvirt* env_;
 };
+EmbeddedLibvirt* EphemeralDiskE2E::env_ = nullptr;
 
 TEST_F(EphemeralDiskE2E, TwoVmsShareAReadOnlyBaseEachWithItsOwnOverlay) {
   std::vector<std::pair<EphemeralDisk, virDomainPtr>> vms;
   for (const char* name : {"eph-a", "eph-b"}) {
     auto d = PrepareEphemeral(VmDir(name), "root", base(), "qcow2", name);
     ASSERT_TRUE(d.ok()) << d.status();
-    virDomainPtr dom = virDomainCreateXML(conn_, DomainXml(name, *d).c_str(), 0);
+    virDomainPtr dom = virDomainCreateXML(env_->conn, DomainXml(name, *d).c_str(), 0);
     ASSERT_NE(dom, nullptr) << name << ": " << virGetLastErrorMessage();
     vms.emplace_back(*d, dom);
   }
@@ -128,7 +141,7 @@ TEST_F(EphemeralDiskE2E, TwoVmsShareAReadOnlyBaseEachWithItsOwnOverlay) {
     EXPECT_TRUE(RemoveEphemeral(d).ok());
     EXPECT_FALSE(fs::is_symlink(d.source));
   }
-  EXPECT_EQ(ShOk("sha256sum " + base()), base_sum_) << "the shared base never changes";
+  EXPECT_EQ(ShOk("sha256sum " + base()), env_->base_sum) << "the shared base never changes";
 }
 
 TEST_F(EphemeralDiskE2E, OverlayLeftByACrashDoesNotBlockTheNextStart) {
@@ -137,13 +150,13 @@ TEST_F(EphemeralDiskE2E, OverlayLeftByACrashDoesNotBlockTheNextStart) {
   ASSERT_TRUE(d.ok());
   std::ofstream(d->overlay) << "left behind";
   // Without k6t's preparation libvirt refuses to start ("already exists")...
-  virDomainPtr refused = virDomainCreateXML(conn_, DomainXml("eph-c", *d).c_str(), 0);
+  virDomainPtr refused = virDomainCreateXML(env_->conn, DomainXml("eph-c", *d).c_str(), 0);
   EXPECT_EQ(refused, nullptr);
   EXPECT_THAT(std::string(virGetLastErrorMessage()), ::testing::HasSubstr("already exists"));
   // ...with it, the start succeeds.
   d = PrepareEphemeral(dir, "root", base(), "qcow2", "eph-c");
   ASSERT_TRUE(d.ok());
-  virDomainPtr dom = virDomainCreateXML(conn_, DomainXml("eph-c", *d).c_str(), 0);
+  virDomainPtr dom = virDomainCreateXML(env_->conn, DomainXml("eph-c", *d).c_str(), 0);
   ASSERT_NE(dom, nullptr) << virGetLastErrorMessage();
   virDomainDestroy(dom);
   virDomainFree(dom);
