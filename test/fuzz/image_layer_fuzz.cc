@@ -20,6 +20,7 @@ const std::string& Root() {
   static const std::string root = [] {
     char tmpl[] = "/tmp/k6t-layer-fuzz-XXXXXX";
     if (!mkdtemp(tmpl)) std::abort();
+    std::atexit([] { fs::remove_all(Root()); });
     return std::string(tmpl);
   }();
   return root;
