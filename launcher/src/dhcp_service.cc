@@ -1,14 +1,14 @@
 #include "dhcp_service.h"
 
 #include "k6t/binding/cache.h"
-#include "k6t/binding/dhcp/resolv_conf.h"
+#include "k6t/dhcp/resolv_conf.h"
 #include "spdlog/spdlog.h"
 
 namespace k6t::launcher {
 
 binding::DhcpPlan WithPodDns(binding::DhcpPlan plan, const std::string& resolv_conf) {
-  auto rc = binding::dhcp::ReadResolvConf(resolv_conf);
-  binding::dhcp::ResolvConf conf;
+  auto rc = dhcp::ReadResolvConf(resolv_conf);
+  dhcp::ResolvConf conf;
   if (rc.ok()) {
     conf = *rc;
   } else {
@@ -36,7 +36,7 @@ absl::Status DhcpService::Start(Launcher&) { return StartStandalone(); }
 absl::Status DhcpService::StartStandalone() {
   auto cached = binding::ReadCachedInterfaces(state_dir_);
   if (!cached.ok()) return cached.status();
-  server_ = std::make_unique<binding::dhcp::Server>();
+  server_ = std::make_unique<dhcp::Server>();
   for (const auto& c : *cached) {
     if (!c.plan.dhcp) continue;
     if (auto st = Add(c.plan.dhcp.value()); !st.ok()) return st;

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "k6t/binding/dhcp/server.h"
 #include "k6t/binding/plan.h"
+#include "k6t/dhcp/server.h"
 #include "launcher.h"
 
 namespace k6t::launcher {
@@ -38,7 +38,7 @@ class DhcpService : public LauncherService {
 
  private:
   std::string state_dir_, resolv_conf_;
-  std::unique_ptr<binding::dhcp::Server> server_;
+  std::unique_ptr<dhcp::Server> server_;
   mutable std::mutex mu_;
   std::set<std::string> served_;
 };

@@ -4,19 +4,19 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "k6t/binding/dhcp/dhcpv4_packet.h"
-#include "k6t/binding/dhcp/dns_name.h"
-#include "k6t/binding/dhcp/responder.h"
+#include "k6t/dhcp/dhcpv4_packet.h"
+#include "k6t/dhcp/dns_name.h"
+#include "k6t/dhcp/responder.h"
 
 namespace {
 
-using namespace k6t::binding::dhcp;
+using namespace k6t::dhcp;
 
 const Dhcpv4Responder& Responder(bool filtered) {
   static const Dhcpv4Responder* any = nullptr;
   static const Dhcpv4Responder* vm = nullptr;
   if (any == nullptr) {
-    k6t::binding::DhcpV4Offer o;
+    k6t::api::DhcpV4Offer o;
     o.server_ip = "10.0.2.1";
     o.client_ip = "10.0.2.2";
     o.prefix_len = 24;

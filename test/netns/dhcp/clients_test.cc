@@ -4,7 +4,7 @@
 
 #include "test/netns/dhcp/pod_fixture.h"
 
-namespace k6t::binding::dhcp::testing {
+namespace k6t::dhcp::testing {
 namespace {
 
 using ::testing::HasSubstr;
@@ -198,4 +198,4 @@ TEST_F(DhcpClients, ServerRefusesAMissingBridge) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp::testing
+}  // namespace k6t::dhcp::testing

@@ -21,10 +21,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "k6t/binding/dhcp/server.h"
 #include "k6t/binding/netns.h"
+#include "k6t/dhcp/server.h"
 
-namespace k6t::binding::dhcp::testing {
+namespace k6t::dhcp::testing {
+
+using api::DhcpPlan;
+using api::DhcpV4Offer;
+using api::DhcpV6Offer;
+using api::RouterAdvert;
+using binding::NetnsThread;
 
 struct CmdResult {
   int rc = -1;
@@ -210,4 +216,4 @@ inline DhcpPlan MasqueradePlan() {
   return p;
 }
 
-}  // namespace k6t::binding::dhcp::testing
+}  // namespace k6t::dhcp::testing

@@ -1,11 +1,11 @@
-#include "k6t/binding/dhcp/dhcpv4_packet.h"
+#include "k6t/dhcp/dhcpv4_packet.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "test/unit/dhcp/hex.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 using testing::Hex;
@@ -332,4 +332,4 @@ TEST(Dhcpv4Helpers, AddressesAndMasks) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

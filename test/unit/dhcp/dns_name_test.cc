@@ -1,10 +1,10 @@
-#include "k6t/binding/dhcp/dns_name.h"
+#include "k6t/dhcp/dns_name.h"
 
 #include <gtest/gtest.h>
 
 #include "test/unit/dhcp/hex.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 using testing::HexStr;
@@ -89,4 +89,4 @@ TEST(DomainList, RejectsNamesLongerThan253) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

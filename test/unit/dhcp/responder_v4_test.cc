@@ -1,12 +1,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "k6t/binding/dhcp/responder.h"
+#include "k6t/dhcp/responder.h"
 #include "test/unit/dhcp/hex.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
+using api::DhcpV4Offer;
 using ::testing::HasSubstr;
 using testing::HexStr;
 using testing::ToHex;
@@ -317,4 +318,4 @@ TEST(Dhcpv4Responder, DecodesAndAnswersRawBytes) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

@@ -1,13 +1,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "k6t/binding/dhcp/dns_name.h"
-#include "k6t/binding/dhcp/responder.h"
+#include "k6t/dhcp/dns_name.h"
+#include "k6t/dhcp/responder.h"
 #include "test/unit/dhcp/hex.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
+using api::DhcpV6Offer;
+using api::RouterAdvert;
 using ::testing::HasSubstr;
 using testing::HexStr;
 using testing::ToHex;
@@ -235,4 +237,4 @@ TEST(RouterAdvertFromPlan, MasqueradeDefaults) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

@@ -19,7 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 
 using Ipv4 = std::array<uint8_t, 4>;
 using Mac = std::array<uint8_t, 6>;
@@ -140,4 +140,4 @@ absl::StatusOr<Mac> ParseMac(std::string_view text);  // "02:00:00:00:00:00"
 std::string FormatMac(const Mac& m);
 Ipv4 PrefixToMask(int prefix_len);
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

@@ -1,4 +1,4 @@
-#include "k6t/binding/dhcp/dhcpv4_packet.h"
+#include "k6t/dhcp/dhcpv4_packet.h"
 
 #include <arpa/inet.h>
 
@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "dhcp/bytes.h"
+#include "bytes.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 constexpr uint8_t kMagic[4] = {99, 130, 83, 99};
@@ -292,4 +292,4 @@ Ipv4 PrefixToMask(int prefix_len) {
               static_cast<uint8_t>(bits >> 8), static_cast<uint8_t>(bits)};
 }
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

@@ -13,7 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 
 inline constexpr size_t kMaxDomainTextLength = 253;
 inline constexpr size_t kMaxLabelLength = 63;
@@ -36,4 +36,4 @@ absl::StatusOr<std::string> EncodeDomainList(const std::vector<std::string>& nam
 absl::StatusOr<std::vector<std::string>> DecodeDomainList(std::string_view wire,
                                                           size_t max_names = 64);
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

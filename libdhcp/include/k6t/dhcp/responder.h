@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "k6t/binding/dhcp/dhcpv4_packet.h"
-#include "k6t/binding/dhcp/dhcpv6_packet.h"
-#include "k6t/binding/dhcp/ndp_packet.h"
-#include "k6t/binding/plan.h"
+#include "k6t/api/dhcp_offer.h"
+#include "k6t/dhcp/dhcpv4_packet.h"
+#include "k6t/dhcp/dhcpv6_packet.h"
+#include "k6t/dhcp/ndp_packet.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 
 // ---- DHCPv4 (RFC 2131). Where the reply goes follows §4.1: NAK and broadcast-bit requests
 // are broadcast; a client with ciaddr gets unicast to ciaddr; otherwise unicast to yiaddr at
@@ -42,7 +42,7 @@ class Dhcpv4Responder {
  public:
   // Validates the offer once (addresses, routes, domains, option sizes) so that answering
   // can only fail on what the guest sent. `client_mac` empty: any client.
-  static absl::StatusOr<Dhcpv4Responder> Create(const DhcpV4Offer& offer,
+  static absl::StatusOr<Dhcpv4Responder> Create(const api::DhcpV4Offer& offer,
                                                 const std::string& client_mac);
 
   Dhcpv4Outcome Respond(const Dhcpv4Message& request) const;
@@ -74,7 +74,8 @@ struct Dhcpv6Outcome {
 
 class Dhcpv6Responder {
  public:
-  static absl::StatusOr<Dhcpv6Responder> Create(const DhcpV6Offer& offer, const Mac& server_mac,
+  static absl::StatusOr<Dhcpv6Responder> Create(const api::DhcpV6Offer& offer,
+                                                const Mac& server_mac,
                                                 const std::string& client_mac);
 
   // `source` is the client's (link-local) address: with a MAC filter, a client whose DUID
@@ -98,9 +99,10 @@ class Dhcpv6Responder {
 };
 
 // ---- Router advertisements.
-absl::StatusOr<RouterAdvertParams> MakeRouterAdvert(const RouterAdvert& ra, const Mac& bridge_mac);
+absl::StatusOr<RouterAdvertParams> MakeRouterAdvert(const api::RouterAdvert& ra,
+                                                    const Mac& bridge_mac);
 
 // The EUI-64 link-local address of a MAC (fe80::xxxx:xxff:fexx:xxxx).
 Ipv6 LinkLocalFromMac(const Mac& mac);
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

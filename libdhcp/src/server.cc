@@ -1,4 +1,4 @@
-#include "k6t/binding/dhcp/server.h"
+#include "k6t/dhcp/server.h"
 
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
@@ -20,13 +20,13 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "dhcp/frames.h"
-#include "dhcp/rate_limiter.h"
-#include "dhcp/sockets.h"
-#include "k6t/binding/dhcp/responder.h"
+#include "frames.h"
+#include "k6t/dhcp/responder.h"
+#include "rate_limiter.h"
+#include "sockets.h"
 #include "spdlog/spdlog.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 using internal::Fd;
@@ -67,7 +67,7 @@ class LogBudget {
 struct Server::Impl {
   struct Iface {
     uint64_t id = 0;
-    DhcpPlan plan;
+    api::DhcpPlan plan;
     internal::LinkInfo link;
     std::optional<Dhcpv4Responder> v4;
     std::optional<Dhcpv6Responder> v6;
@@ -82,7 +82,7 @@ struct Server::Impl {
   };
 
   struct Command {
-    std::optional<DhcpPlan> add;  // else remove `bridge`
+    std::optional<api::DhcpPlan> add;  // else remove `bridge`
     std::string bridge;
     std::promise<absl::Status> done;
   };
@@ -91,7 +91,7 @@ struct Server::Impl {
 
   ServerOptions opts;
   mutable std::mutex mu;
-  std::map<std::string, DhcpPlan> plans;                 // desired state, kept across Run()s
+  std::map<std::string, api::DhcpPlan> plans;            // desired state, kept across Run()s
   std::map<std::string, std::unique_ptr<Iface>> ifaces;  // open, loop thread only (under mu)
   std::deque<std::unique_ptr<Command>> commands;
   bool running = false;
@@ -107,7 +107,7 @@ struct Server::Impl {
   std::vector<uint8_t> buf = std::vector<uint8_t>(kRecvBuffer);
   LogBudget log_budget;
 
-  absl::Status Validate(const DhcpPlan& p) const {
+  absl::Status Validate(const api::DhcpPlan& p) const {
     if (p.bridge.empty()) return absl::InvalidArgumentError("DHCP plan without a bridge");
     const std::string where = absl::StrCat("DHCP plan for ", p.bridge, ": ");
     auto wrap = [&](absl::Status st, const char* part) {
@@ -135,7 +135,7 @@ struct Server::Impl {
   }
 
   // Loop thread, under mu. Opens every socket first so a failure leaves nothing behind.
-  absl::Status Open(const DhcpPlan& p) {
+  absl::Status Open(const api::DhcpPlan& p) {
     auto it = ifaces.find(p.bridge);
     if (it != ifaces.end()) Close(it);
     auto iface = std::make_unique<Iface>();
@@ -588,7 +588,7 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
 
 Server::~Server() { Stop(); }
 
-absl::Status Server::AddInterface(const DhcpPlan& plan) {
+absl::Status Server::AddInterface(const api::DhcpPlan& plan) {
   if (absl::Status st = impl_->Validate(plan); !st.ok()) return st;
   auto c = std::make_unique<Impl::Command>();
   c->add = plan;
@@ -641,4 +641,4 @@ std::optional<InterfaceStats> Server::Stats(const std::string& bridge) const {
   return it->second->stats;
 }
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

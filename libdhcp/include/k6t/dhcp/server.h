@@ -1,7 +1,7 @@
 // The in-pod DHCPv4, DHCPv6 and router-advertisement servers of every k6t bridge of a VM:
 // one epoll loop on one thread, sockets bound to each bridge, bounded buffers, per-client
-// rate limits. What is offered comes from the plan's DhcpPlan; the decisions are in
-// responder.h.
+// rate limits. What is offered comes from an api::DhcpPlan (k6t/api/dhcp_offer.h); the
+// decisions are in responder.h.
 //
 //   dhcp::Server server;
 //   for (const auto& p : plans) if (p.dhcp) RETURN_IF_ERROR(server.AddInterface(*p.dhcp));
@@ -38,9 +38,9 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "k6t/binding/plan.h"
+#include "k6t/api/dhcp_offer.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 
 struct ServerOptions {
   // Replies per client (MAC for DHCPv4, DUID or source for DHCPv6/RS): sustained and burst.
@@ -73,7 +73,7 @@ class Server {
   // Validates the plan (InvalidArgument naming the field) and, when the loop is running,
   // opens its sockets on the loop thread and waits for that; before Run/Start the sockets
   // open when the loop starts. A plan for a bridge already served replaces it. Thread-safe.
-  absl::Status AddInterface(const DhcpPlan& plan);
+  absl::Status AddInterface(const api::DhcpPlan& plan);
   // Closes the bridge's sockets; NotFound if it is not served. Thread-safe.
   absl::Status RemoveInterface(const std::string& bridge);
 
@@ -94,4 +94,4 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

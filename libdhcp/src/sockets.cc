@@ -1,4 +1,4 @@
-#include "dhcp/sockets.h"
+#include "sockets.h"
 
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
@@ -16,7 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace k6t::binding::dhcp::internal {
+namespace k6t::dhcp::internal {
 namespace {
 
 absl::Status Errno(const std::string& what, const std::string& dev) {
@@ -156,4 +156,4 @@ absl::Status ArmTimer(int fd, long ms) {
   return absl::OkStatus();
 }
 
-}  // namespace k6t::binding::dhcp::internal
+}  // namespace k6t::dhcp::internal

@@ -1,13 +1,13 @@
-#include "k6t/binding/dhcp/responder.h"
+#include "k6t/dhcp/responder.h"
 
 #include <algorithm>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "dhcp/bytes.h"
-#include "k6t/binding/dhcp/dns_name.h"
+#include "bytes.h"
+#include "k6t/dhcp/dns_name.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 constexpr Ipv4 kZero4{};
@@ -65,7 +65,7 @@ std::string TypeName(Dhcpv4Type t) {
 
 // ---------------------------------------------------------------------------- DHCPv4
 
-absl::StatusOr<Dhcpv4Responder> Dhcpv4Responder::Create(const DhcpV4Offer& o,
+absl::StatusOr<Dhcpv4Responder> Dhcpv4Responder::Create(const api::DhcpV4Offer& o,
                                                         const std::string& client_mac) {
   Dhcpv4Responder r;
   auto server = ParseIpv4(o.server_ip);
@@ -95,7 +95,7 @@ absl::StatusOr<Dhcpv4Responder> Dhcpv4Responder::Create(const DhcpV4Offer& o,
   // be in the list (last, as KubeVirt does, for clients that install routes in order).
   std::vector<ClasslessRoute> routes;
   std::optional<ClasslessRoute> default_route;
-  for (const Route& rt : o.routes) {
+  for (const api::Route& rt : o.routes) {
     if (rt.destination.find(':') != std::string::npos) continue;
     auto dst = SplitCidr(rt.destination, 32);
     if (!dst.ok()) return Field(dst.status(), "routes");
@@ -328,7 +328,8 @@ Dhcpv4Outcome Dhcpv4Responder::Respond(const Dhcpv4Message& req) const {
 
 // ---------------------------------------------------------------------------- DHCPv6
 
-absl::StatusOr<Dhcpv6Responder> Dhcpv6Responder::Create(const DhcpV6Offer& o, const Mac& server_mac,
+absl::StatusOr<Dhcpv6Responder> Dhcpv6Responder::Create(const api::DhcpV6Offer& o,
+                                                        const Mac& server_mac,
                                                         const std::string& client_mac) {
   Dhcpv6Responder r;
   auto a = ParseIpv6(o.client_ip);
@@ -493,7 +494,7 @@ Ipv6 LinkLocalFromMac(const Mac& m) {
               m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]};
 }
 
-absl::StatusOr<RouterAdvertParams> MakeRouterAdvert(const RouterAdvert& ra, const Mac& mac) {
+absl::StatusOr<RouterAdvertParams> MakeRouterAdvert(const api::RouterAdvert& ra, const Mac& mac) {
   RouterAdvertParams p;
   p.managed = ra.managed;
   p.other = ra.other;
@@ -517,4 +518,4 @@ absl::StatusOr<RouterAdvertParams> MakeRouterAdvert(const RouterAdvert& ra, cons
   return p;
 }
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

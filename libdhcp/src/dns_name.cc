@@ -1,10 +1,10 @@
-#include "k6t/binding/dhcp/dns_name.h"
+#include "k6t/dhcp/dns_name.h"
 
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
@@ -119,4 +119,4 @@ absl::StatusOr<std::vector<std::string>> DecodeDomainList(std::string_view wire,
   return names;
 }
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp
