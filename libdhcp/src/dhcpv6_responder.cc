@@ -1,362 +1,49 @@
-#include "k6t/dhcp/responder.h"
-
+// Dhcpv6Responder and the router advertisement of a plan (responder.h).
 #include <algorithm>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "bytes.h"
 #include "k6t/dhcp/dns_name.h"
+#include "k6t/dhcp/responder.h"
+#include "offer_fields.h"
 
 namespace k6t::dhcp {
-namespace {
 
-constexpr Ipv4 kZero4{};
-constexpr Ipv4 kBroadcast4{255, 255, 255, 255};
-constexpr Mac kBroadcastMac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-
-absl::StatusOr<std::pair<std::string, int>> SplitCidr(const std::string& cidr, int max) {
-  const size_t slash = cidr.find('/');
-  int len = max;
-  if (slash != std::string::npos &&
-      (!absl::SimpleAtoi(cidr.substr(slash + 1), &len) || len < 0 || len > max))
-    return absl::InvalidArgumentError(absl::StrCat("\"", cidr, "\" has a bad prefix length"));
-  return std::make_pair(cidr.substr(0, slash), len);
-}
-
-std::string U16(uint16_t v) { return internal::BeU16(v); }
-std::string U32(uint32_t v) { return internal::BeU32(v); }
-
-absl::StatusOr<std::optional<Mac>> Filter(const std::string& client_mac) {
-  if (client_mac.empty()) return std::optional<Mac>();
-  auto m = ParseMac(client_mac);
-  if (!m.ok())
-    return absl::InvalidArgumentError(absl::StrCat("client_mac: ", m.status().message()));
-  return std::optional<Mac>(*m);
-}
-
-absl::Status Field(absl::Status st, const char* field) {
-  if (st.ok()) return st;
-  return absl::Status(st.code(), absl::StrCat(field, ": ", st.message()));
-}
-
-std::string TypeName(Dhcpv4Type t) {
-  switch (t) {
-    case Dhcpv4Type::kDiscover:
-      return "DISCOVER";
-    case Dhcpv4Type::kOffer:
-      return "OFFER";
-    case Dhcpv4Type::kRequest:
-      return "REQUEST";
-    case Dhcpv4Type::kDecline:
-      return "DECLINE";
-    case Dhcpv4Type::kAck:
-      return "ACK";
-    case Dhcpv4Type::kNak:
-      return "NAK";
-    case Dhcpv4Type::kRelease:
-      return "RELEASE";
-    case Dhcpv4Type::kInform:
-      return "INFORM";
-  }
-  return "?";
-}
-
-}  // namespace
-
-// ---------------------------------------------------------------------------- DHCPv4
-
-absl::StatusOr<Dhcpv4Responder> Dhcpv4Responder::Create(const api::DhcpV4Offer& o,
-                                                        const std::string& client_mac) {
-  Dhcpv4Responder r;
-  auto server = ParseIpv4(o.server_ip);
-  if (!server.ok()) return Field(server.status(), "server_ip");
-  auto client = ParseIpv4(o.client_ip);
-  if (!client.ok()) return Field(client.status(), "client_ip");
-  if (o.prefix_len < 1 || o.prefix_len > 32)
-    return absl::InvalidArgumentError(absl::StrCat("prefix_len ", o.prefix_len, " not in 1..32"));
-  r.server_ = *server;
-  r.client_ = *client;
-  r.lease_ = o.lease_seconds;
-  r.mtu_ = o.mtu;
-  auto filter = Filter(client_mac);
-  if (!filter.ok()) return filter.status();
-  r.filter_ = *filter;
-
-  auto& opts = r.config_options_;
-  opts.push_back({opt4::kSubnetMask, Ipv4Bytes(PrefixToMask(o.prefix_len))});
-  std::optional<Ipv4> router;
-  if (!o.router.empty()) {
-    auto a = ParseIpv4(o.router);
-    if (!a.ok()) return Field(a.status(), "router");
-    router = *a;
-    opts.push_back({opt4::kRouter, Ipv4Bytes(*a)});
-  }
-  // RFC 3442: a client that receives option 121 ignores option 3, so the default route must
-  // be in the list (last, as KubeVirt does, for clients that install routes in order).
-  std::vector<ClasslessRoute> routes;
-  std::optional<ClasslessRoute> default_route;
-  for (const api::Route& rt : o.routes) {
-    if (rt.destination.find(':') != std::string::npos) continue;
-    auto dst = SplitCidr(rt.destination, 32);
-    if (!dst.ok()) return Field(dst.status(), "routes");
-    ClasslessRoute c;
-    auto net = ParseIpv4(dst->first);
-    if (!net.ok()) return Field(net.status(), "routes");
-    c.destination = *net;
-    c.prefix_len = dst->second;
-    if (!rt.gateway.empty()) {
-      auto gw = ParseIpv4(rt.gateway);
-      if (!gw.ok()) return Field(gw.status(), "routes");
-      c.router = *gw;
-    }
-    if (c.prefix_len == 0) {
-      default_route = c;
-    } else {
-      routes.push_back(c);
-    }
-  }
-  if (!routes.empty()) {
-    if (!default_route && router) default_route = ClasslessRoute{{}, 0, *router};
-    if (default_route) routes.push_back(*default_route);
-    auto enc = EncodeClasslessRoutes(routes);
-    if (!enc.ok()) return Field(enc.status(), "routes");
-    opts.push_back({opt4::kClasslessRoutes, *enc});
-  }
-  if (!o.dns_servers.empty()) {
-    std::string dns;
-    for (const auto& d : o.dns_servers) {
-      auto a = ParseIpv4(d);
-      if (!a.ok()) return Field(a.status(), "dns_servers");
-      dns += Ipv4Bytes(*a);
-    }
-    opts.push_back({opt4::kDns, dns});
-  }
-  if (o.mtu != 0) {
-    if (o.mtu < 68 || o.mtu > 65535)
-      return absl::InvalidArgumentError(absl::StrCat("mtu ", o.mtu, " not in 68..65535"));
-    opts.push_back({opt4::kMtu, U16(static_cast<uint16_t>(o.mtu))});
-  }
-  if (!o.hostname.empty()) {
-    if (absl::Status st = ValidateDomainName(o.hostname); !st.ok() || o.hostname.size() > 63)
-      return absl::InvalidArgumentError(
-          absl::StrCat("hostname \"", o.hostname, "\" is not a valid host name"));
-    opts.push_back({opt4::kHostname, o.hostname});
-  }
-  if (!o.search_domains.empty()) {
-    std::string longest;
-    for (const auto& d : o.search_domains)
-      if (d.size() > longest.size()) longest = d;
-    auto list = EncodeDomainList(o.search_domains, 255);
-    if (!list.ok()) return Field(list.status(), "search_domains");
-    opts.push_back({opt4::kDomainName, longest});
-    opts.push_back({opt4::kDomainSearch, *list});
-  }
-  if (!o.ntp_servers.empty()) {
-    std::string ntp;
-    for (const auto& n : o.ntp_servers) {
-      auto a = ParseIpv4(n);
-      if (!a.ok()) return Field(a.status(), "ntp_servers");
-      ntp += Ipv4Bytes(*a);
-    }
-    opts.push_back({opt4::kNtp, ntp});
-  }
-  if (!o.tftp_server_name.empty()) opts.push_back({opt4::kTftpServer, o.tftp_server_name});
-  if (!o.boot_file_name.empty()) opts.push_back({opt4::kBootFile, o.boot_file_name});
-  for (const auto& [code, value] : o.private_options) {
-    if (code < 224 || code > 254)
-      return absl::InvalidArgumentError(
-          absl::StrCat("private_options: code ", code, " not in 224..254"));
-    if (value.size() > 255)
-      return absl::InvalidArgumentError(
-          absl::StrCat("private_options: option ", code, " longer than 255 bytes"));
-    opts.push_back({static_cast<uint8_t>(code), value});
-  }
-  // Fail now, not at the first DISCOVER, when the options cannot fit a minimum-size reply.
-  Dhcpv4Message probe;
-  probe.options = opts;
-  probe.options.insert(probe.options.begin(), {{opt4::kMessageType, "\x05"},
-                                               {opt4::kServerId, Ipv4Bytes(r.server_)},
-                                               {opt4::kLeaseTime, U32(r.lease_)},
-                                               {opt4::kRenewalTime, U32(0)},
-                                               {opt4::kRebindingTime, U32(0)}});
-  if (auto enc = EncodeDhcpv4(probe); !enc.ok())
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the offered DHCPv4 options exceed a 576-byte message: ", enc.status().message()));
-  return r;
-}
-
-Dhcpv4Reply Dhcpv4Responder::Base(const Dhcpv4Message& req, Dhcpv4Type type) const {
-  Dhcpv4Reply r;
-  Dhcpv4Message& m = r.message;
-  m.op = kBootReply;
-  m.htype = req.htype;
-  m.hlen = req.hlen;
-  m.xid = req.xid;
-  m.flags = req.flags;
-  m.giaddr = req.giaddr;
-  m.chaddr = req.chaddr;
-  m.options.push_back({opt4::kMessageType, std::string(1, static_cast<char>(type))});
-  m.options.push_back({opt4::kServerId, Ipv4Bytes(server_)});
-  r.src_ip = server_;
-  return r;
-}
-
-Dhcpv4Outcome Dhcpv4Responder::Finish(const Dhcpv4Message& req, Dhcpv4Reply r,
-                                      std::string note) const {
-  // RFC 2131 §4.1 (giaddr is always 0 here: relayed requests are ignored).
-  const bool nak = r.message.Type() == Dhcpv4Type::kNak;
-  if (nak || (req.ciaddr == kZero4 && req.broadcast())) {
-    r.broadcast = true;
-    r.dst_ip = kBroadcast4;
-    r.dst_mac = kBroadcastMac;
-  } else {
-    r.dst_ip = req.ciaddr != kZero4 ? req.ciaddr : r.message.yiaddr;
-    r.dst_mac = req.client_mac();
-  }
-  if (r.dst_ip == kZero4) {  // an INFORM without ciaddr: nowhere to unicast
-    r.broadcast = true;
-    r.dst_ip = kBroadcast4;
-    r.dst_mac = kBroadcastMac;
-  }
-  // The client's option 57 counts IP and UDP headers; never below the RFC floor of 576,
-  // never above the link MTU.
-  size_t max = kDhcpv4MinMaxMessage;
-  if (const std::string* s = req.Find(opt4::kMaxMessageSize); s && s->size() == 2)
-    max = std::max<size_t>(max, static_cast<uint8_t>((*s)[0]) << 8 | static_cast<uint8_t>((*s)[1]));
-  max = std::min<size_t>(max, mtu_ >= 576 ? mtu_ : 1500);
-  auto& options = r.message.options;
-  while (true) {
-    auto enc = EncodeDhcpv4(r.message, max - 28);
-    if (enc.ok()) {
-      r.payload = std::move(enc->bytes);
-      break;
-    }
-    // Cannot happen for a validated offer at 576 bytes; kept as a bounded fallback: drop
-    // the least important option (they are ordered by importance).
-    if (options.size() <= 2) return Dhcpv4Outcome{std::nullopt, "reply does not fit"};
-    options.pop_back();
-  }
-  return Dhcpv4Outcome{std::move(r), std::move(note)};
-}
-
-Dhcpv4Outcome Dhcpv4Responder::Nak(const Dhcpv4Message& req, std::string why) const {
-  Dhcpv4Reply r = Base(req, Dhcpv4Type::kNak);
-  r.message.options.push_back({opt4::kMessage, why});
-  return Finish(req, std::move(r), absl::StrCat("NAK: ", why));
-}
-
-Dhcpv4Outcome Dhcpv4Responder::Respond(std::span<const uint8_t> packet) const {
-  auto m = DecodeDhcpv4(packet);
-  if (!m.ok())
-    return Dhcpv4Outcome{std::nullopt, absl::StrCat("malformed: ", m.status().message())};
-  return Respond(*m);
-}
-
-Dhcpv4Outcome Dhcpv4Responder::Respond(const Dhcpv4Message& req) const {
-  if (req.op != kBootRequest) return {std::nullopt, "ignored: not a BOOTREQUEST"};
-  if (req.htype != 1 || req.hlen != 6) return {std::nullopt, "ignored: not Ethernet"};
-  if (req.giaddr != kZero4) return {std::nullopt, "ignored: relayed (giaddr set)"};
-  const Mac mac = req.client_mac();
-  if (filter_ && mac != *filter_)
-    return {std::nullopt,
-            absl::StrCat("ignored: client ", FormatMac(mac), " is not ", FormatMac(*filter_))};
-  const auto type = req.Type();
-  if (!type) return {std::nullopt, "ignored: no valid message type"};
-  const std::string who = FormatMac(mac);
-
-  auto lease = [&](Dhcpv4Type t) {
-    Dhcpv4Reply r = Base(req, t);
-    r.message.yiaddr = client_;
-    r.message.options.push_back({opt4::kLeaseTime, U32(lease_)});
-    if (lease_ != 0xFFFFFFFFu) {
-      r.message.options.push_back({opt4::kRenewalTime, U32(lease_ / 2)});
-      r.message.options.push_back(
-          {opt4::kRebindingTime, U32(static_cast<uint32_t>(uint64_t{lease_} * 7 / 8))});
-    }
-    r.message.options.insert(r.message.options.end(), config_options_.begin(),
-                             config_options_.end());
-    return r;
-  };
-  auto requested = [&]() -> std::optional<Ipv4> {
-    const std::string* s = req.Find(opt4::kRequestedIp);
-    if (s == nullptr || s->size() != 4) return std::nullopt;
-    Ipv4 a;
-    std::copy(s->begin(), s->end(), a.begin());
-    return a;
-  };
-
-  switch (*type) {
-    case Dhcpv4Type::kDiscover:
-      return Finish(req, lease(Dhcpv4Type::kOffer),
-                    absl::StrCat("DISCOVER from ", who, ": OFFER ", FormatIpv4(client_)));
-    case Dhcpv4Type::kRequest: {
-      // §4.3.2: SELECTING carries our server id and option 50; INIT-REBOOT only option 50;
-      // RENEWING/REBINDING only ciaddr.
-      if (const std::string* sid = req.Find(opt4::kServerId)) {
-        if (*sid != Ipv4Bytes(server_))
-          return {std::nullopt, absl::StrCat("REQUEST from ", who, " for another server")};
-      }
-      std::optional<Ipv4> want = requested();
-      if (!want && req.ciaddr != kZero4) want = req.ciaddr;
-      if (!want) return Nak(req, "REQUEST names no address");
-      if (*want != client_)
-        return Nak(req, absl::StrCat("address ", FormatIpv4(*want), " is not the client's"));
-      return Finish(req, lease(Dhcpv4Type::kAck),
-                    absl::StrCat("REQUEST from ", who, ": ACK ", FormatIpv4(client_)));
-    }
-    case Dhcpv4Type::kInform: {
-      // §4.3.5: configuration only; no lease time, no yiaddr; unicast to ciaddr.
-      Dhcpv4Reply r = Base(req, Dhcpv4Type::kAck);
-      r.message.ciaddr = req.ciaddr;
-      r.message.options.insert(r.message.options.end(), config_options_.begin(),
-                               config_options_.end());
-      return Finish(req, std::move(r), absl::StrCat("INFORM from ", who, ": ACK"));
-    }
-    case Dhcpv4Type::kDecline: {
-      const auto a = requested();
-      return {std::nullopt,
-              absl::StrCat("DECLINE from ", who, " of ", a ? FormatIpv4(*a) : std::string("?"),
-                           ": the address is in use on the link")};
-    }
-    case Dhcpv4Type::kRelease:
-      return {std::nullopt,
-              absl::StrCat("RELEASE from ", who, " (fixed address, nothing to free)")};
-    default:
-      return {std::nullopt, absl::StrCat("ignored: ", TypeName(*type), " is a server message")};
-  }
-}
-
-// ---------------------------------------------------------------------------- DHCPv6
+using internal::InField;
 
 absl::StatusOr<Dhcpv6Responder> Dhcpv6Responder::Create(const api::DhcpV6Offer& o,
                                                         const Mac& server_mac,
                                                         const std::string& client_mac) {
   Dhcpv6Responder r;
   auto a = ParseIpv6(o.client_ip);
-  if (!a.ok()) return Field(a.status(), "client_ip");
+  if (!a.ok()) return InField(a.status(), "client_ip");
   if (o.prefix_len < 1 || o.prefix_len > 128)
     return absl::InvalidArgumentError(absl::StrCat("prefix_len ", o.prefix_len, " not in 1..128"));
   r.client_ = *a;
   r.prefix_len_ = o.prefix_len;
   r.lease_ = o.lease_seconds;
   r.duid_ = DuidLl(server_mac);
-  auto filter = Filter(client_mac);
-  if (!filter.ok()) return filter.status();
-  r.filter_ = *filter;
+  if (!client_mac.empty()) {
+    auto mac = ParseMac(client_mac);
+    if (!mac.ok()) return InField(mac.status(), "client_mac");
+    r.filter_ = *mac;
+  }
   if (!o.dns_servers.empty()) {
     std::vector<Ipv6> dns;
     for (const auto& d : o.dns_servers) {
       auto x = ParseIpv6(d);
-      if (!x.ok()) return Field(x.status(), "dns_servers");
+      if (!x.ok()) return InField(x.status(), "dns_servers");
       dns.push_back(*x);
     }
     r.config_options_.push_back({opt6::kDnsServers, EncodeAddresses(dns)});
   }
-  if (!o.search_domains.empty()) {
-    auto list = EncodeDomainList(o.search_domains, 1024);
-    if (!list.ok()) return Field(list.status(), "search_domains");
-    r.config_options_.push_back({opt6::kDomainList, *list});
+  // From the pod's resolv.conf: what cannot be offered is left out and reported, never fatal.
+  SearchList search = BuildSearchList(o.search_domains, kMaxSearchListBytes);
+  if (!search.wire.empty()) {
+    std::string list;
+    for (const auto& name : search.wire) list += name;
+    r.config_options_.push_back({opt6::kDomainList, std::move(list)});
   }
+  r.left_out_ = std::move(search.skipped);
   return r;
 }
 
@@ -505,10 +192,10 @@ absl::StatusOr<RouterAdvertParams> MakeRouterAdvert(const api::RouterAdvert& ra,
     p.mtu = static_cast<uint32_t>(ra.mtu);
   }
   if (!ra.prefix.empty()) {
-    auto c = SplitCidr(ra.prefix, 128);
-    if (!c.ok()) return Field(c.status(), "prefix");
+    auto c = internal::SplitCidr(ra.prefix, 128);
+    if (!c.ok()) return InField(c.status(), "prefix");
     auto a = ParseIpv6(c->first);
-    if (!a.ok()) return Field(a.status(), "prefix");
+    if (!a.ok()) return InField(a.status(), "prefix");
     Ipv6 net = *a;
     for (int bit = c->second; bit < 128; ++bit)
       net[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));

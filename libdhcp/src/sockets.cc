@@ -61,6 +61,8 @@ absl::StatusOr<LinkInfo> GetLinkInfo(const std::string& dev) {
   if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
     return absl::FailedPreconditionError(absl::StrCat(dev, " is not an Ethernet link"));
   std::memcpy(info.mac.data(), ifr.ifr_hwaddr.sa_data, 6);
+  if (ioctl(fd.get(), SIOCGIFMTU, &ifr) != 0) return Errno("SIOCGIFMTU", dev);
+  info.mtu = ifr.ifr_mtu;
   return info;
 }
 

@@ -39,6 +39,7 @@ class Fd {
 struct LinkInfo {
   int ifindex = 0;
   Mac mac{};
+  int mtu = 0;
 };
 
 absl::StatusOr<LinkInfo> GetLinkInfo(const std::string& dev);
