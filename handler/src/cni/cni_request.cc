@@ -34,8 +34,12 @@ api::NetworkStatusEntry StatusFromPrevResult(const Config& c, const Env& env, bo
 
 }  // namespace
 
+std::string NetworkStateDir(const Config& config) {
+  return absl::StrCat(config.state_dir, "/", config.name);
+}
+
 std::string AttachmentDir(const Config& config, const Env& env) {
-  return absl::StrCat(config.state_dir, "/", env.container_id, "/", env.ifname);
+  return absl::StrCat(NetworkStateDir(config), "/", env.container_id, "/", env.ifname);
 }
 
 absl::StatusOr<binding::PodNetworkRequest> BuildRequest(const Config& c, const Env& env) {

@@ -11,7 +11,11 @@
 
 namespace k6t::handler::cni {
 
-// <stateDir>/<containerid>/<ifname>: one attachment's k6t state dir.
+// <stateDir>/<network name>/: the state of one network's attachments (its GC's scope).
+std::string NetworkStateDir(const Config& config);
+// <stateDir>/<network name>/<containerid>/<ifname>: one attachment's k6t state dir. Keyed by
+// network too: one container may attach the same ifname on two networks over time, and a
+// network's GC must never reach another network's attachments.
 std::string AttachmentDir(const Config& config, const Env& env);
 
 // Code 4 when the pod link (CNI_IFNAME or podInterface) cannot carry k6t's derived names (k6t-<x>,
