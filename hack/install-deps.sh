@@ -16,6 +16,8 @@ PACKAGES=(
   python3 python3-yaml
   # the CNI conformance runner: Go and libcni's source (test/netns/handler/cni_conformance)
   golang-go golang-github-appc-cni-dev
+  # k6t-cni under a real runtime: podman's CNI backend, with runc (test/e2e/cni_podman_e2e.sh)
+  podman runc
   # benchmark report plot (test/bench/report.py)
   gnuplot-nox
 )
