@@ -14,7 +14,6 @@
 #include "cni/cni_request.h"
 #include "cni/cni_result.h"
 #include "cni/cni_sandbox.h"
-#include "k6t/api/naming.h"
 #include "k6t/binding/cache.h"
 #include "k6t/binding/pod_network.h"
 #include "spdlog/spdlog.h"
@@ -109,8 +108,7 @@ absl::StatusOr<std::vector<ResultInterface>> AddedInterfaces(
 absl::StatusOr<std::string> Add(const Config& c, const Env& env, const RequestHook& hook) {
   auto p = Prepare(c, env, kInvalidEnvironment, hook);
   if (!p.ok()) return p.status();
-  const bool primary = c.binding == "masquerade" || c.primary;
-  auto present = PodLinkPresent(p->req, api::DeriveLinkNames(PodLink(c, env), primary));
+  auto present = PodLinkPresent(p->req, DerivedNames(c, env));
   if (!present.ok())
     return Error(kIoFailure, absl::StrCat("cannot read the sandbox ", env.netns),
                  std::string(present.status().message()));
@@ -154,8 +152,7 @@ absl::Status Del(const Config& c, const Env& env, const RequestHook& hook) {
   auto cached = binding::ReadCachedInterfaces(req->state_dir);
   absl::Status st;
   if (cached.ok() && cached->empty()) {
-    const bool primary = c.binding == "masquerade" || c.primary;
-    st = RemoveDerivedLinks(*req, api::DeriveLinkNames(PodLink(c, env), primary));
+    st = RemoveDerivedLinks(*req, DerivedNames(c, env));
   } else {
     st = binding::TeardownPodNetwork(*req).status();
   }
