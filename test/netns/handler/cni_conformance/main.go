@@ -99,7 +99,7 @@ func checkK6t(ctx context.Context, cni *libcni.CNIConfig, version, netns, contai
 
 func runtimeConf(netns, container string, n network) *libcni.RuntimeConf {
 	return &libcni.RuntimeConf{ContainerID: container, NetNS: "/run/netns/" + netns,
-		IfName: n.ifname, Args: [][2]string{{"K8S_POD_NAME", "conformance"}}}
+		IfName: n.ifname, Args: [][2]string{{"IgnoreUnknown", "1"}, {"K8S_POD_NAME", "conformance"}}}
 }
 
 // What podman's CNI backend does with a result: every interface's MAC must parse.
