@@ -55,7 +55,7 @@ links_in() { pm exec "$1" ip -o link show; }
 attachments() { find "$state" -mindepth 3 -maxdepth 3 -type d 2>/dev/null | wc -l; }
 host_ports() { ip -o link show master "$bridge" 2>/dev/null | wc -l; }
 
-if ! out=$(pm run -d --ulimit host --name c1 --network "$net" localhost/k6t-busybox:e2e sleep 600 2>&1); then
+if ! out=$(pm run -d --ulimit "nofile=$(ulimit -Sn):$(ulimit -Hn)" --ulimit "nproc=$(ulimit -Su):$(ulimit -Hu)" --name c1 --network "$net" localhost/k6t-busybox:e2e sleep 600 2>&1); then
   bad "podman run on bridge -> k6t-cni: $out"
   exit 1
 fi
