@@ -16,8 +16,6 @@ PACKAGES=(
   python3 python3-yaml
   # the CNI conformance runner: Go and libcni's source (test/netns/handler/cni_conformance)
   golang-go golang-github-appc-cni-dev
-  # k6t-cni under a real runtime: podman's CNI backend, with runc (test/e2e/cni_podman_e2e.sh)
-  podman runc
   # the Debian cloud guest (hack/build-cloud-guest.sh) and its raw-QEMU test: rootfs, disk,
   # qcow2, cloud-init ISOs, DHCP on the test bridge, ssh, an independent OCI reader
   mmdebstrap e2fsprogs fdisk qemu-utils xorriso dnsmasq-base openssh-client umoci
