@@ -1,13 +1,13 @@
-#include "k6t/binding/dhcp/dhcpv6_packet.h"
+#include "k6t/dhcp/dhcpv6_packet.h"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "dhcp/bytes.h"
+#include "bytes.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 std::span<const uint8_t> Span(std::string_view s) {
@@ -199,4 +199,4 @@ std::string FormatIpv6(const Ipv6& a) {
   return buf;
 }
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

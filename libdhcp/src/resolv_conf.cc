@@ -1,4 +1,4 @@
-#include "k6t/binding/dhcp/resolv_conf.h"
+#include "k6t/dhcp/resolv_conf.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -10,9 +10,9 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "k6t/binding/dhcp/dns_name.h"
+#include "k6t/dhcp/dns_name.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 std::vector<std::string_view> Fields(std::string_view line) {
@@ -105,4 +105,4 @@ absl::StatusOr<ResolvConf> ReadResolvConf(const std::string& path, const ResolvC
   return ParseResolvConf(text, limits);
 }
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

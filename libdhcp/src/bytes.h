@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace k6t::binding::dhcp::internal {
+namespace k6t::dhcp::internal {
 
 class Reader {
  public:
@@ -79,4 +79,4 @@ inline std::string BeU32(uint32_t v) {
                      static_cast<char>(v >> 8), static_cast<char>(v)};
 }
 
-}  // namespace k6t::binding::dhcp::internal
+}  // namespace k6t::dhcp::internal

@@ -1,4 +1,4 @@
-#include "dhcp/sockets.h"
+#include "sockets.h"
 
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
@@ -16,7 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace k6t::binding::dhcp::internal {
+namespace k6t::dhcp::internal {
 namespace {
 
 absl::Status Errno(const std::string& what, const std::string& dev) {
@@ -61,6 +61,8 @@ absl::StatusOr<LinkInfo> GetLinkInfo(const std::string& dev) {
   if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
     return absl::FailedPreconditionError(absl::StrCat(dev, " is not an Ethernet link"));
   std::memcpy(info.mac.data(), ifr.ifr_hwaddr.sa_data, 6);
+  if (ioctl(fd.get(), SIOCGIFMTU, &ifr) != 0) return Errno("SIOCGIFMTU", dev);
+  info.mtu = ifr.ifr_mtu;
   return info;
 }
 
@@ -156,4 +158,4 @@ absl::Status ArmTimer(int fd, long ms) {
   return absl::OkStatus();
 }
 
-}  // namespace k6t::binding::dhcp::internal
+}  // namespace k6t::dhcp::internal
