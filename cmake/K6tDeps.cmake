@@ -10,6 +10,9 @@ find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 pkg_check_modules(LIBNL REQUIRED IMPORTED_TARGET libnl-3.0 libnl-route-3.0)
 pkg_check_modules(NFTABLES REQUIRED IMPORTED_TARGET libnftables)
 pkg_check_modules(LIBVIRT REQUIRED IMPORTED_TARGET libvirt libvirt-qemu)
+# Cloud-init ISOs (libisofs) and containerDisk image layers (libarchive), in-process.
+pkg_check_modules(LIBISOFS REQUIRED IMPORTED_TARGET libisofs-1)
+pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
 if(K6T_BUILD_TESTS)
   find_package(GTest REQUIRED)
   # The CNI conformance runner (test/netns/handler/cni_conformance) is Go over libcni's source

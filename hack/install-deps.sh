@@ -7,7 +7,7 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   # libraries
-  libnl-3-dev libnl-route-3-dev libnftables-dev nftables libvirt-dev
+  libnl-3-dev libnl-route-3-dev libnftables-dev nftables libvirt-dev libisofs-dev libarchive-dev
   nlohmann-json3-dev libyaml-cpp-dev libabsl-dev libspdlog-dev libfmt-dev libssl-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # runtime: VM, network, CNI, DHCP clients
@@ -19,6 +19,8 @@ PACKAGES=(
   # the Debian cloud guest (hack/build-cloud-guest.sh) and its raw-QEMU test: rootfs, disk,
   # qcow2, cloud-init ISOs, DHCP on the test bridge, ssh, an independent OCI reader
   mmdebstrap e2fsprogs fdisk qemu-utils xorriso dnsmasq-base openssh-client umoci
+  # tests: zstd-compressed image layers (launcher_image_store_test)
+  zstd
   # benchmark report plot (test/bench/report.py)
   gnuplot-nox
 )

@@ -1,6 +1,7 @@
 #include "decode_vmi.h"
 
 #include "absl/strings/str_cat.h"
+#include "decode_volumes.h"
 #include "net_util.h"
 
 namespace k6t::api::internal {
@@ -70,7 +71,7 @@ class VmiDecoder {
       return;
     }
     DomainOf(*domain, dp, out.domain);
-    JoinDisks(*domain, dp, spec, sp, out.domain);
+    DecodeStorage(r_, spec, sp, out.domain, out.volumes);
   }
 
  private:
@@ -129,7 +130,8 @@ class VmiDecoder {
     out.memory_bytes = guest ? guest : requested;
     if (const json* fw = r_.Object(d, "firmware", dp)) {
       const std::string fp = JoinPath(dp, "firmware");
-      r_.CheckFields(*fw, fp, {"kernelBoot"}, {"uuid", "serial"});
+      r_.CheckFields(*fw, fp, {"kernelBoot", "uuid"}, {"serial"});
+      out.firmware_uuid = r_.String(*fw, "uuid", fp).value_or("");
       if (const json* kb = r_.Object(*fw, "kernelBoot", fp)) {
         const std::string kp = JoinPath(fp, "kernelBoot");
         r_.CheckFields(*kb, kp, {"kernelArgs", "container"});
@@ -150,14 +152,15 @@ class VmiDecoder {
     const std::string vp = JoinPath(dp, "devices");
     r_.CheckFields(*dev, vp,
                    {"interfaces", "disks", "autoattachPodInterface", "networkInterfaceMultiqueue",
-                    "useVirtioTransitional"},
-                   {"rng", "autoattachGraphicsDevice", "autoattachSerialConsole",
-                    "autoattachMemBalloon", "autoattachInputDevice", "autoattachVSOCK", "inputs",
-                    "blockMultiQueue", "logSerialConsole", "clientPassthrough"});
+                    "useVirtioTransitional", "autoattachGraphicsDevice", "autoattachSerialConsole"},
+                   {"rng", "autoattachMemBalloon", "autoattachInputDevice", "autoattachVSOCK",
+                    "inputs", "blockMultiQueue", "logSerialConsole", "clientPassthrough"});
     out.autoattach_pod_interface = r_.Bool(*dev, "autoattachPodInterface", vp).value_or(true);
     out.network_interface_multiqueue =
         r_.Bool(*dev, "networkInterfaceMultiqueue", vp).value_or(false);
     out.use_virtio_transitional = r_.Bool(*dev, "useVirtioTransitional", vp).value_or(false);
+    out.autoattach_graphics_device = r_.Bool(*dev, "autoattachGraphicsDevice", vp);
+    out.autoattach_serial_console = r_.Bool(*dev, "autoattachSerialConsole", vp);
     if (const json* ifs = r_.Array(*dev, "interfaces", vp)) {
       const std::string ip = JoinPath(vp, "interfaces");
       for (size_t i = 0; i < ifs->size(); ++i) {
@@ -172,22 +175,7 @@ class VmiDecoder {
   }
 
   int64_t Quantity(const json& obj, const char* key, const std::string& path) {
-    auto it = obj.find(key);
-    if (it == obj.end() || it->is_null()) return 0;
-    const std::string p = JoinPath(path, key);
-    if (it->is_number_integer() && it->get<int64_t>() >= 0) return it->get<int64_t>();
-    if (it->is_number_float() && it->get<double>() >= 0 && it->get<double>() < 9.0e18)
-      return static_cast<int64_t>(it->get<double>());
-    if (!it->is_string()) {
-      r_.TypeError(p, "a quantity such as \"256Mi\"", *it);
-      return 0;
-    }
-    auto q = ParseQuantity(it->get<std::string>());
-    if (!q.ok()) {
-      r_.Error(p, std::string(q.status().message()));
-      return 0;
-    }
-    return *q;
+    return ReadQuantity(r_, obj, key, path).value_or(0);
   }
 
   Interface InterfaceOf(const json& e, const std::string& p) {
@@ -282,103 +270,6 @@ class VmiDecoder {
       out.dhcp_options = o;
     }
     return out;
-  }
-
-  // Disks come from domain.devices.disks and get their image from the volume of the same
-  // name; only local images (hostDisk, containerDisk with a path) can back a k6t disk.
-  void JoinDisks(const json& d, const std::string& dp, const json& spec, const std::string& sp,
-                 Domain& out) {
-    struct Volume {
-      std::string path;
-      std::string unsupported;  // volume type k6t cannot use
-      std::string error;
-      bool used = false;
-    };
-    std::map<std::string, Volume> volumes;
-    if (const json* vols = r_.Array(spec, "volumes", sp)) {
-      const std::string vp = JoinPath(sp, "volumes");
-      for (size_t i = 0; i < vols->size(); ++i) {
-        const json& v = (*vols)[i];
-        const std::string xp = IndexPath(vp, i);
-        if (!v.is_object()) {
-          r_.TypeError(xp, "an object", v);
-          continue;
-        }
-        const std::string name = r_.String(v, "name", xp).value_or("");
-        if (name.empty()) r_.Error(JoinPath(xp, "name"), "required");
-        Volume vol;
-        if (const json* hd = r_.Object(v, "hostDisk", xp)) {
-          const std::string hp = JoinPath(xp, "hostDisk");
-          r_.CheckFields(*hd, hp, {"path", "type"}, {"capacity", "shared"});
-          vol.path = r_.String(*hd, "path", hp).value_or("");
-          const std::string type = r_.String(*hd, "type", hp).value_or("Disk");
-          if (type != "Disk")
-            r_.Error(JoinPath(hp, "type"),
-                     absl::StrCat("\"", type,
-                                  "\" is not supported by k6t (only \"Disk\": an "
-                                  "existing local image)"));
-          if (vol.path.empty()) r_.Error(JoinPath(hp, "path"), "required");
-        } else if (const json* cd = r_.Object(v, "containerDisk", xp)) {
-          const std::string cp = JoinPath(xp, "containerDisk");
-          r_.CheckFields(*cd, cp, {"path"}, {"image", "imagePullPolicy", "imagePullSecret"});
-          vol.path = r_.String(*cd, "path", cp).value_or("");
-          if (vol.path.empty())
-            r_.Error(JoinPath(cp, "path"),
-                     "required: k6t does not pull container images; give the local path of "
-                     "the disk image");
-        } else {
-          for (const auto& [k, x] : v.items())
-            if (k != "name") vol.unsupported = k;
-          r_.Warning(xp, absl::StrCat("volume type \"", vol.unsupported,
-                                      "\" is not supported by k6t; its disk is left out"));
-          if (vol.unsupported.empty()) vol.unsupported = "none";
-        }
-        if (!name.empty()) {
-          if (volumes.count(name))
-            r_.Error(JoinPath(xp, "name"), absl::StrCat("duplicate volume name \"", name, "\""));
-          volumes[name] = vol;
-        }
-      }
-    }
-    const json* dev = d.contains("devices") && d["devices"].is_object() ? &d["devices"] : nullptr;
-    const json* disks = dev ? r_.Array(*dev, "disks", JoinPath(dp, "devices")) : nullptr;
-    if (!disks) return;
-    const std::string kp = JoinPath(dp, "devices.disks");
-    for (size_t i = 0; i < disks->size(); ++i) {
-      const json& x = (*disks)[i];
-      const std::string xp = IndexPath(kp, i);
-      if (!x.is_object()) {
-        r_.TypeError(xp, "an object", x);
-        continue;
-      }
-      r_.CheckFields(x, xp, {"name", "disk", "bootOrder"},
-                     {"serial", "cache", "io", "dedicatedIOThread", "tag", "shareable",
-                      "errorPolicy", "blockSize"});
-      for (const char* k : {"cdrom", "lun", "floppy"})
-        if (x.contains(k))
-          r_.Warning(JoinPath(xp, k), "disk type not supported by k6t; attached as a disk");
-      Disk disk;
-      disk.source_index = static_cast<int64_t>(i);
-      disk.name = r_.String(x, "name", xp).value_or("");
-      disk.boot_order = r_.Int(x, "bootOrder", xp);
-      if (const json* dd = r_.Object(x, "disk", xp)) {
-        const std::string ddp = JoinPath(xp, "disk");
-        r_.CheckFields(*dd, ddp, {"bus"}, {"readonly", "pciAddress"});
-        disk.bus = r_.String(*dd, "bus", ddp).value_or("");
-      }
-      if (disk.bus.empty()) disk.bus = "virtio";
-      auto it = volumes.find(disk.name);
-      if (it == volumes.end()) {
-        r_.Error(JoinPath(xp, "name"),
-                 absl::StrCat("\"", disk.name, "\" has no volume of that name in ",
-                              JoinPath(sp, "volumes")));
-        continue;
-      }
-      it->second.used = true;
-      if (!it->second.unsupported.empty()) continue;
-      disk.image_path = it->second.path;
-      out.disks.push_back(disk);
-    }
   }
 
   JsonReader& r_;

@@ -1,4 +1,5 @@
 // Vmi -> canonical VirtualMachineInstance JSON (what the RPC carries).
+#include "encode_volumes.h"
 #include "k6t/api/decode.h"
 #include "nlohmann/json.hpp"
 
@@ -91,15 +92,11 @@ std::string EncodeVmiJson(const Vmi& vmi) {
   json ifaces = json::array();
   for (const auto& i : d.interfaces) ifaces.push_back(InterfaceJson(i));
   devices["interfaces"] = ifaces;
-  json disks = json::array();
-  json volumes = json::array();
-  for (const auto& k : d.disks) {
-    json disk = {{"name", k.name}, {"disk", {{"bus", k.bus}}}};
-    if (k.boot_order) disk["bootOrder"] = *k.boot_order;
-    disks.push_back(disk);
-    volumes.push_back({{"name", k.name}, {"hostDisk", {{"path", k.image_path}, {"type", "Disk"}}}});
-  }
-  if (!disks.empty()) devices["disks"] = disks;
+  if (d.autoattach_graphics_device)
+    devices["autoattachGraphicsDevice"] = *d.autoattach_graphics_device;
+  if (d.autoattach_serial_console)
+    devices["autoattachSerialConsole"] = *d.autoattach_serial_console;
+  if (!d.disks.empty()) devices["disks"] = internal::DisksJson(d.disks);
 
   json domain = {
       {"cpu", {{"sockets", d.cpu.sockets}, {"cores", d.cpu.cores}, {"threads", d.cpu.threads}}},
@@ -114,11 +111,12 @@ std::string EncodeVmiJson(const Vmi& vmi) {
     kb["container"] = c;
     domain["firmware"] = {{"kernelBoot", kb}};
   }
+  if (!d.firmware_uuid.empty()) domain["firmware"]["uuid"] = d.firmware_uuid;
   json spec = {{"domain", domain}};
   json nets = json::array();
   for (const auto& n : vmi.spec.networks) nets.push_back(NetworkJson(n));
   spec["networks"] = nets;
-  if (!volumes.empty()) spec["volumes"] = volumes;
+  if (!vmi.spec.volumes.empty()) spec["volumes"] = internal::VolumesJson(vmi.spec.volumes);
   if (!vmi.spec.hostname.empty()) spec["hostname"] = vmi.spec.hostname;
   if (!vmi.spec.subdomain.empty()) spec["subdomain"] = vmi.spec.subdomain;
   if (!vmi.spec.resource_claims.empty()) {

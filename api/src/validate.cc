@@ -8,55 +8,26 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "field_checks.h"
 #include "json_reader.h"
 #include "k6t/api/naming.h"
 #include "net_util.h"
+#include "validate_volumes.h"
 
 namespace k6t::api {
 namespace {
 
 using internal::IndexPath;
+using internal::IsDnsLabel;
+using internal::IsDnsSubdomain;
 using internal::JoinPath;
 
-std::string Q(const std::string& s) {
-  std::string v = s.size() > 80 ? s.substr(0, 80) + "..." : s;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += absl::StrCat("\\x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+std::string Q(const std::string& s) { return internal::Quote(s); }
 
 bool MatchesName(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
   });
-}
-
-// DNS-1123 label, as Kubernetes validates hostnames.
-bool IsDnsLabel(const std::string& s) {
-  if (s.empty() || s.size() > 63) return false;
-  auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!ok(s.front()) || !ok(s.back())) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) { return ok(c) || c == '-'; });
-}
-
-bool IsDnsSubdomain(const std::string& s) {
-  if (s.empty() || s.size() > 253) return false;
-  size_t start = 0;
-  while (true) {
-    const size_t dot = s.find('.', start);
-    if (!IsDnsLabel(s.substr(start, dot - start))) return false;
-    if (dot == std::string::npos) return true;
-    start = dot + 1;
-  }
 }
 
 // IANA service name (RFC 6335 as Kubernetes checks it): 1-15 chars of [a-z0-9-], at least
@@ -91,6 +62,7 @@ class Validator {
     Interfaces();
     BootOrders();
     Compute();
+    for (auto& e : internal::ValidateStorage(vmi_)) errors_.push_back(std::move(e));
     Names();
     return std::move(errors_);
   }
@@ -482,22 +454,6 @@ class Validator {
       if (k.kernel_path.empty() && (!k.initrd_path.empty() || !k.kernel_args.empty()))
         Err(JoinPath(kp, "container.kernelPath"),
             "required when kernelArgs or initrdPath are given");
-    }
-    std::map<std::string, size_t> names;
-    for (size_t i = 0; i < d.disks.size(); ++i) {
-      const Disk& k = d.disks[i];
-      const std::string p = DiskPath(k, i);
-      if (k.name.empty())
-        Err(JoinPath(p, "name"), "required");
-      else if (!names.emplace(k.name, i).second)
-        Err(JoinPath(p, "name"), absl::StrCat(Q(k.name), ": duplicate disk name"));
-      if (k.bus != "virtio" && k.bus != "sata" && k.bus != "scsi" && k.bus != "usb")
-        Err(JoinPath(p, "disk.bus"),
-            absl::StrCat(Q(k.bus), " is not supported (virtio, sata, scsi, usb)"));
-      if (k.image_path.empty())
-        Err(p, absl::StrCat("disk ", Q(k.name), " has no local image path"));
-      if (!k.image_format.empty() && k.image_format != "raw" && k.image_format != "qcow2")
-        Err(p, absl::StrCat("image format ", Q(k.image_format), " is not raw or qcow2"));
     }
     if (!vmi_.spec.hostname.empty() && !IsDnsLabel(vmi_.spec.hostname))
       Err(JoinPath(sp_, "hostname"),

@@ -36,4 +36,16 @@ const Interface* Vmi::FindInterface(const std::string& name) const {
   return nullptr;
 }
 
+const Volume* Vmi::FindVolume(const std::string& name) const {
+  for (const auto& v : spec.volumes)
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+int64_t Vmi::VolumeIndex(const std::string& name) const {
+  for (size_t i = 0; i < spec.volumes.size(); ++i)
+    if (spec.volumes[i].name == name) return static_cast<int64_t>(i);
+  return -1;
+}
+
 }  // namespace k6t::api

@@ -1,5 +1,6 @@
 // DecodeManifest + ApplyDefaults + Validate + EncodeVmiJson on any input: no crash, no hang,
-// no sanitizer report; a decoded VM re-encodes to JSON that decodes to the same model.
+// no sanitizer report; a decoded VM re-encodes to JSON that decodes to the same model
+// (networks, interfaces, volumes and disks).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -22,7 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto back = k6t::api::DecodeSingleVmi(json, "fuzz-roundtrip");
     // Anything the decoder produced must survive its own encoding unchanged.
     if (back.ok() && (back->spec.networks != vmi.spec.networks ||
-                      back->spec.domain.interfaces != vmi.spec.domain.interfaces))
+                      back->spec.domain.interfaces != vmi.spec.domain.interfaces ||
+                      back->spec.volumes != vmi.spec.volumes ||
+                      back->spec.domain.disks != vmi.spec.domain.disks))
       std::abort();
   }
   return 0;

@@ -91,7 +91,7 @@ spec:
         - name: root
           hostDisk: {path: /var/lib/images/root.qcow2, type: Disk}
         - name: data
-          containerDisk: {path: /var/lib/images/data.raw}
+          containerDisk: {image: registry:5000/k6t/data:v1, path: /var/lib/images/data.raw}
 )";
 
 // The same VM as JSON, written independently of the YAML above.
@@ -130,7 +130,8 @@ constexpr char kFullJson[] = R"({
      {"name": "udn", "multus": {"networkName": "udn-net"}}],
    "volumes": [
      {"name": "root", "hostDisk": {"path": "/var/lib/images/root.qcow2", "type": "Disk"}},
-     {"name": "data", "containerDisk": {"path": "/var/lib/images/data.raw"}}]}}}
+     {"name": "data", "containerDisk": {"image": "registry:5000/k6t/data:v1",
+                                         "path": "/var/lib/images/data.raw"}}]}}}
 })";
 
 TEST(DecodeTest, EveryFieldFromYaml) {
@@ -165,7 +166,11 @@ TEST(DecodeTest, EveryFieldFromYaml) {
   EXPECT_EQ(d.disks[0].boot_order, 1);
   EXPECT_EQ(d.disks[0].image_path, "/var/lib/images/root.qcow2");
   EXPECT_EQ(d.disks[1].bus, "virtio");
-  EXPECT_EQ(d.disks[1].image_path, "/var/lib/images/data.raw");
+  // containerDisk.path is a path inside the image: the launcher resolves it, not decoding.
+  EXPECT_EQ(d.disks[1].image_path, "");
+  ASSERT_EQ(v.spec.volumes.size(), 2u);
+  ASSERT_TRUE(v.spec.volumes[1].container_disk);
+  EXPECT_EQ(v.spec.volumes[1].container_disk->path, "/var/lib/images/data.raw");
   ASSERT_EQ(d.interfaces.size(), 4u);
   const Interface& i = d.interfaces[0];
   EXPECT_EQ(i.model, "e1000e");
@@ -410,28 +415,32 @@ spec:
         - {name: cloudinit}
         - {name: orphan}
         - {name: pulled}
+        - {name: config}
   volumes:
     - {name: root, hostDisk: {path: /img/root.raw, type: Disk}}
     - {name: cloudinit, cloudInitNoCloud: {userData: "#cloud-config"}}
     - {name: pulled, containerDisk: {image: quay.io/containerdisks/fedora}}
+    - {name: config, configMap: {name: app-config}}
 )";
   auto r = DecodeManifestReport(kText, "d");
   ASSERT_TRUE(r.status.ok());
+  EXPECT_THAT(ErrorStrings(r.errors), IsEmpty());
   ASSERT_EQ(r.manifest.vms.size(), 1u);
-  const auto& disks = r.manifest.vms[0].spec.domain.disks;
-  ASSERT_EQ(disks.size(), 2u);  // cloudinit left out, orphan is an error
+  const Vmi& vmi = r.manifest.vms[0];
+  const auto& disks = vmi.spec.domain.disks;
+  ASSERT_EQ(disks.size(), 4u);  // config left out: k6t cannot attach a configMap
   EXPECT_EQ(disks[0].image_path, "/img/root.raw");
   EXPECT_EQ(disks[0].source_index, 0);
-  EXPECT_EQ(disks[1].name, "pulled");
-  EXPECT_EQ(disks[1].source_index, 3);
+  EXPECT_EQ(disks[1].name, "cloudinit");
+  EXPECT_EQ(disks[3].name, "pulled");
+  EXPECT_EQ(disks[3].source_index, 3);
   EXPECT_THAT(ErrorStrings(r.manifest.warnings),
-              Contains(HasSubstr("spec.volumes[1]: volume type \"cloudInitNoCloud\" is not "
-                                 "supported by k6t")));
-  EXPECT_THAT(ErrorStrings(r.errors),
-              Contains("spec.domain.devices.disks[2].name: \"orphan\" has no volume of that name "
-                       "in spec.volumes"));
-  EXPECT_THAT(ErrorStrings(r.errors),
-              Contains(HasSubstr("spec.volumes[2].containerDisk.path: required")));
+              ElementsAre("spec.volumes[3]: volume type \"configMap\" is not supported by k6t; "
+                          "its disk is left out"));
+  // Matching disks and volumes is validation's job.
+  EXPECT_THAT(ErrorStrings(Validate(vmi)),
+              ElementsAre("spec.domain.devices.disks[2].name: \"orphan\" has no volume of that "
+                          "name in spec.volumes"));
 }
 
 TEST(DecodeTest, UnknownFieldsAreWarnings) {

@@ -408,6 +408,8 @@ TEST(ValidateTest, BootOrderUniqueAcrossDisksAndInterfaces) {
                                      .boot_order = 1,
                                      .image_path = "/img.raw",
                                      .source_index = 0});
+  v.spec.volumes.push_back(
+      Volume{.name = "root", .host_disk = HostDiskSource{.path = "/img.raw", .type = "Disk"}});
   If(v, 0).boot_order = 2;
   EXPECT_THAT(Errs(v), IsEmpty());
   If(v, 1).boot_order = 1;
@@ -528,10 +530,14 @@ TEST(ValidateTest, CpuMemoryDisksKernel) {
   EXPECT_THAT(e, Contains(HasSubstr(P + ".domain.memory.guest: 1024 bytes is less than")));
   EXPECT_THAT(e, Contains(P + ".domain.firmware.kernelBoot.container.kernelPath: required when "
                               "kernelArgs or initrdPath are given"));
-  EXPECT_THAT(
-      e, Contains(HasSubstr(P + ".domain.devices.disks[0].disk.bus: \"floppy\" is not supported")));
-  EXPECT_THAT(e, Contains(P + ".domain.devices.disks[1].name: \"a\": duplicate disk name"));
-  EXPECT_THAT(e, Contains(P + ".domain.devices.disks[1]: disk \"a\" has no local image path"));
+  EXPECT_THAT(e, Contains(P + ".domain.devices.disks[0].disk.bus: \"floppy\" is not a disk bus "
+                              "(virtio, sata, scsi, usb)"));
+  EXPECT_THAT(e, Contains(P + ".domain.devices.disks[1].name: \"a\": duplicate disk name (" + P +
+                          ".domain.devices.disks[0])"));
+  EXPECT_THAT(e, Contains(P +
+                          ".domain.devices.disks[1].name: \"a\" has no volume of that name "
+                          "in " +
+                          P + ".volumes"));
 }
 
 TEST(ValidateTest, ReportsEveryErrorAtOnce) {

@@ -1,7 +1,10 @@
-// KubeVirt's admission rules for networks and interfaces (reference §7), plus k6t's own:
-// unique boot orders and derived pod interface names that fit IFNAMSIZ, vmNetworkCIDR /
-// vmIPv6NetworkCIDR leaving room for gateway and VM, `mtu` in 68..65535, no MAC used twice,
-// acpiIndex in 1..16383 and unique, registered binding plugins, DNS-label hostname.
+// KubeVirt's admission rules for networks, interfaces (reference §7), volumes and disks (its
+// storage admitters: a disk per volume and a volume per disk, one source per volume, buses,
+// cache/io modes, cloud-init data sources and their 2048-byte inline limit), plus k6t's
+// own: one cloud-init volume at most, image references k6t can resolve, unique boot orders and
+// derived pod interface names that fit IFNAMSIZ, vmNetworkCIDR / vmIPv6NetworkCIDR leaving room for
+// gateway and VM, `mtu` in 68..65535, no MAC used twice, acpiIndex in 1..16383 and unique,
+// registered binding plugins, DNS-label hostname.
 //
 // Interface (= network) names follow KubeVirt: `^[A-Za-z0-9-_]+$`, with no 15-character
 // limit, because no Linux link is named after them: pod links are `eth0`, `pod<hash>` or

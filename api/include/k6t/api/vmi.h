@@ -1,7 +1,7 @@
 // The VirtualMachineInstance model k6t works from: the parts of KubeVirt's
 // VirtualMachine / VirtualMachineInstance spec that decide a VM's networks and what the
-// launcher needs to boot it. Plain value types; decoding lives in decode.h, rules in
-// validate.h.
+// launcher needs to boot it (disks in this file, their volumes in volume.h). Plain value
+// types; decoding lives in decode.h, rules in validate.h.
 //
 // Plain values with trivial accessors: no errors, thread-safe for concurrent reads, no
 // privileges.
@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "k6t/api/volume.h"
 
 namespace k6t::api {
 
@@ -146,16 +148,34 @@ struct KernelBoot {
   bool operator==(const KernelBoot&) const = default;
 };
 
+// What a disk presents to the guest (`disk`, `cdrom` or `lun` in the spec).
+enum class DiskDevice { kDisk, kCdrom, kLun };
+
+// "disk", "cdrom", "lun".
+const char* DiskDeviceField(DiskDevice d);
+
 struct Disk {
-  std::string name;
-  std::string bus;  // virtio (default), sata, scsi
+  std::string name;  // also the name of its volume (spec.volumes)
+  // Every device key present in the spec, in the order disk, cdrom, lun (none = a disk).
+  // A valid disk has at most one; keeping all of them lets validation say which collide.
+  std::vector<DiskDevice> devices;
+  std::string bus;  // virtio (default for disk and lun), sata (default for cdrom), scsi, usb
   std::optional<int64_t> boot_order;
-  // From the volume of the same name: `hostDisk.path` (or containerDisk.path) — a local image.
+  std::string serial;
+  std::string cache;      // "", none, writethrough, writeback
+  std::string io;         // "", native, threads
+  bool readonly = false;  // `disk.readonly` / `cdrom.readonly` (a CD-ROM defaults to true)
+  bool shareable = false;
+  std::string pci_address;  // `disk.pciAddress`
+  // A local image known from the spec alone: `hostDisk.path`. Every other volume type is
+  // resolved by the launcher (containerDisk images, cloud-init ISOs, empty disks, claims).
   std::string image_path;
   std::string image_format;  // "raw" or "qcow2"; empty = detect by extension
   // Position in `domain.devices.disks` of the source document, for messages (disks whose
   // volume k6t cannot use are left out, so this can differ from the index in Domain::disks).
   int64_t source_index = -1;
+
+  DiskDevice device() const { return devices.empty() ? DiskDevice::kDisk : devices.front(); }
 
   bool operator==(const Disk&) const = default;
 };
@@ -169,6 +189,10 @@ struct Domain {
   bool autoattach_pod_interface = true;
   bool network_interface_multiqueue = false;
   bool use_virtio_transitional = false;
+  // KubeVirt attaches a VNC display and a serial console unless these are false.
+  std::optional<bool> autoattach_graphics_device;
+  std::optional<bool> autoattach_serial_console;
+  std::string firmware_uuid;  // `firmware.uuid`; empty when not given
 
   bool operator==(const Domain&) const = default;
 };
@@ -186,6 +210,7 @@ struct ObjectMeta {
 struct VmiSpec {
   Domain domain;
   std::vector<Network> networks;
+  std::vector<Volume> volumes;  // spec.volumes, in document order (see volume.h)
   std::string hostname;
   std::string subdomain;
   std::vector<std::string> resource_claims;  // names in spec.resourceClaims (DRA)
@@ -205,6 +230,9 @@ struct Vmi {
 
   const Network* FindNetwork(const std::string& name) const;
   const Interface* FindInterface(const std::string& name) const;
+  const Volume* FindVolume(const std::string& name) const;
+  // Position of the named volume in spec.volumes (KubeVirt's disk_<N>.img), -1 if none.
+  int64_t VolumeIndex(const std::string& name) const;
 
   bool operator==(const Vmi&) const = default;
 };
