@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "k6t/api/errno_status.h"
 #include "spdlog/spdlog.h"
 
 namespace k6t::handler {
@@ -18,8 +19,6 @@ namespace k6t::handler {
 namespace rpc = ::k6t::api::rpc;
 
 namespace {
-
-std::string Errno(int err) { return std::strerror(err); }
 
 // Milliseconds until `deadline` for poll(), at least 0.
 int PollMs(absl::Time deadline) {
@@ -61,7 +60,7 @@ absl::StatusOr<std::unique_ptr<LauncherClient>> LauncherClient::Connect(const st
   absl::Duration backoff = absl::Milliseconds(10);
   while (true) {
     const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", Errno(errno)));
+    if (fd < 0) return api::ErrnoStatus("socket", errno);
     if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
       spdlog::debug("connected to launcher at {}", path);
       return std::unique_ptr<LauncherClient>(new LauncherClient(fd, path, max_frame_bytes));
@@ -70,14 +69,15 @@ absl::StatusOr<std::unique_ptr<LauncherClient>> LauncherClient::Connect(const st
     close(fd);
     const bool retryable = err == ENOENT || err == ECONNREFUSED || err == EAGAIN || err == EINTR;
     if (!retryable) {
-      const std::string msg = absl::StrCat("connect to launcher at ", path, ": ", Errno(err));
+      const std::string msg =
+          absl::StrCat("connect to launcher at ", path, ": ", api::ErrnoText(err));
       return err == EACCES || err == EPERM ? absl::PermissionDeniedError(msg)
                                            : absl::UnavailableError(msg);
     }
     if (absl::Now() + backoff > deadline) {
-      return absl::UnavailableError(absl::StrCat("connect to launcher at ", path, ": ", Errno(err),
-                                                 " (gave up after ", absl::FormatDuration(timeout),
-                                                 ")"));
+      return absl::UnavailableError(absl::StrCat("connect to launcher at ", path, ": ",
+                                                 api::ErrnoText(err), " (gave up after ",
+                                                 absl::FormatDuration(timeout), ")"));
     }
     std::this_thread::sleep_for(absl::ToChronoMilliseconds(backoff));
     backoff = std::min(backoff * 2, absl::Milliseconds(200));
@@ -116,7 +116,7 @@ absl::Status LauncherClient::SendAll(const std::string& frame, absl::Time deadli
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      return Broken(absl::UnavailableError(absl::StrCat("send ", method, ": ", Errno(errno))));
+      return Broken(api::ErrnoStatus(absl::StrCat("send ", method), errno));
     }
     pollfd p{fd_, POLLOUT, 0};
     const int n = poll(&p, 1, PollMs(deadline));
@@ -127,7 +127,7 @@ absl::Status LauncherClient::SendAll(const std::string& frame, absl::Time deadli
           absl::StrCat(method, ": launcher at ", path_, " is not accepting requests"));
     }
     if (n < 0 && errno != EINTR) {
-      return Broken(absl::UnavailableError(absl::StrCat("poll: ", Errno(errno))));
+      return Broken(api::ErrnoStatus("poll", errno));
     }
   }
   return absl::OkStatus();
@@ -153,7 +153,7 @@ absl::StatusOr<rpc::Response> LauncherClient::Receive(const std::string& id_json
     }
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Broken(absl::UnavailableError(absl::StrCat("poll: ", Errno(errno))));
+      return Broken(api::ErrnoStatus("poll", errno));
     }
     const ssize_t r = recv(fd_, buf, sizeof(buf), 0);
     if (r == 0) {
@@ -162,7 +162,7 @@ absl::StatusOr<rpc::Response> LauncherClient::Receive(const std::string& id_json
     }
     if (r < 0) {
       if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-      return Broken(absl::UnavailableError(absl::StrCat("recv: ", Errno(errno))));
+      return Broken(api::ErrnoStatus("recv", errno));
     }
     if (auto s = decoder_.Feed(buf, static_cast<size_t>(r)); !s.ok()) return Broken(s);
   }
@@ -184,7 +184,7 @@ absl::Status LauncherClient::ReconnectIfClosedWhileIdle() {
     const int err = errno;
     if (fd >= 0) close(fd);
     return Broken(absl::UnavailableError(
-        absl::StrCat("closed the connection and refused a new one: ", Errno(err))));
+        absl::StrCat("closed the connection and refused a new one: ", api::ErrnoText(err))));
   }
   close(fd_);
   fd_ = fd;

@@ -22,6 +22,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "k6t/api/errno_status.h"
 #include "spdlog/spdlog.h"
 
 namespace k6t::launcher {
@@ -35,8 +36,6 @@ constexpr uint64_t kListenId = 0;
 constexpr uint64_t kWakeId = 1;
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr auto kTick = std::chrono::milliseconds(100);
-
-std::string Errno(int err) { return std::strerror(err); }
 
 rpc::Error MakeError(rpc::ErrorCode code, std::string message) {
   rpc::Error e;
@@ -54,8 +53,7 @@ absl::Status MakeParentDirs(const std::string& dir) {
     const std::string prefix = dir.substr(0, pos);
     if (prefix.empty()) continue;
     if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
-      return absl::InternalError(
-          absl::StrCat("command socket: mkdir ", prefix, ": ", Errno(errno)));
+      return api::ErrnoStatus(absl::StrCat("command socket: mkdir ", prefix), errno);
     }
   }
   struct stat st;
@@ -200,19 +198,18 @@ struct CommandServer::Impl {
         }
       }
       if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-        return absl::InternalError(
-            absl::StrCat("command socket: unlink stale ", path, ": ", Errno(errno)));
+        return api::ErrnoStatus(absl::StrCat("command socket: unlink stale ", path), errno);
       }
       spdlog::info("command socket: replaced stale socket file {}", path);
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return absl::InternalError(absl::StrCat("command socket: socket: ", Errno(errno)));
+    if (fd < 0) return api::ErrnoStatus("command socket: socket", errno);
     // bind() creates the file with the socket inode's mode (minus umask): 0600 from the start.
     (void)fchmod(fd, 0600);
     if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
       const int err = errno;
       close(fd);
-      return absl::InternalError(absl::StrCat("command socket: bind ", path, ": ", Errno(err)));
+      return api::ErrnoStatus(absl::StrCat("command socket: bind ", path), err);
     }
     // Nobody can connect before listen(), so fixing the mode here leaves no window either way.
     if (chmod(path.c_str(), 0600) != 0 || stat(path.c_str(), &st) != 0 ||
@@ -220,8 +217,8 @@ struct CommandServer::Impl {
       const int err = errno;
       close(fd);
       unlink(path.c_str());
-      return absl::InternalError(
-          absl::StrCat("command socket: cannot make ", path, " mode 0600: ", Errno(err)));
+      return api::ErrnoStatus(absl::StrCat("command socket: cannot make ", path, " mode 0600"),
+                              err);
     }
     sock_dev = st.st_dev;
     sock_ino = st.st_ino;
@@ -229,7 +226,7 @@ struct CommandServer::Impl {
       const int err = errno;
       close(fd);
       unlink(path.c_str());
-      return absl::InternalError(absl::StrCat("command socket: listen ", path, ": ", Errno(err)));
+      return api::ErrnoStatus(absl::StrCat("command socket: listen ", path), err);
     }
     listen_fd = fd;
     return absl::OkStatus();
@@ -252,7 +249,7 @@ struct CommandServer::Impl {
       const int err = errno;
       CloseFds();
       unlink(opt.socket_path.c_str());
-      return absl::InternalError(absl::StrCat("command socket: epoll/eventfd: ", Errno(err)));
+      return api::ErrnoStatus("command socket: epoll/eventfd", err);
     }
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -396,7 +393,7 @@ struct CommandServer::Impl {
       const int timeout = conns.empty() && !listen_paused ? -1 : static_cast<int>(kTick.count());
       const int n = epoll_wait(epfd, events, 64, timeout);
       if (n < 0 && errno != EINTR) {
-        spdlog::error("command socket: epoll_wait: {}", Errno(errno));
+        spdlog::error("command socket: epoll_wait: {}", api::ErrnoText(errno));
         break;
       }
       for (int i = 0; i < n; ++i) {
@@ -433,7 +430,7 @@ struct CommandServer::Impl {
         if (errno == EINTR) continue;
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
           // Out of descriptors: stop polling the listener for a tick instead of spinning on it.
-          spdlog::error("command socket: accept: {}; pausing accepts", Errno(errno));
+          spdlog::error("command socket: accept: {}; pausing accepts", api::ErrnoText(errno));
           SetListenInterest(false);
         }
         return;
@@ -441,7 +438,7 @@ struct CommandServer::Impl {
       ucred cred{};
       socklen_t len = sizeof(cred);
       if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-        spdlog::warn("command socket: SO_PEERCRED: {}; connection refused", Errno(errno));
+        spdlog::warn("command socket: SO_PEERCRED: {}; connection refused", api::ErrnoText(errno));
         close(fd);
         ++st_refused_uid;
         continue;
@@ -475,7 +472,7 @@ struct CommandServer::Impl {
       ev.events = EPOLLIN;
       ev.data.u64 = c->id;
       if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        spdlog::error("command socket: epoll_ctl add: {}", Errno(errno));
+        spdlog::error("command socket: epoll_ctl add: {}", api::ErrnoText(errno));
         close(fd);
         continue;
       }
@@ -529,7 +526,7 @@ struct CommandServer::Impl {
       if (r < 0) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
-          spdlog::debug("command socket: client {} read: {}", c->id, Errno(errno));
+          spdlog::debug("command socket: client {} read: {}", c->id, api::ErrnoText(errno));
           c->dead = true;
         }
         return;
@@ -650,7 +647,7 @@ struct CommandServer::Impl {
       if (w < 0) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
-          spdlog::debug("command socket: client {} write: {}", c->id, Errno(errno));
+          spdlog::debug("command socket: client {} write: {}", c->id, api::ErrnoText(errno));
           c->dead = true;
         }
         return;

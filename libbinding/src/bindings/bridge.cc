@@ -2,6 +2,7 @@
 
 #include "bindings/common.h"
 #include "domain_fragment.h"
+#include "k6t/api/net.h"
 
 namespace k6t::binding {
 namespace {
@@ -9,8 +10,8 @@ namespace {
 // KubeVirt's DHCP cache rules (reference §2.3): the router is the next hop of the first IPv4
 // route through the link; the routes are all IPv4 routes through it except the pod's own
 // subnet, with the default route last.
-void FillRoutes(const ObservedLink& pod, const Cidr& addr, DhcpV4Offer& o) {
-  const std::string subnet = NetworkOf(addr);
+void FillRoutes(const ObservedLink& pod, const api::IpPrefix& addr, DhcpV4Offer& o) {
+  const std::string subnet = addr.Masked().ToString();
   std::optional<Route> default_route;
   for (const auto& r : pod.routes) {
     if (r.destination.find(':') != std::string::npos) continue;
@@ -45,23 +46,23 @@ class BridgeBinding : public Binding {
     dhcp.bridge = in.names.bridge;
     dhcp.client_mac = plan.mac;
     if (!v4.empty()) {
-      auto c = ParseCidr(v4);
+      auto c = api::IpPrefix::Parse(v4);
       if (!c.ok()) return c.status();
       DhcpV4Offer o;
       o.server_ip = FakeBridgeIPv4(in.index);
-      o.client_ip = AddressOf(*c);
-      o.prefix_len = c->prefix;
+      o.client_ip = c->address().ToString();
+      o.prefix_len = c->length();
       o.mtu = plan.mtu;
       FillRoutes(pod, *c, o);
       FillVmiDhcpOptions(in, o);
       dhcp.v4 = o;
     }
     if (!v6.empty()) {
-      auto c = ParseCidr(v6);
+      auto c = api::IpPrefix::Parse(v6);
       if (!c.ok()) return c.status();
       DhcpV6Offer o;
-      o.client_ip = AddressOf(*c);
-      o.prefix_len = c->prefix;
+      o.client_ip = c->address().ToString();
+      o.prefix_len = c->length();
       for (const auto& d : in.options.dns_servers)
         if (d.find(':') != std::string::npos) o.dns_servers.push_back(d);
       o.search_domains = in.options.search_domains;

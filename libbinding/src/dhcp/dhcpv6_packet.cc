@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "dhcp/bytes.h"
+#include "k6t/api/net.h"
 
 namespace k6t::binding::dhcp {
 namespace {
@@ -186,17 +187,9 @@ std::optional<Mac> MacFromDuid(std::string_view duid) {
 }
 
 absl::StatusOr<Ipv6> ParseIpv6(std::string_view text) {
-  std::string s(text);
-  Ipv6 a;
-  if (inet_pton(AF_INET6, s.c_str(), a.data()) != 1)
-    return absl::InvalidArgumentError(absl::StrCat("\"", s, "\" is not an IPv6 address"));
-  return a;
+  return internal::ParseAddressBytes<Ipv6>(text, api::IpFamily::kV6);
 }
 
-std::string FormatIpv6(const Ipv6& a) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  inet_ntop(AF_INET6, a.data(), buf, sizeof(buf));
-  return buf;
-}
+std::string FormatIpv6(const Ipv6& a) { return api::IpAddress::V6(a).ToString(); }
 
 }  // namespace k6t::binding::dhcp

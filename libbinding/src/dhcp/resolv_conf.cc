@@ -1,6 +1,5 @@
 #include "k6t/binding/dhcp/resolv_conf.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "k6t/api/net.h"
 #include "k6t/binding/dhcp/dns_name.h"
 
 namespace k6t::binding::dhcp {
@@ -54,15 +54,14 @@ ResolvConf ParseResolvConf(std::string_view text, const ResolvConfLimits& limits
         ++rc.skipped;
         continue;
       }
-      std::string addr(f[1]);
-      unsigned char buf[16];
+      auto ip = api::IpAddress::Parse(f[1]);
       std::vector<std::string>* list = nullptr;
-      if (inet_pton(AF_INET, addr.c_str(), buf) == 1) {
-        list = &rc.nameservers_v4;
-      } else if (inet_pton(AF_INET6, addr.c_str(), buf) == 1) {
-        list = &rc.nameservers_v6;
+      std::string addr;
+      if (ip.ok()) {
+        list = ip->is_v4() ? &rc.nameservers_v4 : &rc.nameservers_v6;
+        addr = ip->ToString();  // canonical, so one server written two ways counts once
       }
-      // A scoped server (fe80::1%eth0) fails inet_pton and is skipped: it names a pod link
+      // A scoped server (fe80::1%eth0) does not parse and is skipped: it names a pod link
       // the guest cannot reach.
       if (list == nullptr || list->size() >= limits.max_nameservers ||
           std::find(list->begin(), list->end(), addr) != list->end()) {

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "dhcp/bytes.h"
+#include "k6t/api/net.h"
 #include "k6t/binding/dhcp/dns_name.h"
 
 namespace k6t::binding::dhcp {
@@ -14,24 +14,26 @@ constexpr Ipv4 kZero4{};
 constexpr Ipv4 kBroadcast4{255, 255, 255, 255};
 constexpr Mac kBroadcastMac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-absl::StatusOr<std::pair<std::string, int>> SplitCidr(const std::string& cidr, int max) {
-  const size_t slash = cidr.find('/');
-  int len = max;
-  if (slash != std::string::npos &&
-      (!absl::SimpleAtoi(cidr.substr(slash + 1), &len) || len < 0 || len > max))
-    return absl::InvalidArgumentError(absl::StrCat("\"", cidr, "\" has a bad prefix length"));
-  return std::make_pair(cidr.substr(0, slash), len);
+absl::StatusOr<api::IpPrefix> PrefixOf(const std::string& text, api::IpFamily family) {
+  auto p = api::IpPrefix::Parse(text);
+  if (!p.ok()) return p.status();
+  if (p->family() != family)
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is not an IPv", static_cast<int>(family), " prefix"));
+  return p;
 }
+
+std::string MacText(const Mac& m) { return api::MacAddress(m).ToString(); }
 
 std::string U16(uint16_t v) { return internal::BeU16(v); }
 std::string U32(uint32_t v) { return internal::BeU32(v); }
 
 absl::StatusOr<std::optional<Mac>> Filter(const std::string& client_mac) {
   if (client_mac.empty()) return std::optional<Mac>();
-  auto m = ParseMac(client_mac);
+  auto m = api::MacAddress::Parse(client_mac);
   if (!m.ok())
     return absl::InvalidArgumentError(absl::StrCat("client_mac: ", m.status().message()));
-  return std::optional<Mac>(*m);
+  return std::optional<Mac>(m->bytes());
 }
 
 absl::Status Field(absl::Status st, const char* field) {
@@ -97,13 +99,12 @@ absl::StatusOr<Dhcpv4Responder> Dhcpv4Responder::Create(const DhcpV4Offer& o,
   std::optional<ClasslessRoute> default_route;
   for (const Route& rt : o.routes) {
     if (rt.destination.find(':') != std::string::npos) continue;
-    auto dst = SplitCidr(rt.destination, 32);
+    auto dst = PrefixOf(rt.destination, api::IpFamily::kV4);
     if (!dst.ok()) return Field(dst.status(), "routes");
     ClasslessRoute c;
-    auto net = ParseIpv4(dst->first);
-    if (!net.ok()) return Field(net.status(), "routes");
-    c.destination = *net;
-    c.prefix_len = dst->second;
+    c.destination =
+        internal::BytesOf<Ipv4>(dst->address());  // host bits set: the encoder refuses it
+    c.prefix_len = dst->length();
     if (!rt.gateway.empty()) {
       auto gw = ParseIpv4(rt.gateway);
       if (!gw.ok()) return Field(gw.status(), "routes");
@@ -259,10 +260,10 @@ Dhcpv4Outcome Dhcpv4Responder::Respond(const Dhcpv4Message& req) const {
   const Mac mac = req.client_mac();
   if (filter_ && mac != *filter_)
     return {std::nullopt,
-            absl::StrCat("ignored: client ", FormatMac(mac), " is not ", FormatMac(*filter_))};
+            absl::StrCat("ignored: client ", MacText(mac), " is not ", MacText(*filter_))};
   const auto type = req.Type();
   if (!type) return {std::nullopt, "ignored: no valid message type"};
-  const std::string who = FormatMac(mac);
+  const std::string who = MacText(mac);
 
   auto lease = [&](Dhcpv4Type t) {
     Dhcpv4Reply r = Base(req, t);
@@ -504,15 +505,10 @@ absl::StatusOr<RouterAdvertParams> MakeRouterAdvert(const RouterAdvert& ra, cons
     p.mtu = static_cast<uint32_t>(ra.mtu);
   }
   if (!ra.prefix.empty()) {
-    auto c = SplitCidr(ra.prefix, 128);
+    auto c = PrefixOf(ra.prefix, api::IpFamily::kV6);
     if (!c.ok()) return Field(c.status(), "prefix");
-    auto a = ParseIpv6(c->first);
-    if (!a.ok()) return Field(a.status(), "prefix");
-    Ipv6 net = *a;
-    for (int bit = c->second; bit < 128; ++bit)
-      net[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
-    p.prefix = net;
-    p.prefix_len = static_cast<uint8_t>(c->second);
+    p.prefix = internal::BytesOf<Ipv6>(c->Network());
+    p.prefix_len = static_cast<uint8_t>(c->length());
   }
   return p;
 }

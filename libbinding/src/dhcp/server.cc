@@ -23,6 +23,8 @@
 #include "dhcp/frames.h"
 #include "dhcp/rate_limiter.h"
 #include "dhcp/sockets.h"
+#include "k6t/api/hash.h"
+#include "k6t/api/net.h"
 #include "k6t/binding/dhcp/responder.h"
 #include "spdlog/spdlog.h"
 
@@ -46,11 +48,8 @@ uint64_t MacKey(const Mac& m) {
   return k;
 }
 
-uint64_t BytesKey(const void* data, size_t n) {  // FNV-1a
-  uint64_t h = 1469598103934665603ull;
-  const auto* p = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  return h;
+uint64_t BytesKey(const void* data, size_t n) {
+  return api::Fnv1a64(std::string_view(static_cast<const char*>(data), n));
 }
 
 // Log lines a guest can trigger are limited, so a flood cannot flood the log too.
@@ -194,7 +193,7 @@ struct Server::Impl {
       if (fd->valid())
         if (absl::Status st = Watch(fd->get(), Token(iface->id, kind)); !st.ok()) return st;
     spdlog::info("dhcp: serving {} (ifindex {}, mac {}):{}{}{}{}", p.bridge, link->ifindex,
-                 FormatMac(link->mac), p.v4 ? " dhcpv4 " + p.v4->client_ip : "",
+                 api::MacAddress(link->mac).ToString(), p.v4 ? " dhcpv4 " + p.v4->client_ip : "",
                  p.v6 ? " dhcpv6 " + p.v6->client_ip : "", p.ra ? " ra " + p.ra->prefix : "",
                  p.client_mac.empty() ? "" : " only for " + p.client_mac);
     ifaces[p.bridge] = std::move(iface);
@@ -311,7 +310,7 @@ struct Server::Impl {
         continue;
       }
       ++i.stats.replied;
-      const std::string client = FormatMac(r.message.client_mac());
+      const std::string client = api::MacAddress(r.message.client_mac()).ToString();
       if (r.message.Type() == Dhcpv4Type::kAck && r.message.yiaddr != Ipv4{} &&
           client != i.last_v4_client) {
         i.last_v4_client = client;
