@@ -19,10 +19,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "k6t/binding/plan.h"
+#include "k6t/binding/plan_json.h"
 
 namespace k6t::binding {
 
-inline constexpr int kCacheSchemaVersion = 1;
+// The cache file's schema is the plan JSON's (plan_json.h).
+inline constexpr int kCacheSchemaVersion = kPlanSchemaVersion;
 
 // Phase of one interface's plumbing, as KubeVirt's pending/started/finished, except that
 // k6t resumes from kStarted instead of failing the VM.
@@ -40,10 +42,6 @@ absl::StatusOr<std::optional<CachedInterface>> ReadCachedInterface(const std::st
 // Every cached interface, sorted by interface name.
 absl::StatusOr<std::vector<CachedInterface>> ReadCachedInterfaces(const std::string& state_dir);
 absl::Status RemoveCachedInterface(const std::string& state_dir, const std::string& name);
-
-// JSON forms (nlohmann text), also used by `k6t-handler plan --output json`.
-std::string PlanToJson(const InterfacePlan& plan);
-absl::StatusOr<InterfacePlan> PlanFromJson(const std::string& json);
 
 // Writes `contents` to `path` atomically: a temp file in the same dir renamed over it, so a
 // reader or a writer killed half-way sees the old file or the new one, never a mix. Not
