@@ -165,9 +165,7 @@ class Validator {
       const std::string fp = JoinPath(p, field);
       const char* name = family == IpFamily::kV4 ? "IPv4" : "IPv6";
       auto c = IpPrefix::Parse(text);
-      if (!c.ok()) {
-        Err(fp, std::string(c.status().message()));
-      } else if (c->family() != family) {
+      if (!c.ok() || c->family() != family) {
         Err(fp, absl::StrCat(Quote(text), " is not an ", name, " CIDR"));
       } else if (c->length() > longest) {
         Err(fp,
