@@ -1,11 +1,11 @@
-#include "k6t/binding/dhcp/dhcpv6_packet.h"
+#include "k6t/dhcp/dhcpv6_packet.h"
 
 #include <gtest/gtest.h>
 
 #include "k6t/api/net.h"
 #include "test/unit/dhcp/hex.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 using testing::Hex;
@@ -105,4 +105,4 @@ TEST(Dhcpv6Packet, OptionHelpers) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

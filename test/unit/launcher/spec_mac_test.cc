@@ -11,8 +11,8 @@
 #include "domain_xml.h"
 #include "k6t/api/decode.h"
 #include "k6t/api/net.h"
-#include "k6t/binding/dhcp/responder.h"
-#include "k6t/binding/dhcp/server.h"
+#include "k6t/dhcp/responder.h"
+#include "k6t/dhcp/server.h"
 #include "k6t/binding/planner.h"
 #include "k6t/binding/pod_state.h"
 #include "k6t/binding/testing/fake_kernel.h"
@@ -56,12 +56,12 @@ void BuildPod(binding::testing::FakeKernel& k) {
 }
 
 // A DHCPDISCOVER from `mac` as a guest sends it.
-binding::dhcp::Dhcpv4Message Discover(const api::MacAddress& mac) {
-  binding::dhcp::Dhcpv4Message m;
+::k6t::dhcp::Dhcpv4Message Discover(const api::MacAddress& mac) {
+  ::k6t::dhcp::Dhcpv4Message m;
   m.xid = 0x14141414;
   std::copy(mac.bytes().begin(), mac.bytes().end(), m.chaddr.begin());
-  m.options.push_back({binding::dhcp::opt4::kMessageType,
-                       std::string(1, static_cast<char>(binding::dhcp::Dhcpv4Type::kDiscover))});
+  m.options.push_back({::k6t::dhcp::opt4::kMessageType,
+                       std::string(1, static_cast<char>(::k6t::dhcp::Dhcpv4Type::kDiscover))});
   return m;
 }
 
@@ -113,14 +113,14 @@ TEST_F(SpecMacTest, PlanAndDomainXmlCarryTheCanonicalForm) {
 }
 
 TEST_F(SpecMacTest, TheLaunchersDhcpServerAcceptsAndAnswersTheInterface) {
-  binding::dhcp::Server server;
+  ::k6t::dhcp::Server server;
   for (const auto& p : plans_) {
     ASSERT_TRUE(p.dhcp.has_value()) << p.interface_name;
     // What DhcpService::Add hands the server.
-    const binding::DhcpPlan plan = WithPodDns(*p.dhcp, resolv_);
+    const auto plan = WithPodDns(*p.dhcp, resolv_);
     EXPECT_TRUE(server.AddInterface(plan).ok()) << p.interface_name;
     ASSERT_TRUE(plan.v4.has_value());
-    auto responder = binding::dhcp::Dhcpv4Responder::Create(*plan.v4, plan.client_mac);
+    auto responder = ::k6t::dhcp::Dhcpv4Responder::Create(*plan.v4, plan.client_mac);
     ASSERT_TRUE(responder.ok()) << p.interface_name << ": " << responder.status();
     const api::MacAddress guest = *api::MacAddress::Parse(p.mac);
     auto offer = responder->Respond(Discover(guest));
@@ -128,7 +128,7 @@ TEST_F(SpecMacTest, TheLaunchersDhcpServerAcceptsAndAnswersTheInterface) {
     EXPECT_THAT(offer.note, HasSubstr(p.mac));
     // Bridge binding serves the pod's address to the VM's MAC only.
     if (p.binding == "bridge") {
-      EXPECT_EQ(binding::dhcp::FormatIpv4(offer.reply->message.yiaddr), "192.168.100.10");
+      EXPECT_EQ(::k6t::dhcp::FormatIpv4(offer.reply->message.yiaddr), "192.168.100.10");
       auto other = responder->Respond(Discover(*api::MacAddress::Parse("02:00:5e:00:53:02")));
       EXPECT_FALSE(other.reply.has_value()) << other.note;
     }

@@ -1,14 +1,13 @@
-#include "k6t/binding/dhcp/dhcpv6_packet.h"
+#include "k6t/dhcp/dhcpv6_packet.h"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "dhcp/bytes.h"
-#include "k6t/api/net.h"
+#include "bytes.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 std::span<const uint8_t> Span(std::string_view s) {
@@ -187,9 +186,17 @@ std::optional<Mac> MacFromDuid(std::string_view duid) {
 }
 
 absl::StatusOr<Ipv6> ParseIpv6(std::string_view text) {
-  return internal::ParseAddressBytes<Ipv6>(text, api::IpFamily::kV6);
+  std::string s(text);
+  Ipv6 a;
+  if (inet_pton(AF_INET6, s.c_str(), a.data()) != 1)
+    return absl::InvalidArgumentError(absl::StrCat("\"", s, "\" is not an IPv6 address"));
+  return a;
 }
 
-std::string FormatIpv6(const Ipv6& a) { return api::IpAddress::V6(a).ToString(); }
+std::string FormatIpv6(const Ipv6& a) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, a.data(), buf, sizeof(buf));
+  return buf;
+}
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

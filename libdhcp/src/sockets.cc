@@ -1,4 +1,4 @@
-#include "dhcp/sockets.h"
+#include "sockets.h"
 
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
@@ -18,7 +18,7 @@
 #include "k6t/api/errno_status.h"
 #include "k6t/api/status_macros.h"
 
-namespace k6t::binding::dhcp::internal {
+namespace k6t::dhcp::internal {
 namespace {
 
 // The failed call's errno, read before anything else can change it, as a status.
@@ -57,6 +57,8 @@ absl::StatusOr<LinkInfo> GetLinkInfo(const std::string& dev) {
   if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
     return absl::FailedPreconditionError(absl::StrCat(dev, " is not an Ethernet link"));
   std::memcpy(info.mac.data(), ifr.ifr_hwaddr.sa_data, 6);
+  if (ioctl(fd.get(), SIOCGIFMTU, &ifr) != 0) return Failed("SIOCGIFMTU", dev);
+  info.mtu = ifr.ifr_mtu;
   return info;
 }
 
@@ -152,4 +154,4 @@ absl::Status ArmTimer(int fd, long ms) {
   return absl::OkStatus();
 }
 
-}  // namespace k6t::binding::dhcp::internal
+}  // namespace k6t::dhcp::internal

@@ -7,6 +7,7 @@
 // immutable after Create, so Respond may be called from several threads. Privileges: none.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -14,12 +15,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "k6t/binding/dhcp/dhcpv4_packet.h"
-#include "k6t/binding/dhcp/dhcpv6_packet.h"
-#include "k6t/binding/dhcp/ndp_packet.h"
-#include "k6t/binding/plan.h"
+#include "k6t/api/dhcp_offer.h"
+#include "k6t/dhcp/dhcpv4_options.h"
+#include "k6t/dhcp/dhcpv4_packet.h"
+#include "k6t/dhcp/dhcpv6_packet.h"
+#include "k6t/dhcp/ndp_packet.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 
 // ---- DHCPv4 (RFC 2131). Where the reply goes follows §4.1: NAK and broadcast-bit requests
 // are broadcast; a client with ciaddr gets unicast to ciaddr; otherwise unicast to yiaddr at
@@ -40,29 +42,43 @@ struct Dhcpv4Outcome {
 
 class Dhcpv4Responder {
  public:
-  // Validates the offer once (addresses, routes, domains, option sizes) so that answering
-  // can only fail on what the guest sent. `client_mac` empty: any client.
-  static absl::StatusOr<Dhcpv4Responder> Create(const DhcpV4Offer& offer,
-                                                const std::string& client_mac);
+  // Validates the offer once (addresses, routes, host name, option sizes: see
+  // dhcpv4_options.h) so that answering can only fail on what the guest sent.
+  // `client_mac` empty: any client. `link_mtu`: the MTU of the link the replies leave on
+  // (0: unknown); with the offer's MTU it bounds the reply size a client may ask for.
+  static absl::StatusOr<Dhcpv4Responder> Create(const api::DhcpV4Offer& offer,
+                                                const std::string& client_mac, int link_mtu = 0);
 
   Dhcpv4Outcome Respond(const Dhcpv4Message& request) const;
   Dhcpv4Outcome Respond(std::span<const uint8_t> packet) const;  // decode + Respond
 
   const Ipv4& server_ip() const { return server_; }
   const Ipv4& client_ip() const { return client_; }
+  // The largest reply a client may get: option 57 is honoured up to this (>= 576).
+  size_t max_message() const { return max_message_; }
+  // What an OFFER or ACK of the smallest size every client accepts (576 bytes) leaves out,
+  // after what the offer leaves out at any size (Dhcpv4Options::skipped): empty when the
+  // whole offer reaches every client. Clients that accept larger messages get more.
+  const std::vector<std::string>& left_out() const { return left_out_; }
 
  private:
   Dhcpv4Responder() = default;
   Dhcpv4Reply Base(const Dhcpv4Message& req, Dhcpv4Type type) const;
-  Dhcpv4Outcome Finish(const Dhcpv4Message& req, Dhcpv4Reply reply, std::string note) const;
+  // Addresses the reply; with `configure`, adds the offer's options that fit the budget.
+  Dhcpv4Outcome Finish(const Dhcpv4Message& req, Dhcpv4Reply reply, bool configure,
+                       std::string note) const;
   Dhcpv4Outcome Nak(const Dhcpv4Message& req, std::string why) const;
+  size_t Budget(const Dhcpv4Message& req) const;
 
   Ipv4 server_{};
   Ipv4 client_{};
   uint32_t lease_ = 0;
-  int mtu_ = 0;
   std::optional<Mac> filter_;
-  std::vector<Dhcpv4Option> config_options_;  // 1, 3, 121, 6, 26, 12, 15, 119, 42, 66, 67, 224+
+  std::optional<Dhcpv4Options> options_;  // always set after Create
+  size_t max_message_ = kDhcpv4MinMaxMessage;
+  size_t dropped_at_min_ = 0;  // items of the drop order a 576-byte reply leaves out
+  size_t dropped_at_max_ = 0;  // ... a max_message_ one
+  std::vector<std::string> left_out_;
 };
 
 // ---- DHCPv6 (RFC 8415), one address per client, IA_NA only.
@@ -74,7 +90,10 @@ struct Dhcpv6Outcome {
 
 class Dhcpv6Responder {
  public:
-  static absl::StatusOr<Dhcpv6Responder> Create(const DhcpV6Offer& offer, const Mac& server_mac,
+  // The search list (option 24) keeps what fits kMaxSearchListBytes (dns_name.h); invalid
+  // and surplus domains are left out (left_out()), never fatal.
+  static absl::StatusOr<Dhcpv6Responder> Create(const api::DhcpV6Offer& offer,
+                                                const Mac& server_mac,
                                                 const std::string& client_mac);
 
   // `source` is the client's (link-local) address: with a MAC filter, a client whose DUID
@@ -83,6 +102,7 @@ class Dhcpv6Responder {
   Dhcpv6Outcome Respond(std::span<const uint8_t> packet, const Ipv6& source) const;
 
   const std::string& server_duid() const { return duid_; }
+  const std::vector<std::string>& left_out() const { return left_out_; }
 
  private:
   Dhcpv6Responder() = default;
@@ -95,12 +115,14 @@ class Dhcpv6Responder {
   std::string duid_;
   std::optional<Mac> filter_;
   std::vector<Dhcpv6Option> config_options_;  // 23, 24
+  std::vector<std::string> left_out_;
 };
 
 // ---- Router advertisements.
-absl::StatusOr<RouterAdvertParams> MakeRouterAdvert(const RouterAdvert& ra, const Mac& bridge_mac);
+absl::StatusOr<RouterAdvertParams> MakeRouterAdvert(const api::RouterAdvert& ra,
+                                                    const Mac& bridge_mac);
 
 // The EUI-64 link-local address of a MAC (fe80::xxxx:xxff:fexx:xxxx).
 Ipv6 LinkLocalFromMac(const Mac& mac);
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

@@ -5,9 +5,9 @@
 #include <span>
 #include <vector>
 
-#include "k6t/binding/dhcp/dhcpv4_packet.h"
+#include "k6t/dhcp/dhcpv4_packet.h"
 
-namespace k6t::binding::dhcp::internal {
+namespace k6t::dhcp::internal {
 
 // RFC 1071 one's-complement sum, folded and inverted.
 uint16_t InternetChecksum(std::span<const uint8_t> data, uint32_t initial = 0);
@@ -16,4 +16,4 @@ uint16_t InternetChecksum(std::span<const uint8_t> data, uint32_t initial = 0);
 std::vector<uint8_t> BuildUdp4(const Ipv4& src, const Ipv4& dst, uint16_t src_port,
                                uint16_t dst_port, std::span<const uint8_t> payload);
 
-}  // namespace k6t::binding::dhcp::internal
+}  // namespace k6t::dhcp::internal

@@ -1,8 +1,8 @@
-#include "dhcp/frames.h"
+#include "frames.h"
 
-#include "dhcp/bytes.h"
+#include "bytes.h"
 
-namespace k6t::binding::dhcp::internal {
+namespace k6t::dhcp::internal {
 namespace {
 
 uint32_t Sum(std::span<const uint8_t> data, uint32_t acc) {
@@ -59,4 +59,4 @@ std::vector<uint8_t> BuildUdp4(const Ipv4& src, const Ipv4& dst, uint16_t src_po
   return out;
 }
 
-}  // namespace k6t::binding::dhcp::internal
+}  // namespace k6t::dhcp::internal

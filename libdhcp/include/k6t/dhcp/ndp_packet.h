@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "k6t/binding/dhcp/dhcpv6_packet.h"
+#include "k6t/dhcp/dhcpv6_packet.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 
 inline constexpr uint8_t kIcmpv6RouterSolicit = 133;
 inline constexpr uint8_t kIcmpv6RouterAdvert = 134;
@@ -54,4 +54,4 @@ std::vector<uint8_t> EncodeRouterAdvert(const RouterAdvertParams& p);
 // For tests and the fuzzer: the inverse of EncodeRouterAdvert (ICMPv6 header first).
 absl::StatusOr<RouterAdvertParams> ParseRouterAdvert(std::span<const uint8_t> icmp);
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

@@ -1,11 +1,11 @@
-#include "k6t/binding/dhcp/ndp_packet.h"
+#include "k6t/dhcp/ndp_packet.h"
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "dhcp/bytes.h"
+#include "bytes.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 struct NdOption {
@@ -133,4 +133,4 @@ absl::StatusOr<RouterAdvertParams> ParseRouterAdvert(std::span<const uint8_t> ic
   return p;
 }
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

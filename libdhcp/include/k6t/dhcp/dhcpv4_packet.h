@@ -19,7 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 
 using Ipv4 = std::array<uint8_t, 4>;
 using Mac = std::array<uint8_t, 6>;  // api::MacAddress::Bytes
@@ -93,7 +93,8 @@ struct Dhcpv4Message {
   std::array<uint8_t, 64> sname{};
   std::array<uint8_t, 128> file{};
   // Decoded: one entry per code, instances concatenated (RFC 3396) in first-seen order.
-  // Encoded: written in this order; data longer than 255 bytes is split into instances.
+  // Encoded: in this order (unless spilled, see EncodeDhcpv4); data longer than 255 bytes
+  // is split into instances.
   std::vector<Dhcpv4Option> options;
 
   const std::string* Find(uint8_t code) const;
@@ -114,8 +115,10 @@ struct Dhcpv4Encoding {
 
 // Writes the message, options ended by End, padded to the BOOTP minimum of 300 bytes.
 // `max_size` bounds the DHCP payload (the client's option 57 minus the 28 bytes of IP and
-// UDP headers). When the options do not fit, they spill into `file` and then `sname` if
-// those are unused; otherwise ResourceExhausted names the first option that did not fit.
+// UDP headers). Data longer than 255 bytes goes in several instances of its option (RFC
+// 3396). When the options do not fit the options field, they spill into `file` and `sname`
+// if those are unused (option 52), each instance whole, packed largest first, the message's
+// first option still first; otherwise ResourceExhausted names an option that did not fit.
 absl::StatusOr<Dhcpv4Encoding> EncodeDhcpv4(const Dhcpv4Message& message,
                                             size_t max_size = kDhcpv4MinMaxMessage - 28);
 
@@ -140,4 +143,4 @@ absl::StatusOr<Ipv4> ParseIpv4(std::string_view text);
 std::string FormatIpv4(const Ipv4& a);
 Ipv4 PrefixToMask(int prefix_len);
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

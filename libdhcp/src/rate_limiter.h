@@ -9,7 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 
-namespace k6t::binding::dhcp::internal {
+namespace k6t::dhcp::internal {
 
 class RateLimiter {
  public:
@@ -64,4 +64,4 @@ class RateLimiter {
   Bucket overflow_{0, Clock::time_point{}};
 };
 
-}  // namespace k6t::binding::dhcp::internal
+}  // namespace k6t::dhcp::internal

@@ -15,7 +15,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 
 struct ResolvConfLimits {
   size_t max_file_bytes = 64 * 1024;  // the rest of a larger file is ignored
@@ -40,4 +40,4 @@ ResolvConf ParseResolvConf(std::string_view text, const ResolvConfLimits& limits
 absl::StatusOr<ResolvConf> ReadResolvConf(const std::string& path,
                                           const ResolvConfLimits& limits = {});
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

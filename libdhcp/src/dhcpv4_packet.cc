@@ -1,14 +1,17 @@
-#include "k6t/binding/dhcp/dhcpv4_packet.h"
+#include "k6t/dhcp/dhcpv4_packet.h"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
+#include <numeric>
 
 #include "absl/strings/str_cat.h"
-#include "dhcp/bytes.h"
-#include "k6t/api/net.h"
+#include "absl/strings/str_format.h"
+#include "bytes.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 constexpr uint8_t kMagic[4] = {99, 130, 83, 99};
@@ -178,17 +181,36 @@ absl::StatusOr<Dhcpv4Encoding> EncodeDhcpv4(const Dhcpv4Message& m, size_t max_s
   } else {
     const bool sname_free = std::all_of(sname.begin(), sname.end(), [](uint8_t b) { return !b; });
     const bool file_free = std::all_of(file.begin(), file.end(), [](uint8_t b) { return !b; });
-    // Fill the options field, then file, then sname: the RFC 3396 concatenation order.
+    // The options field (less option 52 and End), then file, then sname: the RFC 3396
+    // concatenation order. Placed largest first, each in the first area with room (far
+    // fuller areas than filling them in order); a split option's pieces never go to an
+    // area before the previous piece's. Each area is then written in the original order,
+    // so the first option (the message type) stays first and the pieces stay in sequence.
     std::vector<uint8_t> areas[3];
     const size_t caps[3] = {main_cap - 3 - 1, file_free ? file.size() - 1 : 0,
                             sname_free ? sname.size() - 1 : 0};
-    size_t area = 0;
-    for (const auto& c : chunks) {
-      while (area < 3 && areas[area].size() + c.size() > caps[area]) ++area;
+    std::vector<size_t> order(chunks.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    if (!order.empty())
+      std::stable_sort(order.begin() + 1, order.end(),
+                       [&](size_t a, size_t b) { return chunks[a].size() > chunks[b].size(); });
+    std::vector<size_t> placed[3];
+    size_t used[3] = {0, 0, 0};
+    std::array<size_t, 256> first_area{};  // per code: the area of its last piece placed
+    for (size_t i : order) {
+      const Chunk& c = chunks[i];
+      size_t area = first_area[c.code];
+      while (area < 3 && used[area] + c.size() > caps[area]) ++area;
       if (area == 3)
         return absl::ResourceExhaustedError(absl::StrCat("DHCPv4 options do not fit in ", max_size,
                                                          " bytes (at option ", c.code, ")"));
-      WriteChunk(areas[area], c);
+      used[area] += c.size();
+      placed[area].push_back(i);
+      first_area[c.code] = area;
+    }
+    for (size_t area = 0; area < 3; ++area) {
+      std::sort(placed[area].begin(), placed[area].end());
+      for (size_t i : placed[area]) WriteChunk(areas[area], chunks[i]);
     }
     const uint8_t overload = (areas[1].empty() ? 0 : 1) | (areas[2].empty() ? 0 : 2);
     main_area.push_back(opt4::kOverload);
@@ -256,10 +278,32 @@ absl::StatusOr<std::vector<ClasslessRoute>> DecodeClasslessRoutes(std::string_vi
 std::string Ipv4Bytes(const Ipv4& a) { return std::string(a.begin(), a.end()); }
 
 absl::StatusOr<Ipv4> ParseIpv4(std::string_view text) {
-  return internal::ParseAddressBytes<Ipv4>(text, api::IpFamily::kV4);
+  std::string s(text);
+  Ipv4 a;
+  if (inet_pton(AF_INET, s.c_str(), a.data()) != 1)
+    return absl::InvalidArgumentError(absl::StrCat("\"", s, "\" is not an IPv4 address"));
+  return a;
 }
 
-std::string FormatIpv4(const Ipv4& a) { return api::IpAddress::V4(a).ToString(); }
+std::string FormatIpv4(const Ipv4& a) {
+  return absl::StrFormat("%d.%d.%d.%d", a[0], a[1], a[2], a[3]);
+}
+
+absl::StatusOr<Mac> ParseMac(std::string_view text) {
+  Mac m;
+  unsigned v[6];
+  char tail;
+  std::string s(text);
+  if (s.size() != 17 || std::sscanf(s.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2],
+                                    &v[3], &v[4], &v[5], &tail) != 6)
+    return absl::InvalidArgumentError(absl::StrCat("\"", s, "\" is not a MAC address"));
+  for (int i = 0; i < 6; ++i) m[i] = static_cast<uint8_t>(v[i]);
+  return m;
+}
+
+std::string FormatMac(const Mac& m) {
+  return absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
 
 Ipv4 PrefixToMask(int prefix_len) {
   const uint32_t bits = prefix_len <= 0    ? 0
@@ -269,4 +313,4 @@ Ipv4 PrefixToMask(int prefix_len) {
               static_cast<uint8_t>(bits >> 8), static_cast<uint8_t>(bits)};
 }
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

@@ -1,5 +1,6 @@
-#include "k6t/binding/dhcp/resolv_conf.h"
+#include "k6t/dhcp/resolv_conf.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,10 +10,9 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "k6t/api/net.h"
-#include "k6t/binding/dhcp/dns_name.h"
+#include "k6t/dhcp/dns_name.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 std::vector<std::string_view> Fields(std::string_view line) {
@@ -54,14 +54,15 @@ ResolvConf ParseResolvConf(std::string_view text, const ResolvConfLimits& limits
         ++rc.skipped;
         continue;
       }
-      auto ip = api::IpAddress::Parse(f[1]);
+      std::string addr(f[1]);
+      unsigned char buf[16];
       std::vector<std::string>* list = nullptr;
-      std::string addr;
-      if (ip.ok()) {
-        list = ip->is_v4() ? &rc.nameservers_v4 : &rc.nameservers_v6;
-        addr = ip->ToString();  // canonical, so one server written two ways counts once
+      if (inet_pton(AF_INET, addr.c_str(), buf) == 1) {
+        list = &rc.nameservers_v4;
+      } else if (inet_pton(AF_INET6, addr.c_str(), buf) == 1) {
+        list = &rc.nameservers_v6;
       }
-      // A scoped server (fe80::1%eth0) does not parse and is skipped: it names a pod link
+      // A scoped server (fe80::1%eth0) fails inet_pton and is skipped: it names a pod link
       // the guest cannot reach.
       if (list == nullptr || list->size() >= limits.max_nameservers ||
           std::find(list->begin(), list->end(), addr) != list->end()) {
@@ -104,4 +105,4 @@ absl::StatusOr<ResolvConf> ReadResolvConf(const std::string& path, const ResolvC
   return ParseResolvConf(text, limits);
 }
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

@@ -8,9 +8,9 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
-#include "k6t/binding/dhcp/dhcpv4_packet.h"
+#include "k6t/dhcp/dhcpv4_packet.h"
 
-namespace k6t::binding::dhcp::internal {
+namespace k6t::dhcp::internal {
 
 class Fd {
  public:
@@ -39,6 +39,7 @@ class Fd {
 struct LinkInfo {
   int ifindex = 0;
   Mac mac{};
+  int mtu = 0;
 };
 
 absl::StatusOr<LinkInfo> GetLinkInfo(const std::string& dev);
@@ -54,4 +55,4 @@ absl::StatusOr<Fd> OpenTimer();
 // Arms a one-shot timer `ms` from now.
 absl::Status ArmTimer(int fd, long ms);
 
-}  // namespace k6t::binding::dhcp::internal
+}  // namespace k6t::dhcp::internal

@@ -1,9 +1,7 @@
-// Bounds-checked big-endian reading and writing for the DHCP/NDP codecs, and their byte
-// arrays of addresses to and from api::IpAddress. A reader never throws and never reads
-// past its span: every getter reports failure instead.
+// Bounds-checked big-endian reading and writing for the DHCP/NDP codecs. A reader never
+// throws and never reads past its span: every getter reports failure instead.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -11,11 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
-#include "k6t/api/net.h"
-
-namespace k6t::binding::dhcp::internal {
+namespace k6t::dhcp::internal {
 
 class Reader {
  public:
@@ -85,23 +79,4 @@ inline std::string BeU32(uint32_t v) {
                      static_cast<char>(v >> 8), static_cast<char>(v)};
 }
 
-// The codec's byte array (Ipv4, Ipv6) of an address of its size.
-template <typename Bytes>
-Bytes BytesOf(const api::IpAddress& a) {
-  Bytes out{};
-  std::copy(a.bytes().begin(), a.bytes().end(), out.begin());
-  return out;
-}
-
-// `text` as the byte array of an address of `family`.
-template <typename Bytes>
-absl::StatusOr<Bytes> ParseAddressBytes(std::string_view text, api::IpFamily family) {
-  auto a = api::IpAddress::Parse(text);
-  if (!a.ok()) return a.status();
-  if (a->family() != family)
-    return absl::InvalidArgumentError(absl::StrCat("\"", a->ToString(), "\" is not an IPv",
-                                                   static_cast<int>(family), " address"));
-  return BytesOf<Bytes>(*a);
-}
-
-}  // namespace k6t::binding::dhcp::internal
+}  // namespace k6t::dhcp::internal

@@ -15,9 +15,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "k6t/binding/dhcp/dhcpv4_packet.h"
+#include "k6t/dhcp/dhcpv4_packet.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 
 using Ipv6 = std::array<uint8_t, 16>;
 
@@ -125,4 +125,4 @@ std::optional<Mac> MacFromDuid(std::string_view duid);
 absl::StatusOr<Ipv6> ParseIpv6(std::string_view text);
 std::string FormatIpv6(const Ipv6& a);
 
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

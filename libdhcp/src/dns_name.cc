@@ -1,10 +1,12 @@
-#include "k6t/binding/dhcp/dns_name.h"
+#include "k6t/dhcp/dns_name.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
@@ -119,4 +121,38 @@ absl::StatusOr<std::vector<std::string>> DecodeDomainList(std::string_view wire,
   return names;
 }
 
-}  // namespace k6t::binding::dhcp
+SearchList BuildSearchList(const std::vector<std::string>& names, size_t max_bytes) {
+  SearchList out;
+  std::vector<std::string> invalid, repeated, surplus;
+  size_t bytes = 0;
+  for (const std::string& raw : names) {
+    auto name = NormalizeDomainName(raw);
+    if (!name.ok()) {
+      invalid.push_back(absl::StrCat("\"", raw, "\""));
+      continue;
+    }
+    if (std::find(out.names.begin(), out.names.end(), *name) != out.names.end()) {
+      repeated.push_back(*name);
+      continue;
+    }
+    auto wire = EncodeDomainList({*name}, kMaxDomainTextLength + 2);
+    if (!surplus.empty() || !wire.ok() || bytes + wire->size() > max_bytes) {
+      surplus.push_back(*name);
+      continue;
+    }
+    bytes += wire->size();
+    out.names.push_back(*std::move(name));
+    out.wire.push_back(*std::move(wire));
+  }
+  if (!invalid.empty())
+    out.skipped.push_back(
+        absl::StrCat("search domains that are not domain names: ", absl::StrJoin(invalid, ", ")));
+  if (!repeated.empty())
+    out.skipped.push_back(absl::StrCat("repeated search domains: ", absl::StrJoin(repeated, ", ")));
+  if (!surplus.empty())
+    out.skipped.push_back(absl::StrCat("search domains beyond ", max_bytes,
+                                       " bytes of search list: ", absl::StrJoin(surplus, ", ")));
+  return out;
+}
+
+}  // namespace k6t::dhcp
