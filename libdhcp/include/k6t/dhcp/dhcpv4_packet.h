@@ -137,10 +137,12 @@ absl::StatusOr<std::string> EncodeClasslessRoutes(const std::vector<ClasslessRou
 absl::StatusOr<std::vector<ClasslessRoute>> DecodeClasslessRoutes(std::string_view data);
 
 std::string Ipv4Bytes(const Ipv4& a);  // the 4 raw bytes as option data
-// The codec's byte arrays to and from text, through api::IpAddress (k6t/api/net.h); MACs
-// go through api::MacAddress, whose Bytes are a Mac.
+// The codec's byte arrays to and from text, through api::IpAddress and api::MacAddress
+// (k6t/api/net.h): every MAC form KubeVirt accepts, printed lower-case with colons.
 absl::StatusOr<Ipv4> ParseIpv4(std::string_view text);
 std::string FormatIpv4(const Ipv4& a);
+absl::StatusOr<Mac> ParseMac(std::string_view text);
+std::string FormatMac(const Mac& m);
 Ipv4 PrefixToMask(int prefix_len);
 
 }  // namespace k6t::dhcp
