@@ -2,12 +2,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "decode_volumes.h"
+#include "k6t/api/net.h"
 #include "net_util.h"
 
 namespace k6t::api::internal {
 namespace {
 
 using nlohmann::json;
+
+// `text` in T's canonical form when it parses, else unchanged.
+template <typename T>
+std::string Canonical(const std::string& text) {
+  auto v = T::Parse(text);
+  return v.ok() ? v->ToString() : text;
+}
 
 class VmiDecoder {
  public:
@@ -238,9 +246,11 @@ class VmiDecoder {
                                             r_.Int(x, "end", xp).value_or(0)});
       }
     }
-    out.mac_address = r_.String(e, "macAddress", p).value_or("");
+    // Canonical from here on (plan, domain XML, DHCP, status all compare these as text);
+    // a value that does not parse is kept as written for Validate to report.
+    out.mac_address = Canonical<MacAddress>(r_.String(e, "macAddress", p).value_or(""));
     out.boot_order = r_.Int(e, "bootOrder", p);
-    out.pci_address = r_.String(e, "pciAddress", p).value_or("");
+    out.pci_address = Canonical<PciAddress>(r_.String(e, "pciAddress", p).value_or(""));
     out.acpi_index = r_.Int(e, "acpiIndex", p);
     out.tag = r_.String(e, "tag", p).value_or("");
     out.state = r_.String(e, "state", p).value_or("");

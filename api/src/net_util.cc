@@ -1,6 +1,5 @@
 #include "net_util.h"
 
-#include <arpa/inet.h>
 #include <openssl/evp.h>
 
 #include <cctype>
@@ -10,55 +9,29 @@
 #include "absl/strings/str_split.h"
 
 namespace k6t::api::internal {
-namespace {
 
-int HexValue(char c) {
+int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
 
-}  // namespace
-
-bool IsIPv4(std::string_view s) {
-  if (s.empty() || s.size() > 15) return false;
-  in_addr a;
-  return inet_pton(AF_INET, std::string(s).c_str(), &a) == 1;
-}
-
-bool IsIPv6(std::string_view s) {
-  if (s.empty() || s.size() > 45 || s.find(':') == std::string_view::npos) return false;
-  in6_addr a;
-  return inet_pton(AF_INET6, std::string(s).c_str(), &a) == 1;
-}
-
-std::optional<Cidr> ParseCidr(std::string_view s) {
-  const size_t slash = s.find('/');
-  if (slash == std::string_view::npos || s.size() > 64) return std::nullopt;
-  const std::string addr(s.substr(0, slash));
-  const std::string_view len = s.substr(slash + 1);
-  if (len.empty() || len.size() > 3) return std::nullopt;
-  int prefix = 0;
-  for (char c : len) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    prefix = prefix * 10 + (c - '0');
+std::string Quote(std::string_view s) {
+  const std::string_view v = s.substr(0, 80);
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += absl::StrCat("\\x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    } else {
+      out += c;
+    }
   }
-  if (len.size() > 1 && len[0] == '0') return std::nullopt;
-  Cidr out;
-  if (IsIPv4(addr)) {
-    out.family = 4;
-    inet_pton(AF_INET, addr.c_str(), out.addr.data());
-    if (prefix > 32) return std::nullopt;
-  } else if (IsIPv6(addr)) {
-    out.family = 6;
-    inet_pton(AF_INET6, addr.c_str(), out.addr.data());
-    if (prefix > 128) return std::nullopt;
-  } else {
-    return std::nullopt;
-  }
-  out.prefix = prefix;
-  return out;
+  if (s.size() > v.size()) out += "...";
+  return out + "\"";
 }
 
 std::string StripIPv4LeadingZeros(const std::string& s) {
@@ -76,40 +49,6 @@ std::string StripIPv4LeadingZeros(const std::string& s) {
   std::string out = absl::StrJoin(parts, ".");
   if (slash != std::string::npos) out += s.substr(slash);
   return out;
-}
-
-std::optional<std::vector<uint8_t>> ParseMac(std::string_view s) {
-  if (s.size() < 14) return std::nullopt;
-  std::vector<uint8_t> out;
-  if (s[2] == ':' || s[2] == '-') {
-    if ((s.size() + 1) % 3 != 0) return std::nullopt;
-    const size_t n = (s.size() + 1) / 3;
-    if (n != 6 && n != 8 && n != 20) return std::nullopt;
-    for (size_t i = 0; i < n; ++i) {
-      const size_t x = i * 3;
-      const int hi = HexValue(s[x]), lo = HexValue(s[x + 1]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      if (i + 1 < n && s[x + 2] != s[2]) return std::nullopt;
-      out.push_back(static_cast<uint8_t>(hi << 4 | lo));
-    }
-    return out;
-  }
-  if (s[4] == '.') {
-    if ((s.size() + 1) % 5 != 0) return std::nullopt;
-    const size_t n = 2 * (s.size() + 1) / 5;
-    if (n != 6 && n != 8 && n != 20) return std::nullopt;
-    for (size_t i = 0; i < n / 2; ++i) {
-      const size_t x = i * 5;
-      for (size_t b = 0; b < 2; ++b) {
-        const int hi = HexValue(s[x + 2 * b]), lo = HexValue(s[x + 2 * b + 1]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        out.push_back(static_cast<uint8_t>(hi << 4 | lo));
-      }
-      if (i + 1 < n / 2 && s[x + 4] != '.') return std::nullopt;
-    }
-    return out;
-  }
-  return std::nullopt;
 }
 
 absl::StatusOr<int64_t> ParseQuantity(std::string_view s) {

@@ -1,10 +1,9 @@
 #include "k6t/api/network_status.h"
 
-#include <regex>
-
 #include "absl/strings/str_cat.h"
 #include "json_reader.h"
 #include "k6t/api/errors.h"
+#include "k6t/api/net.h"
 #include "net_util.h"
 
 namespace k6t::api {
@@ -37,11 +36,6 @@ absl::StatusOr<json> ParseBounded(std::string_view text, const char* what) {
   }
 }
 
-bool IsPciAddress(const std::string& s) {
-  static const std::regex re("^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]$");
-  return s.size() == 12 && std::regex_match(s, re);
-}
-
 std::string Quote(const std::string& s) {
   return json(s.size() > 80 ? s.substr(0, 80) + "..." : s)
       .dump(-1, ' ', false, json::error_handler_t::replace);
@@ -53,26 +47,28 @@ class Reader {
 
   std::string Ip(const json& obj, const char* key, const std::string& p) {
     auto s = r_.String(obj, key, p).value_or("");
-    if (!s.empty() && !internal::IsIP(s))
+    if (!s.empty() && !IpAddress::Parse(s).ok())
       r_.Error(JoinPath(p, key), absl::StrCat(Quote(s), " is not an IP address"));
     return s;
   }
   std::vector<std::string> Ips(const json& obj, const char* key, const std::string& p) {
     auto list = r_.StringList(obj, key, p);
     for (size_t i = 0; i < list.size(); ++i)
-      if (!internal::IsIP(list[i]))
+      if (!IpAddress::Parse(list[i]).ok())
         r_.Error(IndexPath(JoinPath(p, key), i),
                  absl::StrCat(Quote(list[i]), " is not an IP address"));
     return list;
   }
+  // Canonical form when valid (net.h), like the VMI's own MACs.
   std::string Mac(const json& obj, const char* key, const std::string& p) {
     auto s = r_.String(obj, key, p).value_or("");
-    if (!s.empty()) {
-      auto mac = internal::ParseMac(s);
-      if (!mac || mac->size() != 6)
-        r_.Error(JoinPath(p, key), absl::StrCat(Quote(s), " is not a MAC address"));
+    if (s.empty()) return s;
+    auto mac = MacAddress::Parse(s);
+    if (!mac.ok()) {
+      r_.Error(JoinPath(p, key), absl::StrCat(Quote(s), " is not a MAC address"));
+      return s;
     }
-    return s;
+    return mac->ToString();
   }
   std::optional<int64_t> Mtu(const json& obj, const char* key, const std::string& p) {
     auto m = r_.Int(obj, key, p);
@@ -100,7 +96,7 @@ class Reader {
       for (const auto& [k, v] :
            {std::pair<const char*, const std::string&>{"pci-address", x.pci_address},
             {"pf-pci-address", x.pf_pci_address}})
-        if (!v.empty() && !IsPciAddress(v))
+        if (!v.empty() && !PciAddress::Parse(v).ok())
           r_.Error(JoinPath(pp, k), absl::StrCat(Quote(v), " is not a PCI address (DDDD:BB:SS.F)"));
       out.pci = x;
     }

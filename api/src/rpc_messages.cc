@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "k6t/api/rpc.h"
+#include "k6t/api/status_macros.h"
 #include "rpc_json.h"
 
 namespace k6t::api::rpc {
@@ -129,12 +130,6 @@ absl::Status GetObjectArray(const json& obj, const std::string& path, const char
   }
   return absl::OkStatus();
 }
-
-#define K6T_RETURN_IF_ERROR(expr) \
-  do {                            \
-    absl::Status _s = (expr);     \
-    if (!_s.ok()) return _s;      \
-  } while (false)
 
 absl::Status ParseInterfaceName(const json& obj, const std::string& path, std::string* out) {
   return GetString(obj, path, "name", /*required=*/true, out, 1, kMaxInterfaceNameBytes);

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <regex>
-#include <set>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +9,7 @@
 #include "field_checks.h"
 #include "json_reader.h"
 #include "k6t/api/naming.h"
+#include "k6t/api/net.h"
 #include "net_util.h"
 #include "validate_volumes.h"
 
@@ -21,8 +20,7 @@ using internal::IndexPath;
 using internal::IsDnsLabel;
 using internal::IsDnsSubdomain;
 using internal::JoinPath;
-
-std::string Q(const std::string& s) { return internal::Quote(s); }
+using internal::Quote;
 
 bool MatchesName(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -44,11 +42,6 @@ bool IsIanaServiceName(const std::string& s) {
     }
   }
   return letter;
-}
-
-bool IsGuestPciAddress(const std::string& s) {
-  static const std::regex re("^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]$");
-  return s.size() == 12 && std::regex_match(s, re);
 }
 
 class Validator {
@@ -80,16 +73,16 @@ class Validator {
                      d.source_index >= 0 ? static_cast<size_t>(d.source_index) : i);
   }
 
+  // Paths follow KubeVirt's admission (pkg/network/admitter): a rule about the list as a
+  // whole (two Multus defaults, pod with a Multus default, DRA networks) names
+  // `networks`, a rule about one network `networks[i]`; the message says which entries.
+  // Where KubeVirt's path names no field of the spec (two pod networks: "spec.interfaces";
+  // DHCP private options: the bare "spec"), k6t keeps the precise one.
   void Networks() {
     const auto& nets = vmi_.spec.networks;
+    const std::string np = JoinPath(sp_, "networks");
     std::map<std::string, size_t> seen;
-    int pods = 0, multus_defaults = 0;
-    bool has_pod = false, has_multus_default = false, has_multus = false;
-    for (const auto& n : nets) {
-      has_pod |= n.pod.has_value();
-      has_multus_default |= n.multus && n.multus->is_default;
-      has_multus |= n.multus.has_value();
-    }
+    std::vector<size_t> pods, multus_defaults;
     for (size_t i = 0; i < nets.size(); ++i) {
       const Network& n = nets[i];
       const std::string p = NetPath(i);
@@ -97,27 +90,28 @@ class Validator {
         Err(JoinPath(p, "name"), "required");
       } else if (!seen.emplace(n.name, i).second) {
         Err(JoinPath(p, "name"),
-            absl::StrCat(Q(n.name), ": every network must have a unique name"));
+            absl::StrCat(Quote(n.name), ": every network must have a unique name"));
       }
       const int types = n.pod.has_value() + n.multus.has_value() + n.resource_claim.has_value();
-      if (types == 0) Err(p, absl::StrCat("network ", Q(n.name), " should have a network type"));
+      if (types == 0)
+        Err(p, absl::StrCat("network ", Quote(n.name), " should have a network type"));
       if (types > 1)
-        Err(p, absl::StrCat("network ", Q(n.name), " should have only one network type"));
+        Err(p, absl::StrCat("network ", Quote(n.name), " should have only one network type"));
       if (n.pod) {
-        if (++pods > 1)
-          Err(JoinPath(p, "pod"), "more than one interface is connected to a pod network");
-        if (has_multus_default)
+        pods.push_back(i);
+        if (pods.size() > 1)
           Err(JoinPath(p, "pod"),
-              "pod network cannot be used together with a Multus default network");
+              absl::StrCat("more than one interface is connected to a pod network (",
+                           IndexPath(np, pods.front()), " is one)"));
         PodCidrs(*n.pod, JoinPath(p, "pod"));
       }
       if (n.multus) {
         const std::string mp = JoinPath(p, "multus");
-        if (n.multus->is_default && ++multus_defaults > 1)
-          Err(JoinPath(mp, "default"), "Multus CNI should only have one default network");
+        if (n.multus->is_default) multus_defaults.push_back(i);
         const std::string& nn = n.multus->network_name;
         if (nn.empty()) {
-          Err(JoinPath(mp, "networkName"), "CNI delegating plugin must have a networkName");
+          Err(p, absl::StrCat("network ", Quote(n.name),
+                              ": CNI delegating plugin must have a networkName"));
         } else {
           const size_t slash = nn.find('/');
           const bool ok = slash == std::string::npos ? IsDnsSubdomain(nn)
@@ -125,76 +119,100 @@ class Validator {
                                                            IsDnsSubdomain(nn.substr(slash + 1));
           if (!ok)
             Err(JoinPath(mp, "networkName"),
-                absl::StrCat(Q(nn),
+                absl::StrCat(Quote(nn),
                              " is not \"name\" or \"namespace/name\" of a "
                              "NetworkAttachmentDefinition"));
         }
       }
-      if (n.resource_claim) ResourceClaim(n, p, has_multus);
       if (!n.name.empty() && !vmi_.FindInterface(n.name))
-        Err(JoinPath(p, "name"),
-            absl::StrCat(Q(n.name), " not found in ", JoinPath(sp_, "domain.devices.interfaces")));
+        Err(JoinPath(p, "name"), absl::StrCat(Quote(n.name), " not found in ",
+                                              JoinPath(sp_, "domain.devices.interfaces")));
     }
-    (void)has_pod;
+    auto list = [&](const std::vector<size_t>& at) {
+      std::vector<std::string> paths;
+      for (size_t i : at) paths.push_back(IndexPath(np, i));
+      return absl::StrJoin(paths, ", ");
+    };
+    if (multus_defaults.size() > 1)
+      Err(np, absl::StrCat("Multus CNI should only have one default network (",
+                           list(multus_defaults), ")"));
+    if (!pods.empty() && !multus_defaults.empty())
+      Err(np, absl::StrCat("pod network cannot be used together with a Multus default network (",
+                           list(pods), "; ", list(multus_defaults), ")"));
+    ResourceClaims();
   }
 
   void PodCidrs(const PodNetwork& pn, const std::string& p) {
-    if (!pn.vm_network_cidr.empty()) {
-      auto c = internal::ParseCidr(pn.vm_network_cidr);
-      const std::string fp = JoinPath(p, "vmNetworkCIDR");
-      if (!c || c->family != 4) {
-        Err(fp, absl::StrCat(Q(pn.vm_network_cidr), " is not an IPv4 CIDR"));
-      } else if (c->prefix > 30) {
-        Err(fp, absl::StrCat(Q(pn.vm_network_cidr),
-                             " leaves fewer than 2 host addresses (gateway and VM); use /30 or "
-                             "shorter"));
-      }
-    }
-    if (!pn.vm_ipv6_network_cidr.empty()) {
-      auto c = internal::ParseCidr(pn.vm_ipv6_network_cidr);
-      const std::string fp = JoinPath(p, "vmIPv6NetworkCIDR");
-      if (!c || c->family != 6) {
-        Err(fp, absl::StrCat(Q(pn.vm_ipv6_network_cidr), " is not an IPv6 CIDR"));
-      } else if (c->prefix > 126) {
-        Err(fp, absl::StrCat(Q(pn.vm_ipv6_network_cidr),
-                             " leaves fewer than 2 host addresses (gateway and VM); use /126 or "
-                             "shorter"));
+    for (const auto& [field, text, family, longest] :
+         {std::tuple<const char*, const std::string&, IpFamily, int>{
+              "vmNetworkCIDR", pn.vm_network_cidr, IpFamily::kV4, 30},
+          {"vmIPv6NetworkCIDR", pn.vm_ipv6_network_cidr, IpFamily::kV6, 126}}) {
+      if (text.empty()) continue;
+      const std::string fp = JoinPath(p, field);
+      const char* name = family == IpFamily::kV4 ? "IPv4" : "IPv6";
+      auto c = IpPrefix::Parse(text);
+      if (!c.ok() || c->family() != family) {
+        Err(fp, absl::StrCat(Quote(text), " is not an ", name, " CIDR"));
+      } else if (c->length() > longest) {
+        Err(fp,
+            absl::StrCat(Quote(text), " leaves fewer than 2 host addresses (gateway and VM); use /",
+                         longest, " or shorter"));
       }
     }
   }
 
-  void ResourceClaim(const Network& n, const std::string& p, bool has_multus) {
-    const std::string cp = JoinPath(p, "resourceClaim");
+  void ResourceClaims() {
+    const auto& nets = vmi_.spec.networks;
+    const std::string np = JoinPath(sp_, "networks");
+    std::vector<size_t> claims_at;
+    bool has_multus = false;
+    for (size_t i = 0; i < nets.size(); ++i) {
+      if (nets[i].resource_claim) claims_at.push_back(i);
+      has_multus |= nets[i].multus.has_value();
+    }
+    if (claims_at.empty()) return;
+    std::vector<std::string> names;
+    for (size_t i : claims_at) names.push_back(Quote(nets[i].name));
     if (!cfg_.network_devices_with_dra_gate) {
-      Err(cp, absl::StrCat("network ", Q(n.name),
-                           ": resourceClaim (DRA) networks are not supported by k6t (feature "
-                           "gate NetworkDevicesWithDRA is off)"));
+      Err(np, absl::StrCat("resourceClaim (DRA) networks (", absl::StrJoin(names, ", "),
+                           ") are not supported by k6t (feature gate NetworkDevicesWithDRA is "
+                           "off)"));
       return;
     }
-    const auto& rc = *n.resource_claim;
-    if (has_multus) Err(cp, "resourceClaim networks cannot be mixed with Multus networks");
-    if (rc.claim_name.empty()) Err(JoinPath(cp, "claimName"), "required");
-    if (rc.request_name.empty()) Err(JoinPath(cp, "requestName"), "required");
+    if (has_multus) {
+      Err(np, "resourceClaim networks cannot be mixed with Multus networks");
+      return;
+    }
     const auto& claims = vmi_.spec.resource_claims;
-    if (!rc.claim_name.empty() &&
-        std::find(claims.begin(), claims.end(), rc.claim_name) == claims.end())
-      Err(JoinPath(cp, "claimName"),
-          absl::StrCat(Q(rc.claim_name), " not found in ", JoinPath(sp_, "resourceClaims")));
-    const auto pair = std::make_pair(rc.claim_name, rc.request_name);
-    if (!claim_pairs_.insert(pair).second)
-      Err(cp, absl::StrCat("claim ", Q(rc.claim_name), " request ", Q(rc.request_name),
-                           " is used by more than one network"));
-    if (const Interface* i = vmi_.FindInterface(n.name)) {
-      if (i->binding() != BindingMethod::kSriov && i->binding() != BindingMethod::kPlugin)
-        Err(cp, absl::StrCat("interface ", Q(n.name),
-                             " of a resourceClaim network must use sriov or a binding plugin"));
+    std::map<std::pair<std::string, std::string>, size_t> pairs;
+    for (size_t i : claims_at) {
+      const Network& n = nets[i];
+      const std::string cp = JoinPath(NetPath(i), "resourceClaim");
+      if (const Interface* f = vmi_.FindInterface(n.name)) {
+        if (f->binding() != BindingMethod::kSriov && f->binding() != BindingMethod::kPlugin)
+          Err(JoinPath(sp_, "domain.devices.interfaces"),
+              absl::StrCat("interface ", Quote(n.name),
+                           " of a resourceClaim network must use sriov or a binding plugin"));
+      }
+      const auto& rc = *n.resource_claim;
+      if (rc.claim_name.empty()) Err(JoinPath(cp, "claimName"), "required");
+      if (rc.request_name.empty()) Err(JoinPath(cp, "requestName"), "required");
+      if (rc.claim_name.empty() || rc.request_name.empty()) continue;
+      if (std::find(claims.begin(), claims.end(), rc.claim_name) == claims.end())
+        Err(JoinPath(cp, "claimName"),
+            absl::StrCat(Quote(rc.claim_name), " not found in ", JoinPath(sp_, "resourceClaims")));
+      if (auto [it, fresh] = pairs.emplace(std::make_pair(rc.claim_name, rc.request_name), i);
+          !fresh)
+        Err(NetPath(i),
+            absl::StrCat("claim ", Quote(rc.claim_name), " request ", Quote(rc.request_name),
+                         " is already used by ", NetPath(it->second)));
     }
   }
 
   void Interfaces() {
     const auto& ifs = vmi_.spec.domain.interfaces;
     std::map<std::string, size_t> names;
-    std::map<std::vector<uint8_t>, size_t> macs;
+    std::map<MacAddress, size_t> macs;
     std::map<int64_t, size_t> acpi;
     for (size_t i = 0; i < ifs.size(); ++i) {
       const Interface& f = ifs[i];
@@ -204,17 +222,17 @@ class Validator {
         Err(JoinPath(p, "name"), "required");
       } else {
         if (!MatchesName(f.name))
-          Err(JoinPath(p, "name"), absl::StrCat(Q(f.name), " does not match ^[A-Za-z0-9-_]+$"));
+          Err(JoinPath(p, "name"), absl::StrCat(Quote(f.name), " does not match ^[A-Za-z0-9-_]+$"));
         else if (f.name.size() > 253)
           Err(JoinPath(p, "name"), absl::StrCat("longer than 253 characters"));
         if (!names.emplace(f.name, i).second)
           Err(JoinPath(p, "name"),
-              absl::StrCat(Q(f.name),
+              absl::StrCat(Quote(f.name),
                            ": only one interface can be connected to one specific "
                            "network"));
         if (!net)
           Err(JoinPath(p, "name"),
-              absl::StrCat(Q(f.name), " not found in ", JoinPath(sp_, "networks")));
+              absl::StrCat(Quote(f.name), " not found in ", JoinPath(sp_, "networks")));
       }
       Binding(f, p, net);
       State(f, p, net);
@@ -223,29 +241,27 @@ class Validator {
                                               "pcnet", "rtl8139", "virtio"};
         if (std::none_of(std::begin(kModels), std::end(kModels),
                          [&](const char* m) { return f.model == m; }))
-          Err(JoinPath(p, "model"), absl::StrCat("interface model ", Q(f.model),
+          Err(JoinPath(p, "model"), absl::StrCat("interface model ", Quote(f.model),
                                                  " is not supported (one of e1000, "
                                                  "e1000e, igb, ne2k_pci, pcnet, rtl8139, virtio)"));
       }
       if (!f.mac_address.empty()) {
-        auto mac = internal::ParseMac(f.mac_address);
-        if (!mac) {
-          Err(JoinPath(p, "macAddress"), absl::StrCat(Q(f.mac_address), ": malformed MAC address"));
-        } else if (mac->size() > 6) {
-          Err(JoinPath(p, "macAddress"), absl::StrCat(Q(f.mac_address), ": too long MAC address"));
+        // Decode canonicalised every MAC that parses; one that does not is kept as written.
+        auto mac = MacAddress::Parse(f.mac_address);
+        if (!mac.ok()) {
+          Err(JoinPath(p, "macAddress"), std::string(mac.status().message()));
         } else {
-          if (f.binding() == BindingMethod::kMasquerade &&
-              *mac == std::vector<uint8_t>{2, 0, 0, 0, 0, 0})
+          if (f.binding() == BindingMethod::kMasquerade && *mac == kMasqueradeBridgeMac)
             Err(JoinPath(p, "macAddress"),
-                absl::StrCat(Q(f.mac_address), " is reserved for the in-pod bridge"));
+                absl::StrCat(Quote(f.mac_address), " is reserved for the in-pod bridge"));
           if (auto [it, fresh] = macs.emplace(*mac, i); !fresh)
             Err(JoinPath(p, "macAddress"),
-                absl::StrCat(Q(f.mac_address), " is already used by ", IfPath(it->second)));
+                absl::StrCat(Quote(f.mac_address), " is already used by ", IfPath(it->second)));
         }
       }
-      if (!f.pci_address.empty() && !IsGuestPciAddress(f.pci_address))
-        Err(JoinPath(p, "pciAddress"),
-            absl::StrCat(Q(f.pci_address), ": malformed PCI address (want DDDD:BB:SS.F)"));
+      if (!f.pci_address.empty())
+        if (auto pci = PciAddress::Parse(f.pci_address); !pci.ok())
+          Err(JoinPath(p, "pciAddress"), std::string(pci.status().message()));
       if (f.acpi_index) {
         if (*f.acpi_index < 1 || *f.acpi_index > 16383)
           Err(JoinPath(p, "acpiIndex"), absl::StrCat(*f.acpi_index, " is not in 1..16383"));
@@ -265,34 +281,37 @@ class Validator {
     if (f.bindings.size() != 1) {
       std::vector<std::string> found;
       for (auto b : f.bindings) found.push_back(BindingMethodField(b));
-      Err(p, absl::StrCat("interface ", Q(f.name),
+      Err(p, absl::StrCat("interface ", Quote(f.name),
                           " must have exactly one binding method or binding plugin (found ",
                           found.empty() ? "none" : absl::StrJoin(found, ", "), ")"));
     }
     const bool on_pod = net && net->pod;
+    // KubeVirt names the interface's `name` (the link to its network) for a binding that
+    // does not fit the network or the cluster, and the binding's own key otherwise.
+    const std::string np = JoinPath(p, "name");
     for (BindingMethod b : f.bindings) {
       const std::string bp = JoinPath(p, BindingMethodField(b));
       switch (b) {
         case BindingMethod::kMasquerade:
-          if (net && !on_pod) Err(bp, "Masquerade interface only implemented with pod network");
+          if (net && !on_pod) Err(np, "Masquerade interface only implemented with pod network");
           break;
         case BindingMethod::kBridge:
           if (on_pod && !cfg_.permit_bridge_on_pod_network)
-            Err(bp,
+            Err(np,
                 "Bridge on pod network configuration is not enabled under kubevirt-config "
                 "(permitBridgeInterfaceOnPodNetwork)");
           break;
         case BindingMethod::kPasst:
           if (!cfg_.passt_binding_gate)
-            Err(bp, "passtBinding requires the PasstBinding feature gate");
-          if (net && !on_pod) Err(bp, "passtBinding is only implemented with the pod network");
+            Err(np, "passtBinding requires the PasstBinding feature gate");
+          if (net && !on_pod) Err(np, "passtBinding is only implemented with the pod network");
           break;
         case BindingMethod::kPlugin:
           if (f.plugin_name.empty()) {
             Err(JoinPath(bp, "name"), "required: the name of a network binding plugin");
           } else if (!cfg_.binding_plugins.count(f.plugin_name)) {
             Err(JoinPath(bp, "name"),
-                absl::StrCat(Q(f.plugin_name),
+                absl::StrCat(Quote(f.plugin_name),
                              " is not a network binding plugin of this cluster (registered: ",
                              absl::StrJoin(cfg_.binding_plugins, ", "), ")"));
           }
@@ -313,13 +332,13 @@ class Validator {
     const std::string sp = JoinPath(p, "state");
     if (f.state.empty()) return;
     if (f.state != "up" && f.state != "down" && f.state != "absent") {
-      Err(sp, absl::StrCat(Q(f.state),
+      Err(sp, absl::StrCat(Quote(f.state),
                            ": interface state value is unsupported (\"\", up, "
                            "down, absent)"));
       return;
     }
     if (f.binding() == BindingMethod::kSriov && f.state != "absent")
-      Err(sp, absl::StrCat(Q(f.state), ": SR-IOV interfaces do not support link state"));
+      Err(sp, absl::StrCat(Quote(f.state), ": SR-IOV interfaces do not support link state"));
     if (f.state == "absent") {
       if (f.binding() != BindingMethod::kBridge)
         Err(sp, "\"absent\" is only supported with bridge binding");
@@ -339,31 +358,38 @@ class Validator {
       else if (port.port < 0 || port.port > 65535)
         Err(JoinPath(pp, "port"), absl::StrCat(port.port, " must be in range 0 < x < 65536"));
       if (!port.protocol.empty() && port.protocol != "TCP" && port.protocol != "UDP")
-        Err(JoinPath(pp, "protocol"), absl::StrCat(Q(port.protocol), ": only TCP or UDP allowed"));
+        Err(JoinPath(pp, "protocol"),
+            absl::StrCat(Quote(port.protocol), ": only TCP or UDP allowed"));
       if (!port.name.empty()) {
         if (!IsIanaServiceName(port.name))
           Err(JoinPath(pp, "name"),
-              absl::StrCat(Q(port.name),
+              absl::StrCat(Quote(port.name),
                            " is not a valid IANA service name (1-15 of a-z, 0-9, "
                            "'-', with a letter)"));
         if (!names.emplace(port.name, i).second)
-          Err(JoinPath(pp, "name"), absl::StrCat(Q(port.name), ": Duplicate name of the port"));
+          Err(JoinPath(pp, "name"), absl::StrCat(Quote(port.name), ": Duplicate name of the port"));
       }
     }
   }
 
+  // KubeVirt's paths: a rule about the interface names its `name`, one about the list
+  // `portRanges` (too many, an overlap), one about a range the field at fault (`start` also
+  // when it is past `end`).
   void PortRanges(const Interface& f, const std::string& p, const Network*) {
     if (f.port_ranges.empty()) return;
     const std::string rp = JoinPath(p, "portRanges");
+    const std::string np = JoinPath(p, "name");
     if (!cfg_.port_ranges_gate) {
-      Err(rp, "portRanges requires the PortRangesSpec feature gate");
+      Err(np, "portRanges requires the PortRangesSpec feature gate");
       return;
     }
-    if (!f.ports.empty()) Err(rp, "portRanges cannot be used together with ports");
+    if (!f.ports.empty()) Err(np, "portRanges cannot be used together with ports");
     if (f.binding() != BindingMethod::kMasquerade)
-      Err(rp, "portRanges are only supported with masquerade binding");
-    if (f.port_ranges.size() > 10)
+      Err(np, "portRanges are only supported with masquerade binding");
+    if (f.port_ranges.size() > 10) {
       Err(rp, absl::StrCat(f.port_ranges.size(), " port ranges; at most 10 are allowed"));
+      return;
+    }
     std::vector<std::tuple<std::string, int64_t, int64_t, size_t>> seen;
     for (size_t i = 0; i < f.port_ranges.size(); ++i) {
       const PortRange& r = f.port_ranges[i];
@@ -371,7 +397,7 @@ class Validator {
       const std::string proto = r.protocol.empty() ? "TCP" : r.protocol;
       bool ok = true;
       if (proto != "TCP" && proto != "UDP") {
-        Err(JoinPath(xp, "protocol"), absl::StrCat(Q(r.protocol), ": only TCP or UDP allowed"));
+        Err(JoinPath(xp, "protocol"), absl::StrCat(Quote(r.protocol), ": only TCP or UDP allowed"));
         ok = false;
       }
       if (r.start < 1 || r.start > 65535) {
@@ -383,13 +409,14 @@ class Validator {
         ok = false;
       }
       if (ok && r.start > r.end) {
-        Err(xp, absl::StrCat("start ", r.start, " is greater than end ", r.end));
+        Err(JoinPath(xp, "start"), absl::StrCat(r.start, " is greater than end ", r.end));
         ok = false;
       }
       if (!ok) continue;
       for (const auto& [sp, ss, se, si] : seen)
         if (sp == proto && r.start <= se && ss <= r.end)
-          Err(xp, absl::StrCat(proto, " ", r.start, "-", r.end, " overlaps ", IndexPath(rp, si)));
+          Err(rp, absl::StrCat(proto, " ", r.start, "-", r.end, " (", IndexPath(rp, i),
+                               ") overlaps ", ss, "-", se, " (", IndexPath(rp, si), ")"));
       seen.emplace_back(proto, r.start, r.end, i);
     }
   }
@@ -408,9 +435,9 @@ class Validator {
     }
     for (size_t i = 0; i < f.dhcp_options->ntp_servers.size(); ++i) {
       const std::string& s = f.dhcp_options->ntp_servers[i];
-      if (!internal::IsIPv4(s))
+      if (auto ip = IpAddress::Parse(s); !ip.ok() || !ip->is_v4())
         Err(IndexPath(JoinPath(dp, "ntpServers"), i),
-            absl::StrCat(Q(s), " is not a valid IPv4 address"));
+            absl::StrCat(Quote(s), " is not a valid IPv4 address"));
     }
   }
 
@@ -457,10 +484,10 @@ class Validator {
     }
     if (!vmi_.spec.hostname.empty() && !IsDnsLabel(vmi_.spec.hostname))
       Err(JoinPath(sp_, "hostname"),
-          absl::StrCat(Q(vmi_.spec.hostname), " is not a DNS-1123 label"));
+          absl::StrCat(Quote(vmi_.spec.hostname), " is not a DNS-1123 label"));
     if (!vmi_.spec.subdomain.empty() && !IsDnsLabel(vmi_.spec.subdomain))
       Err(JoinPath(sp_, "subdomain"),
-          absl::StrCat(Q(vmi_.spec.subdomain), " is not a DNS-1123 label"));
+          absl::StrCat(Quote(vmi_.spec.subdomain), " is not a DNS-1123 label"));
   }
 
   void Names() {
@@ -471,7 +498,6 @@ class Validator {
   const ClusterConfig& cfg_;
   std::string sp_;
   std::vector<FieldError> errors_;
-  std::set<std::pair<std::string, std::string>> claim_pairs_;
 };
 
 }  // namespace
@@ -496,11 +522,11 @@ std::vector<FieldError> ValidatePodLinkNames(const Vmi& vmi,
                                      {"tap", l.tap},
                                      {"renamed pod link", l.nic}}) {
       if (name.size() > kMaxIfNameLen || name.empty())
-        errors.push_back(
-            FieldError{IndexPath(JoinPath(sp, "networks"), i),
-                       absl::StrCat("network ", Q(nets[i].name), ": ", what, " name ", Q(name),
-                                    " (", name.size(), " characters) does not fit IFNAMSIZ (1..",
-                                    kMaxIfNameLen, ")")});
+        errors.push_back(FieldError{
+            IndexPath(JoinPath(sp, "networks"), i),
+            absl::StrCat("network ", Quote(nets[i].name), ": ", what, " name ", Quote(name), " (",
+                         name.size(), " characters) does not fit IFNAMSIZ (1..", kMaxIfNameLen,
+                         ")")});
     }
   }
   return errors;

@@ -9,19 +9,18 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "k6t/api/errno_status.h"
 
 namespace k6t::handler {
 namespace {
 
 constexpr uint32_t kMask = IN_CLOSE_WRITE | IN_MOVED_TO;
 
-std::string Errno(int err) { return std::strerror(err); }
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FileWatch>> FileWatch::Open(const std::vector<std::string>& files) {
   const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (fd < 0) return absl::ResourceExhaustedError(absl::StrCat("inotify_init1: ", Errno(errno)));
+  if (fd < 0) return api::ErrnoStatus("inotify_init1", errno);
   std::vector<Watched> watched;
   for (const std::string& f : files) {
     const std::filesystem::path p(f);
@@ -31,10 +30,7 @@ absl::StatusOr<std::unique_ptr<FileWatch>> FileWatch::Open(const std::vector<std
     if (wd < 0) {
       const int err = errno;
       close(fd);
-      return absl::Status(err == ENOENT   ? absl::StatusCode::kNotFound
-                          : err == EACCES ? absl::StatusCode::kPermissionDenied
-                                          : absl::StatusCode::kResourceExhausted,
-                          absl::StrCat("watch ", dir, " (for ", f, "): ", Errno(err)));
+      return api::ErrnoStatus(absl::StrCat("watch ", dir, " (for ", f, ")"), err);
     }
     watched.push_back({wd, p.filename().string(), f});
   }
@@ -51,7 +47,7 @@ absl::StatusOr<std::set<std::string>> FileWatch::Changed() {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) return out;
-      return absl::InternalError(absl::StrCat("read inotify events: ", Errno(errno)));
+      return api::ErrnoStatus("read inotify events", errno);
     }
     for (ssize_t off = 0; off < n;) {
       const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);

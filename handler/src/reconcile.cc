@@ -5,11 +5,11 @@
 #include <map>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "k6t/api/naming.h"
+#include "k6t/api/net.h"
 #include "k6t/binding/cache.h"
 #include "k6t/binding/link_wait.h"
 #include "k6t/binding/netns.h"
@@ -22,8 +22,10 @@ namespace {
 
 namespace msg = api::rpc;
 
-std::string NormalizedMac(const std::string& mac) {
-  return absl::AsciiStrToLower(absl::StrReplaceAll(mac, {{"-", ":"}}));
+// The same address however libvirt or the spec spelt it.
+bool SameMac(const std::string& a, const std::string& b) {
+  auto x = api::MacAddress::Parse(a), y = api::MacAddress::Parse(b);
+  return x.ok() && y.ok() ? *x == *y : a == b;
 }
 
 std::string BaseModel(const std::string& model) {
@@ -46,8 +48,7 @@ std::vector<std::string> LiveChangesRefused(const api::Interface& iface,
   if (plan && !SameBinding(iface, plan->binding))
     out.push_back(absl::StrCat(iface.name, ": binding ", binding::BindingNameOf(iface),
                                " (plugged as ", plan->binding, ")"));
-  if (!iface.mac_address.empty() && !dev.mac.empty() &&
-      NormalizedMac(iface.mac_address) != NormalizedMac(dev.mac))
+  if (!iface.mac_address.empty() && !dev.mac.empty() && !SameMac(iface.mac_address, dev.mac))
     out.push_back(absl::StrCat(iface.name, ": macAddress ", iface.mac_address, " (the guest has ",
                                dev.mac, ")"));
   if (dev.kind == "interface" && !dev.model.empty() && dev.model != "virtio-net-pci" &&

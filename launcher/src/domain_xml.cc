@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "k6t/api/hash.h"
 #include "spdlog/spdlog.h"
 
 namespace k6t::launcher {
@@ -30,15 +31,6 @@ bool IsUuid(const std::string& s) {
     }
   }
   return true;
-}
-
-uint64_t Fnv1a64(const std::string& s, uint64_t seed) {
-  uint64_t h = seed;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
 }
 
 // "vda", "vdb", ... "sdaa" style names for a bus prefix.
@@ -92,8 +84,8 @@ std::string DomainName(const api::Vmi& vmi) {
 std::string DomainUuid(const api::Vmi& vmi) {
   if (IsUuid(vmi.meta.uid)) return absl::AsciiStrToLower(vmi.meta.uid);
   const std::string key = vmi.meta.uid.empty() ? DomainName(vmi) : vmi.meta.uid;
-  const uint64_t a = Fnv1a64(key, 0xcbf29ce484222325ULL);
-  const uint64_t b = Fnv1a64(key, a ^ 0x9e3779b97f4a7c15ULL);
+  const uint64_t a = api::Fnv1a64(key);
+  const uint64_t b = api::Fnv1a64(key, a ^ 0x9e3779b97f4a7c15ULL);
   char buf[37];
   // Version 8 (custom) UUID, RFC 4122 variant.
   std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),

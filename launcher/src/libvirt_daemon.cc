@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "k6t/api/hash.h"
 #include "k6t/binding/cache.h"
 #include "spdlog/spdlog.h"
 
@@ -46,15 +47,6 @@ std::string FileIdentity(const std::string& path) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) return "missing";
   return absl::StrCat(st.st_size, ".", st.st_mtim.tv_sec);
-}
-
-uint64_t Fnv1a64(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
 }
 
 bool SocketAccepts(const std::string& path) {
@@ -162,8 +154,8 @@ bool PrepareQemuOnlyDriverDir(const std::string& dir) {
 std::string CapsCache::SharedDir() const {
   unsigned long lv = 0;
   virGetVersion(&lv, nullptr, nullptr);
-  const uint64_t h = Fnv1a64(absl::StrCat(emulator, "=", FileIdentity(emulator), ";", libvirtd, "=",
-                                          FileIdentity(libvirtd)));
+  const uint64_t h = api::Fnv1a64(absl::StrCat(emulator, "=", FileIdentity(emulator), ";", libvirtd,
+                                               "=", FileIdentity(libvirtd)));
   return absl::StrFormat("%s/libvirt-%d.%d.%d-qemu-%012x", shared_root, lv / 1000000,
                          (lv / 1000) % 1000, lv % 1000, h & 0xffffffffffffULL);
 }

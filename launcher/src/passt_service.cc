@@ -15,14 +15,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "child_process.h"
+#include "k6t/api/errno_status.h"
 #include "spdlog/spdlog.h"
 
 namespace k6t::launcher {
-namespace {
-
-std::string Errno(const std::string& what) { return absl::StrCat(what, ": ", strerror(errno)); }
-
-}  // namespace
 
 std::vector<std::string> PasstArgv(const binding::PasstPlan& plan, const std::string& passt, int fd,
                                    const std::string& log_file) {
@@ -60,17 +56,18 @@ class PasstService::Instance {
                                                      "\" is too long for a unix socket"));
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listen_fd_ < 0) return absl::InternalError(Errno("passt: socket(AF_UNIX)"));
+    if (listen_fd_ < 0) return api::ErrnoStatus("passt: socket(AF_UNIX)", errno);
     unlink(path.c_str());  // a stale socket of an earlier launcher of this VM
     if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
         listen(listen_fd_, 1) != 0)
-      return absl::InternalError(
-          Errno(absl::StrCat("passt of interface \"", iface_, "\": bind/listen ", path)));
+      return api::ErrnoStatus(
+          absl::StrCat("passt of interface \"", iface_, "\": bind/listen ", path), errno);
     chmod(path.c_str(), 0600);
     if (!options_.qemu_user.root() &&
         chown(path.c_str(), options_.qemu_user.uid, options_.qemu_user.gid) != 0)
-      return absl::InternalError(Errno(
-          absl::StrCat("passt of interface \"", iface_, "\": chown ", path, " to QEMU's user")));
+      return api::ErrnoStatus(
+          absl::StrCat("passt of interface \"", iface_, "\": chown ", path, " to QEMU's user"),
+          errno);
     thread_ = std::thread([this] { Run(); });
     return absl::OkStatus();
   }
@@ -104,7 +101,7 @@ class PasstService::Instance {
     if (poll(&p, 1, 100) <= 0) return -1;
     const int conn = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (conn < 0 && errno != EAGAIN && errno != EINTR)
-      spdlog::error("passt {}: {}", iface_, Errno("accept"));
+      spdlog::error("passt {}: accept: {}", iface_, api::ErrnoText(errno));
     return conn;
   }
 

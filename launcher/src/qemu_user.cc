@@ -13,11 +13,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "k6t/api/errno_status.h"
 
 namespace k6t::launcher {
 namespace {
-
-std::string Errno(int e) { return std::strerror(e); }
 
 // The permission bits of `st` that apply to `user`.
 mode_t BitsFor(const struct stat& st, const QemuUser& user) {
@@ -54,8 +53,7 @@ absl::Status CheckAccessAs(const std::string& path, const QemuUser& user, int mo
   std::filesystem::path at = abs.root_path();
   for (auto it = rel.begin(); it != rel.end(); ++it) {
     struct stat st;
-    if (::stat(at.c_str(), &st) != 0)
-      return absl::NotFoundError(absl::StrCat(at.string(), ": ", Errno(errno)));
+    if (::stat(at.c_str(), &st) != 0) return api::ErrnoStatus(at.string(), errno);
     if (!(BitsFor(st, user) & 01))
       return absl::PermissionDeniedError(absl::StrCat(
           "uid ", user.uid, " gid ", user.gid, " cannot enter ", at.string(), " (owner ", st.st_uid,
@@ -63,8 +61,7 @@ absl::Status CheckAccessAs(const std::string& path, const QemuUser& user, int mo
     at /= *it;
   }
   struct stat st;
-  if (::stat(abs.c_str(), &st) != 0)
-    return absl::NotFoundError(absl::StrCat(path, ": ", Errno(errno)));
+  if (::stat(abs.c_str(), &st) != 0) return api::ErrnoStatus(path, errno);
   const mode_t want =
       ((mode & R_OK) ? 04 : 0) | ((mode & W_OK) ? 02 : 0) | ((mode & X_OK) ? 01 : 0);
   if ((BitsFor(st, user) & want) != want)
@@ -82,17 +79,16 @@ absl::Status PrepareStateDirFor(const std::string& state_dir, const std::string&
   if (user.root()) return absl::OkStatus();
   if (::chown(state_dir.c_str(), static_cast<uid_t>(-1), user.gid) != 0 ||
       ::chmod(state_dir.c_str(), 0710) != 0)
-    return absl::InternalError(absl::StrCat("giving QEMU's group ", user.gid, " entry to ",
-                                            state_dir, ": ", Errno(errno)));
+    return api::ErrnoStatus(absl::StrCat("giving QEMU's group ", user.gid, " entry to ", state_dir),
+                            errno);
   const int fd =
       ::open(serial_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return absl::InternalError(absl::StrCat(serial_log, ": ", Errno(errno)));
+  if (fd < 0) return api::ErrnoStatus(serial_log, errno);
   const bool ok = ::fchown(fd, user.uid, user.gid) == 0 && ::fchmod(fd, 0600) == 0;
   const int e = errno;
   ::close(fd);
   if (!ok)
-    return absl::InternalError(
-        absl::StrCat("chown ", user.uid, ":", user.gid, " ", serial_log, ": ", Errno(e)));
+    return api::ErrnoStatus(absl::StrCat("chown ", user.uid, ":", user.gid, " ", serial_log), e);
   return absl::OkStatus();
 }
 

@@ -7,12 +7,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "k6t/api/errno_status.h"
 #include "plan_json_value.h"
 
 namespace k6t::binding {
@@ -20,16 +20,12 @@ namespace {
 
 constexpr size_t kMaxCacheFile = 4 << 20;
 
-absl::Status Errno(const std::string& what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
 absl::Status MakeDirs(const std::string& dir, mode_t mode) {
   std::string cur;
   for (size_t i = 0; i <= dir.size(); ++i) {
     if (i == dir.size() || dir[i] == '/') {
       if (!cur.empty() && ::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
-        return Errno("mkdir", cur);
+        return api::ErrnoStatus(absl::StrCat("mkdir ", cur), errno);
     }
     if (i < dir.size()) cur += dir[i];
   }
@@ -62,13 +58,13 @@ const char* PhaseName(PlumbingPhase p) {
 absl::Status WriteFileAtomically(const std::string& path, const std::string& contents, int mode) {
   const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Errno("create", tmp);
+  if (fd < 0) return api::ErrnoStatus(absl::StrCat("create ", tmp), errno);
   size_t off = 0;
   while (off < contents.size()) {
     ssize_t n = ::write(fd, contents.data() + off, contents.size() - off);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      auto st = Errno("write", tmp);
+      auto st = api::ErrnoStatus(absl::StrCat("write ", tmp), errno);
       ::close(fd);
       ::unlink(tmp.c_str());
       return st;
@@ -76,12 +72,12 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
     off += static_cast<size_t>(n);
   }
   if (::close(fd) != 0) {
-    auto st = Errno("close", tmp);
+    auto st = api::ErrnoStatus(absl::StrCat("close ", tmp), errno);
     ::unlink(tmp.c_str());
     return st;
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    auto st = Errno("rename", tmp);
+    auto st = api::ErrnoStatus(absl::StrCat("rename ", tmp), errno);
     ::unlink(tmp.c_str());
     return st;
   }
@@ -107,7 +103,7 @@ absl::StatusOr<std::optional<CachedInterface>> ReadCachedInterface(const std::st
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (errno == ENOENT) return std::optional<CachedInterface>();
-    return Errno("open", path);
+    return api::ErrnoStatus(absl::StrCat("open ", path), errno);
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (text.size() > kMaxCacheFile) return absl::OutOfRangeError(path + ": too large");
@@ -135,7 +131,7 @@ absl::StatusOr<std::vector<CachedInterface>> ReadCachedInterfaces(const std::str
   DIR* d = ::opendir(dir.c_str());
   if (!d) {
     if (errno == ENOENT) return out;
-    return Errno("opendir", dir);
+    return api::ErrnoStatus(absl::StrCat("opendir ", dir), errno);
   }
   std::vector<std::string> names;
   while (dirent* e = ::readdir(d)) {
@@ -156,7 +152,8 @@ absl::Status RemoveCachedInterface(const std::string& state_dir, const std::stri
   if (!ValidName(name))
     return absl::InvalidArgumentError(absl::StrCat("bad interface name \"", name, "\""));
   const std::string path = EntryPath(state_dir, name);
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("unlink", path);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return api::ErrnoStatus(absl::StrCat("unlink ", path), errno);
   return absl::OkStatus();
 }
 

@@ -1,8 +1,8 @@
 #include "domain_fragment.h"
 
-#include <regex>
-
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "k6t/api/net.h"
 
 namespace k6t::binding {
 
@@ -41,12 +41,12 @@ std::string LibvirtModel(const api::Vmi& vmi, const api::Interface& iface) {
 }
 
 absl::StatusOr<std::string> PciAddressXml(const std::string& address) {
-  static const std::regex re("^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\\.([0-7])$");
-  std::smatch m;
-  if (!std::regex_match(address, m, re))
-    return absl::InvalidArgumentError(absl::StrCat("malformed PCI address \"", address, "\""));
-  return absl::StrCat("<address type='pci' domain='0x", m[1].str(), "' bus='0x", m[2].str(),
-                      "' slot='0x", m[3].str(), "' function='0x", m[4].str(), "'/>");
+  auto pci = api::PciAddress::Parse(address);
+  if (!pci.ok()) return pci.status();
+  return absl::StrFormat(
+      "<address type='pci' domain='0x%04x' bus='0x%02x' slot='0x%02x' "
+      "function='0x%x'/>",
+      pci->domain, pci->bus, pci->slot, pci->function);
 }
 
 std::string TapInterfaceXml(const api::Vmi& vmi, const api::Interface& iface,

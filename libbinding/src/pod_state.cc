@@ -1,14 +1,14 @@
 #include "k6t/binding/pod_state.h"
 
-#include "absl/strings/match.h"
+#include "k6t/api/net.h"
 
 namespace k6t::binding {
 namespace {
 
 bool IsGlobal(const std::string& cidr, bool v6) {
-  if ((cidr.find(':') != std::string::npos) != v6) return false;
-  if (v6) return !absl::StartsWith(cidr, "fe80:") && !absl::StartsWith(cidr, "::1/");
-  return !absl::StartsWith(cidr, "169.254.") && !absl::StartsWith(cidr, "127.");
+  auto p = api::IpPrefix::Parse(cidr);
+  if (!p.ok() || p->address().is_v6() != v6) return false;
+  return !p->address().IsLinkLocal() && !p->address().IsLoopback();
 }
 
 std::string FirstGlobal(const std::vector<std::string>& addrs, bool v6) {

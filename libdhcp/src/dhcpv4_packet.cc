@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bytes.h"
+#include "k6t/api/net.h"
 
 namespace k6t::dhcp {
 namespace {
@@ -277,33 +278,27 @@ absl::StatusOr<std::vector<ClasslessRoute>> DecodeClasslessRoutes(std::string_vi
 
 std::string Ipv4Bytes(const Ipv4& a) { return std::string(a.begin(), a.end()); }
 
+// The codec's byte arrays to and from text go through the tree's one vocabulary (net.h).
 absl::StatusOr<Ipv4> ParseIpv4(std::string_view text) {
-  std::string s(text);
-  Ipv4 a;
-  if (inet_pton(AF_INET, s.c_str(), a.data()) != 1)
-    return absl::InvalidArgumentError(absl::StrCat("\"", s, "\" is not an IPv4 address"));
-  return a;
+  auto a = api::IpAddress::Parse(text);
+  if (!a.ok()) return a.status();
+  if (!a->is_v4())
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", a->ToString(), "\" is not an IPv4 address"));
+  Ipv4 out;
+  std::copy(a->bytes().begin(), a->bytes().end(), out.begin());
+  return out;
 }
 
-std::string FormatIpv4(const Ipv4& a) {
-  return absl::StrFormat("%d.%d.%d.%d", a[0], a[1], a[2], a[3]);
-}
+std::string FormatIpv4(const Ipv4& a) { return api::IpAddress::V4(a).ToString(); }
 
 absl::StatusOr<Mac> ParseMac(std::string_view text) {
-  Mac m;
-  unsigned v[6];
-  char tail;
-  std::string s(text);
-  if (s.size() != 17 || std::sscanf(s.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2],
-                                    &v[3], &v[4], &v[5], &tail) != 6)
-    return absl::InvalidArgumentError(absl::StrCat("\"", s, "\" is not a MAC address"));
-  for (int i = 0; i < 6; ++i) m[i] = static_cast<uint8_t>(v[i]);
-  return m;
+  auto m = api::MacAddress::Parse(text);
+  if (!m.ok()) return m.status();
+  return m->bytes();
 }
 
-std::string FormatMac(const Mac& m) {
-  return absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
+std::string FormatMac(const Mac& m) { return api::MacAddress(m).ToString(); }
 
 Ipv4 PrefixToMask(int prefix_len) {
   const uint32_t bits = prefix_len <= 0    ? 0

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "frames.h"
+#include "k6t/api/hash.h"
 #include "spdlog/spdlog.h"
 
 namespace k6t::dhcp::internal {
@@ -27,11 +28,8 @@ uint64_t MacKey(const Mac& m) {
   return k;
 }
 
-uint64_t BytesKey(const void* data, size_t n) {  // FNV-1a
-  uint64_t h = 1469598103934665603ull;
-  const auto* p = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  return h;
+uint64_t BytesKey(const void* data, size_t n) {
+  return api::Fnv1a64(std::string_view(static_cast<const char*>(data), n), api::kFnv1a64K6tSeed);
 }
 
 // A part whose offer is invalid stays failed: retrying cannot change the plan.

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "k6t/api/errno_status.h"
 #include "k6t/rpc/frame.h"
 #include "spdlog/spdlog.h"
 #include "unix_socket.h"
@@ -66,7 +67,7 @@ struct Client::Impl {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
         return Broken(
-            absl::UnavailableError(absl::StrCat("send ", method, ": ", ErrnoText(errno))));
+            absl::UnavailableError(absl::StrCat("send ", method, ": ", api::ErrnoText(errno))));
       }
       pollfd p{fd, POLLOUT, 0};
       const int n = poll(&p, 1, PollMs(deadline));
@@ -77,7 +78,7 @@ struct Client::Impl {
             absl::StrCat(method, ": launcher at ", path, " is not accepting requests"));
       }
       if (n < 0 && errno != EINTR) {
-        return Broken(absl::UnavailableError(absl::StrCat("poll: ", ErrnoText(errno))));
+        return Broken(absl::UnavailableError(absl::StrCat("poll: ", api::ErrnoText(errno))));
       }
     }
     return absl::OkStatus();
@@ -102,7 +103,7 @@ struct Client::Impl {
       }
       if (n < 0) {
         if (errno == EINTR) continue;
-        return Broken(absl::UnavailableError(absl::StrCat("poll: ", ErrnoText(errno))));
+        return Broken(absl::UnavailableError(absl::StrCat("poll: ", api::ErrnoText(errno))));
       }
       const ssize_t r = recv(fd, buf, sizeof(buf), 0);
       if (r == 0) {
@@ -111,7 +112,7 @@ struct Client::Impl {
       }
       if (r < 0) {
         if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-        return Broken(absl::UnavailableError(absl::StrCat("recv: ", ErrnoText(errno))));
+        return Broken(absl::UnavailableError(absl::StrCat("recv: ", api::ErrnoText(errno))));
       }
       if (auto s = decoder.Feed(buf, static_cast<size_t>(r)); !s.ok()) return Broken(s);
     }
@@ -129,7 +130,7 @@ struct Client::Impl {
     const int fresh = ConnectUnix(addr, SOCK_NONBLOCK);
     if (fresh < 0) {
       return Broken(absl::UnavailableError(
-          absl::StrCat("closed the connection and refused a new one: ", ErrnoText(-fresh))));
+          absl::StrCat("closed the connection and refused a new one: ", api::ErrnoText(-fresh))));
     }
     close(fd);
     fd = fresh;
@@ -216,13 +217,14 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const std::string& path,
     const int err = -fd;
     const bool retryable = err == ENOENT || err == ECONNREFUSED || err == EAGAIN || err == EINTR;
     if (!retryable) {
-      const std::string m = absl::StrCat("connect to launcher at ", path, ": ", ErrnoText(err));
+      const std::string m =
+          absl::StrCat("connect to launcher at ", path, ": ", api::ErrnoText(err));
       return err == EACCES || err == EPERM ? absl::PermissionDeniedError(m)
                                            : absl::UnavailableError(m);
     }
     if (absl::Now() + backoff > deadline) {
       return absl::UnavailableError(absl::StrCat("connect to launcher at ", path, ": ",
-                                                 ErrnoText(err), " (gave up after ",
+                                                 api::ErrnoText(err), " (gave up after ",
                                                  absl::FormatDuration(timeout), ")"));
     }
     std::this_thread::sleep_for(absl::ToChronoMilliseconds(backoff));

@@ -6,8 +6,8 @@
 
 #include <cerrno>
 
+#include "k6t/api/errno_status.h"
 #include "spdlog/spdlog.h"
-#include "unix_socket.h"
 
 namespace k6t::rpc {
 namespace {
@@ -32,7 +32,7 @@ Connection::ReadOutcome Connection::ReadOnce() {
   } while (r < 0 && errno == EINTR);
   if (r < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return ReadOutcome::kWouldBlock;
-    spdlog::debug("command socket: client {} read: {}", id_, ErrnoText(errno));
+    spdlog::debug("command socket: client {} read: {}", id_, api::ErrnoText(errno));
     dead_ = true;
     return ReadOutcome::kFailed;
   }
@@ -79,7 +79,7 @@ void Connection::Flush() {
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        spdlog::debug("command socket: client {} write: {}", id_, ErrnoText(errno));
+        spdlog::debug("command socket: client {} write: {}", id_, api::ErrnoText(errno));
         dead_ = true;
       }
       return;

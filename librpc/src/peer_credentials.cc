@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "unix_socket.h"
+#include "k6t/api/errno_status.h"
 
 namespace k6t::rpc {
 
@@ -16,7 +16,7 @@ absl::StatusOr<Peer> PeerOf(int fd) {
   ucred cred{};
   socklen_t len = sizeof(cred);
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-    return absl::InternalError(absl::StrCat("SO_PEERCRED: ", ErrnoText(errno)));
+    return api::ErrnoStatus("SO_PEERCRED", errno);
   }
   return Peer{cred.pid, cred.uid, cred.gid};
 }

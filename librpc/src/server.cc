@@ -18,11 +18,11 @@
 #include "absl/strings/str_cat.h"
 #include "connection.h"
 #include "dispatcher.h"
+#include "k6t/api/errno_status.h"
 #include "k6t/rpc/frame.h"
 #include "peer_credentials.h"
 #include "socket_file.h"
 #include "spdlog/spdlog.h"
-#include "unix_socket.h"
 
 namespace k6t::rpc {
 namespace {
@@ -109,7 +109,7 @@ struct Server::Impl {
       const int err = errno;
       CloseFds();
       RemoveSocketFile(opt.socket_path, socket);
-      return absl::InternalError(absl::StrCat("command socket: epoll/eventfd: ", ErrnoText(err)));
+      return api::ErrnoStatus("command socket: epoll/eventfd", err);
     }
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -176,7 +176,7 @@ struct Server::Impl {
       const int timeout = conns.empty() && !listen_paused ? -1 : static_cast<int>(kTick.count());
       const int n = epoll_wait(epfd, events, 64, timeout);
       if (n < 0 && errno != EINTR) {
-        spdlog::error("command socket: epoll_wait: {}", ErrnoText(errno));
+        spdlog::error("command socket: epoll_wait: {}", api::ErrnoText(errno));
         break;
       }
       for (int i = 0; i < n; ++i) {
@@ -208,7 +208,7 @@ struct Server::Impl {
         if (errno == EINTR) continue;
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
           // Out of descriptors: stop polling the listener for a tick instead of spinning on it.
-          spdlog::error("command socket: accept: {}; pausing accepts", ErrnoText(errno));
+          spdlog::error("command socket: accept: {}; pausing accepts", api::ErrnoText(errno));
           SetListenInterest(false);
         }
         return;
@@ -244,7 +244,7 @@ struct Server::Impl {
       ev.events = EPOLLIN;
       ev.data.u64 = c->id();
       if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        spdlog::error("command socket: epoll_ctl add: {}", ErrnoText(errno));
+        spdlog::error("command socket: epoll_ctl add: {}", api::ErrnoText(errno));
         continue;  // the Connection closes the fd
       }
       c->registered_events = EPOLLIN;

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "k6t/api/errno_status.h"
 #include "spdlog/spdlog.h"
 #include "unix_socket.h"
 
@@ -22,8 +23,7 @@ absl::Status MakeParentDirs(const std::string& dir) {
     const std::string prefix = dir.substr(0, pos);
     if (prefix.empty()) continue;
     if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
-      return absl::InternalError(
-          absl::StrCat("command socket: mkdir ", prefix, ": ", ErrnoText(errno)));
+      return api::ErrnoStatus(absl::StrCat("command socket: mkdir ", prefix), errno);
     }
   }
   struct stat st;
@@ -51,8 +51,7 @@ absl::Status RemoveStale(const std::string& path, const sockaddr_un& addr) {
         absl::StrCat("command socket: another server is listening on ", path));
   }
   if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return absl::InternalError(
-        absl::StrCat("command socket: unlink stale ", path, ": ", ErrnoText(errno)));
+    return api::ErrnoStatus(absl::StrCat("command socket: unlink stale ", path), errno);
   }
   spdlog::info("command socket: replaced stale socket file {}", path);
   return absl::OkStatus();
@@ -74,14 +73,14 @@ absl::StatusOr<SocketFile> ListenOn(const std::string& path, int backlog) {
   if (auto s = RemoveStale(path, addr); !s.ok()) return s;
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    return absl::InternalError(absl::StrCat("command socket: socket: ", ErrnoText(errno)));
+    return api::ErrnoStatus("command socket: socket", errno);
   }
   // bind() creates the file with the socket inode's mode (minus umask): 0600 from the start.
   (void)fchmod(fd, 0600);
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     const int err = errno;
     close(fd);
-    return absl::InternalError(absl::StrCat("command socket: bind ", path, ": ", ErrnoText(err)));
+    return api::ErrnoStatus(absl::StrCat("command socket: bind ", path), err);
   }
   // Nobody can connect before listen(), so fixing the mode here leaves no window either way.
   struct stat st;
@@ -90,14 +89,13 @@ absl::StatusOr<SocketFile> ListenOn(const std::string& path, int backlog) {
     const int err = errno;
     close(fd);
     unlink(path.c_str());
-    return absl::InternalError(
-        absl::StrCat("command socket: cannot make ", path, " mode 0600: ", ErrnoText(err)));
+    return api::ErrnoStatus(absl::StrCat("command socket: cannot make ", path, " mode 0600"), err);
   }
   if (listen(fd, backlog) != 0) {
     const int err = errno;
     close(fd);
     unlink(path.c_str());
-    return absl::InternalError(absl::StrCat("command socket: listen ", path, ": ", ErrnoText(err)));
+    return api::ErrnoStatus(absl::StrCat("command socket: listen ", path), err);
   }
   return SocketFile{fd, st.st_dev, st.st_ino};
 }

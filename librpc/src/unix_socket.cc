@@ -27,6 +27,4 @@ int ConnectUnix(const sockaddr_un& addr, int extra_type_flags) {
   return fd;
 }
 
-std::string ErrnoText(int err) { return std::strerror(err); }
-
 }  // namespace k6t::rpc

@@ -18,7 +18,4 @@ bool FillUnixAddress(const std::string& path, sockaddr_un* addr);
 // connects it to `addr`: the fd, or -errno of whichever call failed.
 int ConnectUnix(const sockaddr_un& addr, int extra_type_flags);
 
-// strerror(err), for messages.
-std::string ErrnoText(int err);
-
 }  // namespace k6t::rpc

@@ -1,14 +1,12 @@
 #include "cni/cni_config.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
-#include <regex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cni/cni_error.h"
+#include "k6t/api/net.h"
 
 namespace k6t::handler::cni {
 namespace {
@@ -55,18 +53,9 @@ bool IsIfName(const std::string& s) {
   });
 }
 
-bool IsMac(const std::string& s) {
-  static const std::regex re("^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$");
-  return s.size() == 17 && std::regex_match(s, re);
-}
-
-bool IsCidr(const std::string& s, bool v6) {
-  const size_t slash = s.find('/');
-  if (slash == std::string::npos) return false;
-  unsigned char buf[16];
-  int prefix = -1;
-  return inet_pton(v6 ? AF_INET6 : AF_INET, s.substr(0, slash).c_str(), buf) == 1 &&
-         absl::SimpleAtoi(s.substr(slash + 1), &prefix) && prefix >= 0 && prefix <= (v6 ? 128 : 32);
+bool IsCidr(const std::string& s, api::IpFamily family) {
+  auto c = api::IpPrefix::Parse(s);
+  return c.ok() && c->family() == family;
 }
 
 absl::Status Decode(const std::string& path, const std::string& want) {
@@ -291,11 +280,15 @@ absl::StatusOr<Config> ParseConfig(std::string_view text) {
                                                "\" must be at most 63 of [a-zA-Z0-9_.-], "
                                                "starting alphanumerically (set it when name "
                                                "is longer)"));
-  if (!c.mac_address.empty() && !IsMac(c.mac_address))
-    return Invalid("macAddress", absl::StrCat("\"", c.mac_address, "\" is not a MAC address"));
-  if (!c.vm_network_cidr.empty() && !IsCidr(c.vm_network_cidr, false))
+  if (!c.mac_address.empty()) {
+    // Canonical here, as the VMI decoder makes it: the plan, domain XML and DHCP use it as is.
+    auto mac = api::MacAddress::Parse(c.mac_address);
+    if (!mac.ok()) return Invalid("macAddress", std::string(mac.status().message()));
+    c.mac_address = mac->ToString();
+  }
+  if (!c.vm_network_cidr.empty() && !IsCidr(c.vm_network_cidr, api::IpFamily::kV4))
     return Invalid("vmNetworkCIDR", absl::StrCat("\"", c.vm_network_cidr, "\" is not IPv4 CIDR"));
-  if (!c.vm_ipv6_network_cidr.empty() && !IsCidr(c.vm_ipv6_network_cidr, true))
+  if (!c.vm_ipv6_network_cidr.empty() && !IsCidr(c.vm_ipv6_network_cidr, api::IpFamily::kV6))
     return Invalid("vmIPv6NetworkCIDR",
                    absl::StrCat("\"", c.vm_ipv6_network_cidr, "\" is not IPv6 CIDR"));
   if (c.state_dir.empty() || c.state_dir[0] != '/' ||

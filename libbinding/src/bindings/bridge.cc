@@ -2,6 +2,7 @@
 
 #include "bindings/common.h"
 #include "domain_fragment.h"
+#include "k6t/api/net.h"
 
 namespace k6t::binding {
 namespace {
@@ -14,8 +15,8 @@ namespace {
 // option 121 for a router) on a link whose pod has none, e.g. a secondary network with only
 // a static route. Here a pod link without a default route gives the guest none: it gets its
 // subnet (option 1) and the link's other routes (option 121), nothing else.
-void FillRoutes(const ObservedLink& pod, const Cidr& addr, DhcpV4Offer& o) {
-  const std::string subnet = NetworkOf(addr);
+void FillRoutes(const ObservedLink& pod, const api::IpPrefix& addr, DhcpV4Offer& o) {
+  const std::string subnet = addr.Masked().ToString();
   std::optional<Route> default_route;
   for (const auto& r : pod.routes) {
     if (r.destination.find(':') != std::string::npos) continue;
@@ -52,23 +53,23 @@ class BridgeBinding : public Binding {
     dhcp.bridge = in.names.bridge;
     dhcp.client_mac = plan.mac;
     if (!v4.empty()) {
-      auto c = ParseCidr(v4);
+      auto c = api::IpPrefix::Parse(v4);
       if (!c.ok()) return c.status();
       DhcpV4Offer o;
       o.server_ip = FakeBridgeIPv4(in.index);
-      o.client_ip = AddressOf(*c);
-      o.prefix_len = c->prefix;
+      o.client_ip = c->address().ToString();
+      o.prefix_len = c->length();
       o.mtu = plan.mtu;
       FillRoutes(pod, *c, o);
       FillVmiDhcpOptions(in, o);
       dhcp.v4 = o;
     }
     if (!v6.empty()) {
-      auto c = ParseCidr(v6);
+      auto c = api::IpPrefix::Parse(v6);
       if (!c.ok()) return c.status();
       DhcpV6Offer o;
-      o.client_ip = AddressOf(*c);
-      o.prefix_len = c->prefix;
+      o.client_ip = c->address().ToString();
+      o.prefix_len = c->length();
       for (const auto& d : in.options.dns_servers)
         if (d.find(':') != std::string::npos) o.dns_servers.push_back(d);
       o.search_domains = in.options.search_domains;

@@ -1,21 +1,13 @@
 #include "bindings/common.h"
 
-#include <arpa/inet.h>
-
-#include <algorithm>
-#include <cstring>
-
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
+#include "k6t/api/hash.h"
+#include "k6t/api/net.h"
 
 namespace k6t::binding {
 
 std::string GuestMac(const api::Interface& iface, const std::string& fallback) {
-  if (iface.mac_address.empty()) return fallback;
-  return absl::AsciiStrToLower(absl::StrReplaceAll(iface.mac_address, {{"-", ":"}}));
+  return iface.mac_address.empty() ? fallback : iface.mac_address;
 }
 
 int InterfaceMtu(const api::Interface& iface, const ObservedLink* pod_link) {
@@ -24,12 +16,10 @@ int InterfaceMtu(const api::Interface& iface, const ObservedLink* pod_link) {
 }
 
 std::string DerivedMac(const std::string& seed) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : seed) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return absl::StrFormat("02:6b:36:%02x:%02x:%02x", (h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff);
+  const uint64_t h = api::Fnv1a64(seed, api::kFnv1a64K6tSeed);
+  return api::MacAddress({0x02, 0x6b, 0x36, static_cast<uint8_t>(h >> 16),
+                          static_cast<uint8_t>(h >> 8), static_cast<uint8_t>(h)})
+      .ToString();
 }
 
 std::string FakeBridgeIPv4(int index) { return absl::StrCat("169.254.75.1", index); }
@@ -40,8 +30,12 @@ void RecordOriginal(const ObservedLink& link, InterfacePlan& plan) {
   plan.original_index = link.link.index;
   plan.original_addresses.clear();
   plan.original_link_local.clear();
-  for (const auto& a : link.addresses)
-    (a.rfind("fe80:", 0) == 0 ? plan.original_link_local : plan.original_addresses).push_back(a);
+  for (const auto& a : link.addresses) {
+    auto p = api::IpPrefix::Parse(a);
+    (p.ok() && p->address().IsLinkLocal() && p->address().is_v6() ? plan.original_link_local
+                                                                  : plan.original_addresses)
+        .push_back(a);
+  }
   plan.original_routes = link.routes;
 }
 
@@ -99,59 +93,5 @@ void FillVmiDhcpOptions(const BindingInput& in, DhcpV4Offer& offer) {
       offer.private_options.emplace_back(static_cast<int>(p.option), p.value);
   }
 }
-
-absl::StatusOr<Cidr> ParseCidr(const std::string& cidr) {
-  Cidr c;
-  size_t slash = cidr.find('/');
-  std::string addr = cidr.substr(0, slash);
-  c.v6 = addr.find(':') != std::string::npos;
-  if (inet_pton(c.v6 ? AF_INET6 : AF_INET, addr.c_str(), c.addr) != 1)
-    return absl::InvalidArgumentError(absl::StrCat("\"", cidr, "\" is not an IP address"));
-  const int max = c.v6 ? 128 : 32;
-  c.prefix = max;
-  if (slash != std::string::npos &&
-      (!absl::SimpleAtoi(cidr.substr(slash + 1), &c.prefix) || c.prefix < 0 || c.prefix > max))
-    return absl::InvalidArgumentError(absl::StrCat("\"", cidr, "\" has a bad prefix length"));
-  return c;
-}
-
-namespace {
-
-std::string Format(bool v6, const unsigned char* a) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  inet_ntop(v6 ? AF_INET6 : AF_INET, a, buf, sizeof(buf));
-  return buf;
-}
-
-void Mask(Cidr& c) {
-  const int len = c.v6 ? 16 : 4;
-  for (int i = 0; i < len; ++i) {
-    int bits = std::clamp(c.prefix - i * 8, 0, 8);
-    c.addr[i] &= static_cast<unsigned char>(bits == 0 ? 0 : (0xff << (8 - bits)) & 0xff);
-  }
-}
-
-}  // namespace
-
-std::string HostAddress(const Cidr& net, unsigned offset) {
-  Cidr c = net;
-  Mask(c);
-  const int len = c.v6 ? 16 : 4;
-  unsigned carry = offset;
-  for (int i = len - 1; i >= 0 && carry; --i) {
-    unsigned v = c.addr[i] + (carry & 0xff);
-    c.addr[i] = static_cast<unsigned char>(v & 0xff);
-    carry = (carry >> 8) + (v >> 8);
-  }
-  return Format(c.v6, c.addr);
-}
-
-std::string NetworkOf(const Cidr& c) {
-  Cidr m = c;
-  Mask(m);
-  return absl::StrCat(Format(m.v6, m.addr), "/", m.prefix);
-}
-
-std::string AddressOf(const Cidr& c) { return Format(c.v6, c.addr); }
 
 }  // namespace k6t::binding

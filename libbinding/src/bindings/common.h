@@ -1,5 +1,5 @@
 // Pieces the built-in bindings share: MAC/MTU choice, the bridge+tap+renamed-NIC plumbing
-// of bridge and l2bridge, DHCP offer contents, address arithmetic.
+// of bridge and l2bridge, DHCP offer contents.
 #pragma once
 
 #include <optional>
@@ -11,7 +11,7 @@
 
 namespace k6t::binding {
 
-// Spec MAC (normalised to lower-case colon form), else `fallback`.
+// Spec MAC (canonical since decode, api::MacAddress), else `fallback`.
 std::string GuestMac(const api::Interface& iface, const std::string& fallback);
 
 // Spec `mtu` (k6t extension), else the pod link's MTU.
@@ -35,18 +35,5 @@ void FillVmiDhcpOptions(const BindingInput& in, DhcpV4Offer& offer);
 
 // 169.254.75.1<index>
 std::string FakeBridgeIPv4(int index);
-
-// Parsed "a.b.c.d/n" or "x::y/n".
-struct Cidr {
-  bool v6 = false;
-  unsigned char addr[16] = {};
-  int prefix = 0;
-};
-absl::StatusOr<Cidr> ParseCidr(const std::string& cidr);
-// Network address + `offset` as text, e.g. (10.0.2.0/24, 2) -> "10.0.2.2".
-std::string HostAddress(const Cidr& net, unsigned offset);
-// "10.0.2.0/24" for any address in it.
-std::string NetworkOf(const Cidr& c);
-std::string AddressOf(const Cidr& c);
 
 }  // namespace k6t::binding

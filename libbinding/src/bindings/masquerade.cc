@@ -4,11 +4,11 @@
 #include "bindings/common.h"
 #include "bindings/masquerade_nat.h"
 #include "domain_fragment.h"
+#include "k6t/api/naming.h"
+#include "k6t/api/net.h"
 
 namespace k6t::binding {
 namespace {
-
-constexpr char kBridgeMac[] = "02:00:00:00:00:00";
 
 struct Family {
   std::string gateway, vm, cidr;
@@ -16,17 +16,17 @@ struct Family {
 };
 
 absl::StatusOr<Family> VmFamily(const std::string& cidr_text) {
-  auto c = ParseCidr(cidr_text);
+  auto c = api::IpPrefix::Parse(cidr_text);
   if (!c.ok()) return c.status();
-  const int max = c->v6 ? 128 : 32;
-  if (max - c->prefix < 2)
+  auto gateway = c->Host(1), vm = c->Host(2);
+  if (!gateway || !vm)
     return absl::InvalidArgumentError(
         absl::StrCat("\"", cidr_text, "\" leaves no room for a gateway and a VM address"));
   Family f;
-  f.gateway = HostAddress(*c, 1);
-  f.vm = HostAddress(*c, 2);
-  f.prefix = c->prefix;
-  f.cidr = NetworkOf(*c);
+  f.gateway = gateway->ToString();
+  f.vm = vm->ToString();
+  f.prefix = c->length();
+  f.cidr = c->Masked().ToString();
   return f;
 }
 
@@ -50,7 +50,7 @@ class MasqueradeBinding : public Binding {
     plan.mac = GuestMac(in.iface, pod.link.mac);
     plan.mtu = InterfaceMtu(in.iface, &pod);
     auto& ops = plan.ops;
-    ops.push_back(CreateBridge{n.bridge, kBridgeMac, plan.mtu});
+    ops.push_back(CreateBridge{n.bridge, api::kMasqueradeBridgeMac.ToString(), plan.mtu});
     if (v6) ops.push_back(SetSysctl{absl::StrCat("ipv6/conf/", n.bridge, "/accept_dad"), "0", ""});
     if (v4) ops.push_back(AddAddress{n.bridge, absl::StrCat(f4->gateway, "/", f4->prefix)});
     if (v6) ops.push_back(AddAddress{n.bridge, absl::StrCat(f6->gateway, "/", f6->prefix)});

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "k6t/api/hash.h"
 #include "spdlog/spdlog.h"
 
 namespace k6t::binding {
@@ -21,12 +22,7 @@ std::string KindOf(const Link& l) { return l.kind.empty() ? "device" : l.kind; }
 // Stable across processes (unlike std::hash): marks an nftables table with the plan that
 // produced it, so re-applying an unchanged table is skipped and its counters survive.
 std::string Fingerprint(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return absl::StrFormat("%016x", h);
+  return absl::StrFormat("%016x", api::Fnv1a64(s, api::kFnv1a64K6tSeed));
 }
 
 std::string NftComment(const NftTable& t) {

@@ -8,9 +8,8 @@
 #include <netlink/errno.h>
 #include <netlink/msg.h>
 
-#include <cstdio>
-
 #include "absl/strings/str_cat.h"
+#include "k6t/api/net.h"
 
 namespace k6t::binding::kernel {
 namespace {
@@ -61,38 +60,6 @@ nl_msg* GetLinkRequest(int flags, const std::string& name, int index) {
 
 }  // namespace
 
-std::string FormatMac(const uint8_t* bytes, size_t len) {
-  std::string out;
-  char buf[4];
-  for (size_t i = 0; i < len; ++i) {
-    std::snprintf(buf, sizeof(buf), i ? ":%02x" : "%02x", bytes[i]);
-    out += buf;
-  }
-  return out;
-}
-
-bool ParseMac(const std::string& text, uint8_t out[6]) {
-  if (text.size() != 17) return false;
-  for (int i = 0; i < 6; ++i) {
-    unsigned v = 0;
-    for (int j = 0; j < 2; ++j) {
-      char c = text[i * 3 + j];
-      v <<= 4;
-      if (c >= '0' && c <= '9')
-        v |= c - '0';
-      else if (c >= 'a' && c <= 'f')
-        v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F')
-        v |= c - 'A' + 10;
-      else
-        return false;
-    }
-    if (i < 5 && text[i * 3 + 2] != ':') return false;
-    out[i] = static_cast<uint8_t>(v);
-  }
-  return true;
-}
-
 bool ValidLinkName(const std::string& name) {
   if (name.empty() || name.size() >= IFNAMSIZ || name == "." || name == "..") return false;
   for (char c : name)
@@ -110,8 +77,8 @@ std::optional<LinkDetails> ParseLink(nlmsghdr* hdr) {
   l.index = ifi->ifi_index;
   if (tb[IFLA_IFNAME]) l.name = nla_get_string(tb[IFLA_IFNAME]);
   if (tb[IFLA_ADDRESS])
-    l.mac = FormatMac(static_cast<const uint8_t*>(nla_data(tb[IFLA_ADDRESS])),
-                      static_cast<size_t>(nla_len(tb[IFLA_ADDRESS])));
+    l.mac = api::FormatHardwareAddress({static_cast<const uint8_t*>(nla_data(tb[IFLA_ADDRESS])),
+                                        static_cast<size_t>(nla_len(tb[IFLA_ADDRESS]))});
   if (tb[IFLA_MTU]) l.mtu = static_cast<int>(nla_get_u32(tb[IFLA_MTU]));
   if (tb[IFLA_MASTER]) l.master_index = static_cast<int>(nla_get_u32(tb[IFLA_MASTER]));
   l.admin_up = (ifi->ifi_flags & IFF_UP) != 0;

@@ -27,10 +27,6 @@ struct LinkDetails {
   std::optional<TunDetails> tun;  // set when kind == "tun"
 };
 
-// Lower-case colon form of a hardware address.
-std::string FormatMac(const uint8_t* bytes, size_t len);
-// Parses "aa:bb:cc:dd:ee:ff" (either case); false on anything else.
-bool ParseMac(const std::string& text, uint8_t out[6]);
 bool ValidLinkName(const std::string& name);
 
 // Parses one RTM_NEWLINK message; nullopt for other message types.

@@ -2,7 +2,6 @@
 // RTM_SETLINK carrying every changed attribute; addresses and routes are listed with
 // kernel-side filtering (NETLINK_GET_STRICT_CHK), so nothing here dumps all links except
 // ListLinks itself.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
@@ -22,9 +21,9 @@
 #include <mutex>
 #include <random>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "k6t/api/net.h"
 #include "k6t/binding/kernel.h"
 #include "kernel/link_query.h"
 #include "kernel/nl_socket.h"
@@ -36,41 +35,18 @@ namespace {
 using kernel::LinkDetails;
 using kernel::NlSocket;
 
-struct Cidr {
-  int family = AF_UNSPEC;
-  uint8_t bytes[16] = {};
-  int prefix = 0;
-};
-
-absl::StatusOr<Cidr> ParseCidr(const std::string& text, bool need_prefix) {
-  Cidr c;
-  auto slash = text.find('/');
-  std::string ip = text.substr(0, slash);
-  c.family = ip.find(':') != std::string::npos ? AF_INET6 : AF_INET;
-  int max = c.family == AF_INET6 ? 128 : 32;
-  if (inet_pton(c.family, ip.c_str(), c.bytes) != 1)
-    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not an IP address"));
-  if (slash == std::string::npos) {
-    if (need_prefix)
-      return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" has no prefix length"));
-    c.prefix = max;
-  } else if (!absl::SimpleAtoi(text.substr(slash + 1), &c.prefix) || c.prefix < 0 ||
-             c.prefix > max) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" has a bad prefix length"));
-  }
-  return c;
-}
-
 int AddrLen(int family) { return family == AF_INET6 ? 16 : 4; }
 
-std::string FormatIp(int family, const void* bytes) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (!inet_ntop(family, bytes, buf, sizeof(buf))) return "";
-  return buf;
+int Family(const api::IpAddress& a) { return a.is_v6() ? AF_INET6 : AF_INET; }
+
+// The address of `family` in `bytes`, a netlink attribute of at least AddrLen(family).
+api::IpAddress AddressAt(int family, const void* bytes) {
+  return *api::IpAddress::FromBytes(
+      {static_cast<const uint8_t*>(bytes), static_cast<size_t>(AddrLen(family))});
 }
 
 std::string FormatCidr(int family, const void* bytes, int prefix) {
-  return absl::StrCat(FormatIp(family, bytes), "/", prefix);
+  return absl::StrCat(AddressAt(family, bytes).ToString(), "/", prefix);
 }
 
 // Process-wide: link kinds depend on the kernel, not on the namespace.
@@ -108,10 +84,16 @@ class NetlinkImpl : public Netlink {
     if (!kernel::ValidLinkName(name))
       return absl::InvalidArgumentError(what + ": invalid interface name");
     if (kind.empty()) return absl::InvalidArgumentError(what + ": empty kind");
-    uint8_t hw[6];
-    if (!mac.empty() && !kernel::ParseMac(mac, hw))
-      return absl::InvalidArgumentError(absl::StrCat(what, ": bad MAC \"", mac, "\""));
-    if (auto st = NewLink(what, name, kind, mac.empty() ? nullptr : hw, sizeof(hw), mtu); !st.ok())
+    std::optional<api::MacAddress> hw;
+    if (!mac.empty()) {
+      auto m = api::MacAddress::Parse(mac);
+      if (!m.ok())
+        return absl::InvalidArgumentError(absl::StrCat(what, ": ", m.status().message()));
+      hw = *m;
+    }
+    if (auto st = NewLink(what, name, kind, hw ? hw->bytes().data() : nullptr,
+                          api::MacAddress::kSize, mtu);
+        !st.ok())
       return st;
     spdlog::debug("netlink: created {} link {}", kind, name);
     return absl::OkStatus();
@@ -271,15 +253,15 @@ class NetlinkImpl : public Netlink {
     const std::string what = absl::StrCat("add route ", route.destination,
                                           route.gateway.empty() ? "" : " via " + route.gateway,
                                           " dev #", route.link_index);
-    auto dst = ParseCidr(route.destination, true);
+    auto dst = api::IpPrefix::Parse(route.destination);
     if (!dst.ok())
       return absl::InvalidArgumentError(absl::StrCat(what, ": ", dst.status().message()));
-    std::optional<Cidr> gw;
+    std::optional<api::IpAddress> gw;
     if (!route.gateway.empty()) {
-      auto g = ParseCidr(route.gateway, false);
+      auto g = api::IpAddress::Parse(route.gateway);
       if (!g.ok())
         return absl::InvalidArgumentError(absl::StrCat(what, ": ", g.status().message()));
-      if (g->family != dst->family)
+      if (g->family() != dst->family())
         return absl::InvalidArgumentError(what + ": gateway and destination families differ");
       gw = *g;
     }
@@ -288,15 +270,18 @@ class NetlinkImpl : public Netlink {
     nl_msg* msg = nlmsg_alloc_simple(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
     if (!msg) return absl::ResourceExhaustedError(what + ": out of memory");
     rtmsg rtm = {};
-    rtm.rtm_family = static_cast<uint8_t>(dst->family);
-    rtm.rtm_dst_len = static_cast<uint8_t>(dst->prefix);
+    rtm.rtm_family = static_cast<uint8_t>(Family(dst->address()));
+    rtm.rtm_dst_len = static_cast<uint8_t>(dst->length());
     rtm.rtm_table = RT_TABLE_MAIN;
     rtm.rtm_protocol = RTPROT_BOOT;
     rtm.rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
     rtm.rtm_type = RTN_UNICAST;
     bool ok = nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) == 0 &&
-              (dst->prefix == 0 || nla_put(msg, RTA_DST, AddrLen(dst->family), dst->bytes) == 0) &&
-              (!gw || nla_put(msg, RTA_GATEWAY, AddrLen(gw->family), gw->bytes) == 0) &&
+              (dst->length() == 0 ||
+               nla_put(msg, RTA_DST, static_cast<int>(dst->address().bytes().size()),
+                       dst->address().bytes().data()) == 0) &&
+              (!gw || nla_put(msg, RTA_GATEWAY, static_cast<int>(gw->bytes().size()),
+                              gw->bytes().data()) == 0) &&
               nla_put_u32(msg, RTA_OIF, static_cast<uint32_t>(route.link_index)) == 0;
     if (!ok) {
       nlmsg_free(msg);
@@ -309,8 +294,8 @@ class NetlinkImpl : public Netlink {
     // The kernel says "exists" for any route to that destination; only the same one is ours.
     auto routes = ListRoutes();
     if (!routes.ok()) return st;
-    std::string want_dst = FormatCidr(dst->family, dst->bytes, dst->prefix);
-    std::string want_gw = gw ? FormatIp(gw->family, gw->bytes) : "";
+    std::string want_dst = dst->ToString();
+    std::string want_gw = gw ? gw->ToString() : "";
     for (const auto& r : *routes)
       if (r.link_index == route.link_index && r.destination == want_dst && r.gateway == want_gw)
         return absl::OkStatus();
@@ -333,7 +318,7 @@ class NetlinkImpl : public Netlink {
     int index = 0;
     std::optional<std::string> name;
     bool set_mac = false;
-    uint8_t mac[6] = {};
+    api::MacAddress mac;
     std::optional<int> mtu;
     std::optional<int> master;
     std::optional<bool> up;
@@ -371,9 +356,11 @@ class NetlinkImpl : public Netlink {
       want.name = *change.name;
     }
     if (change.mac) {
-      if (!kernel::ParseMac(*change.mac, want.mac))
-        return absl::InvalidArgumentError(absl::StrCat(what, ": bad MAC \"", *change.mac, "\""));
-      want.set_mac = kernel::FormatMac(want.mac, 6) != old.mac;
+      auto mac = api::MacAddress::Parse(*change.mac);
+      if (!mac.ok())
+        return absl::InvalidArgumentError(absl::StrCat(what, ": ", mac.status().message()));
+      want.mac = *mac;
+      want.set_mac = mac->ToString() != old.mac;
     }
     if (change.mtu && *change.mtu != old.mtu) {
       if (*change.mtu <= 0)
@@ -461,7 +448,8 @@ class NetlinkImpl : public Netlink {
     }
     bool ok = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
               (!c.name || nla_put_string(msg, IFLA_IFNAME, c.name->c_str()) == 0) &&
-              (!c.set_mac || nla_put(msg, IFLA_ADDRESS, 6, c.mac) == 0) &&
+              (!c.set_mac ||
+               nla_put(msg, IFLA_ADDRESS, api::MacAddress::kSize, c.mac.bytes().data()) == 0) &&
               (!c.mtu || nla_put_u32(msg, IFLA_MTU, static_cast<uint32_t>(*c.mtu)) == 0) &&
               (!c.master || nla_put_u32(msg, IFLA_MASTER, static_cast<uint32_t>(*c.master)) == 0);
     if (!ok) {
@@ -477,7 +465,10 @@ class NetlinkImpl : public Netlink {
     SetLink back;
     back.index = old.index;
     if (tried.name) back.name = old.name;
-    if (tried.set_mac && kernel::ParseMac(old.mac, back.mac)) back.set_mac = true;
+    if (auto mac = api::MacAddress::Parse(old.mac); tried.set_mac && mac.ok()) {
+      back.mac = *mac;
+      back.set_mac = true;
+    }
     if (tried.mtu) back.mtu = old.mtu;
     if (tried.master) back.master = old.master_index;
     if (tried.up || downed) back.up = old.admin_up;
@@ -490,7 +481,7 @@ class NetlinkImpl : public Netlink {
     if (back.set_mac) {
       SetLink mac;
       mac.set_mac = true;
-      std::memcpy(mac.mac, back.mac, sizeof(mac.mac));
+      mac.mac = back.mac;
       one(mac);
     }
     if (back.mtu) one(SetLink{.mtu = back.mtu});
@@ -508,29 +499,26 @@ class NetlinkImpl : public Netlink {
   absl::Status ChangeAddress(bool add, int link_index, const std::string& cidr) {
     const std::string what =
         absl::StrCat(add ? "add" : "delete", " address ", cidr, " on link #", link_index);
-    auto c = ParseCidr(cidr, true);
+    auto c = api::IpPrefix::Parse(cidr);
     if (!c.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", c.status().message()));
     auto s = Sock();
     if (!s.ok()) return s.status();
     rtnl_addr* addr = rtnl_addr_alloc();
     if (!addr) return absl::ResourceExhaustedError(what + ": out of memory");
-    nl_addr* local = nl_addr_build(c->family, c->bytes, static_cast<size_t>(AddrLen(c->family)));
+    const api::IpAddress& ip = c->address();
+    nl_addr* local = nl_addr_build(Family(ip), ip.bytes().data(), ip.bytes().size());
     int err = local ? 0 : -NLE_NOMEM;
     if (err == 0) {
-      nl_addr_set_prefixlen(local, c->prefix);
+      nl_addr_set_prefixlen(local, c->length());
       rtnl_addr_set_ifindex(addr, link_index);
       err = rtnl_addr_set_local(addr, local);
-      rtnl_addr_set_prefixlen(addr, c->prefix);
+      rtnl_addr_set_prefixlen(addr, c->length());
     }
-    if (err == 0 && add && c->family == AF_INET && c->prefix < 31) {
-      // Like `ip addr add ... brd +` and the CNI plugins: the subnet broadcast address.
-      uint8_t brd[4];
-      uint32_t host_mask = c->prefix == 0 ? 0xffffffffu : (0xffffffffu >> c->prefix);
-      uint32_t v;
-      std::memcpy(&v, c->bytes, 4);
-      v = htonl(ntohl(v) | host_mask);
-      std::memcpy(brd, &v, 4);
-      nl_addr* b = nl_addr_build(AF_INET, brd, 4);
+    if (err == 0 && add && ip.is_v4() && c->length() < 31) {
+      // Like `ip addr add ... brd +` and the CNI plugins: the subnet broadcast address, the
+      // last one of the prefix.
+      const api::IpAddress brd = *c->Host((uint64_t{1} << (32 - c->length())) - 1);
+      nl_addr* b = nl_addr_build(AF_INET, brd.bytes().data(), brd.bytes().size());
       if (b) {
         err = rtnl_addr_set_broadcast(addr, b);
         nl_addr_put(b);
@@ -538,7 +526,7 @@ class NetlinkImpl : public Netlink {
     }
     // No duplicate address detection on addresses k6t assigns in a namespace it owns: the
     // guest must be able to use the gateway at once, not after DAD finishes.
-    if (err == 0 && add && c->family == AF_INET6) rtnl_addr_set_flags(addr, IFA_F_NODAD);
+    if (err == 0 && add && ip.is_v6()) rtnl_addr_set_flags(addr, IFA_F_NODAD);
     nl_msg* msg = nullptr;
     if (err == 0)
       err = add ? rtnl_addr_build_add_request(addr, NLM_F_CREATE | NLM_F_EXCL, &msg)
@@ -569,7 +557,7 @@ class NetlinkImpl : public Netlink {
     base.ipv6 = fam == AF_INET6;
     base.destination = FormatCidr(fam, dst, rtm->rtm_dst_len);
     auto gw_of = [&](nlattr* g) {
-      return g && nla_len(g) >= len ? FormatIp(fam, nla_data(g)) : std::string();
+      return g && nla_len(g) >= len ? AddressAt(fam, nla_data(g)).ToString() : std::string();
     };
     if (tb[RTA_MULTIPATH]) {
       auto* nh = static_cast<rtnexthop*>(nla_data(tb[RTA_MULTIPATH]));

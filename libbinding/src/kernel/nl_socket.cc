@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "k6t/api/errno_status.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -89,42 +90,9 @@ absl::StatusOr<NetnsId> CurrentNetns() {
   if (self) return *self;
   struct stat st;
   if (stat("/proc/thread-self/ns/net", &st) != 0)
-    return absl::InternalError(
-        absl::StrCat("stat /proc/thread-self/ns/net: ", std::strerror(errno)));
+    return api::ErrnoStatus("stat /proc/thread-self/ns/net", errno);
   self = NetnsId{st.st_dev, st.st_ino};
   return *self;
-}
-
-absl::StatusCode CodeForErrno(int err) {
-  switch (err) {
-    case EEXIST:
-      return absl::StatusCode::kAlreadyExists;
-    case ENODEV:
-    case ENOENT:
-    case EADDRNOTAVAIL:
-    case ESRCH:
-      return absl::StatusCode::kNotFound;
-    case EPERM:
-    case EACCES:
-      return absl::StatusCode::kPermissionDenied;
-    case EOPNOTSUPP:
-      return absl::StatusCode::kUnimplemented;
-    case EINVAL:
-    case ERANGE:
-    case ENAMETOOLONG:
-      return absl::StatusCode::kInvalidArgument;
-    case EBUSY:
-      return absl::StatusCode::kFailedPrecondition;
-    case ENOMEM:
-    case ENOBUFS:
-    case ENOSPC:
-      return absl::StatusCode::kResourceExhausted;
-    case EAGAIN:
-    case EINTR:
-      return absl::StatusCode::kUnavailable;
-    default:
-      return absl::StatusCode::kInternal;
-  }
 }
 
 absl::StatusOr<std::unique_ptr<NlSocket>> NlSocket::Open() {
@@ -233,9 +201,9 @@ int NlSocket::Dump(const std::function<nl_msg*()>& build, const OnMessage& on_re
 
 absl::Status NlSocket::Error(int nl_err, const std::string& what) const {
   int e = last_errno_ ? last_errno_ : ErrnoForNle(nl_err);
-  std::string text = last_errno_ ? std::strerror(last_errno_) : nl_geterror(nl_err);
+  std::string text = last_errno_ ? api::ErrnoText(last_errno_) : nl_geterror(nl_err);
   if (!last_ext_ack_.empty()) text = absl::StrCat(last_ext_ack_, " (", text, ")");
-  absl::StatusCode code = e ? CodeForErrno(e) : absl::StatusCode::kInternal;
+  absl::StatusCode code = e ? api::StatusCodeForErrno(e) : absl::StatusCode::kInternal;
   return absl::Status(code, absl::StrCat(what, ": ", text));
 }
 

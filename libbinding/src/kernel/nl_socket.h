@@ -1,6 +1,7 @@
 // One rtnetlink socket with the plumbing every adapter needs: the kernel's own error text
-// (extended ack), errno-to-absl::Status mapping, and request/dump helpers whose replies are
-// handed to a callback as raw messages. Not thread-safe: one thread at a time.
+// (extended ack) with its errno mapped by api::StatusCodeForErrno, and request/dump helpers
+// whose replies are handed to a callback as raw messages. Not thread-safe: one thread at a
+// time.
 #pragma once
 
 #include <netlink/msg.h>
@@ -26,9 +27,6 @@ struct NetnsId {
   bool operator==(const NetnsId&) const = default;
 };
 absl::StatusOr<NetnsId> CurrentNetns();
-
-// Maps an errno (positive) to the absl code the adapters promise.
-absl::StatusCode CodeForErrno(int err);
 
 class NlSocket {
  public:

@@ -4,11 +4,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "k6t/api/errno_status.h"
 #include "k6t/binding/kernel.h"
 
 namespace k6t::binding {
@@ -26,21 +26,13 @@ absl::Status CheckKey(const std::string& key) {
   return absl::OkStatus();
 }
 
-absl::Status Errno(const std::string& what, int err) {
-  absl::StatusCode code = err == ENOENT                   ? absl::StatusCode::kNotFound
-                          : err == EACCES || err == EPERM ? absl::StatusCode::kPermissionDenied
-                          : err == EINVAL                 ? absl::StatusCode::kInvalidArgument
-                                                          : absl::StatusCode::kInternal;
-  return absl::Status(code, absl::StrCat(what, ": ", std::strerror(err)));
-}
-
 class SysctlImpl : public Sysctl {
  public:
   absl::StatusOr<std::string> Read(const std::string& key) override {
     if (auto st = CheckKey(key); !st.ok()) return st;
     const std::string path = "/proc/sys/net/" + key;
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Errno("read sysctl " + path, errno);
+    if (fd < 0) return api::ErrnoStatus("read sysctl " + path, errno);
     absl::Cleanup close_fd = [fd] { close(fd); };
     std::string out;
     char buf[512];
@@ -48,7 +40,7 @@ class SysctlImpl : public Sysctl {
       ssize_t n = read(fd, buf, sizeof(buf));
       if (n < 0) {
         if (errno == EINTR) continue;
-        return Errno("read sysctl " + path, errno);
+        return api::ErrnoStatus("read sysctl " + path, errno);
       }
       if (n == 0) break;
       out.append(buf, static_cast<size_t>(n));
@@ -62,14 +54,14 @@ class SysctlImpl : public Sysctl {
     const std::string path = "/proc/sys/net/" + key;
     if (value.size() > kMaxValue) return absl::InvalidArgumentError("value too long for " + path);
     int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return Errno("write sysctl " + path, errno);
+    if (fd < 0) return api::ErrnoStatus("write sysctl " + path, errno);
     absl::Cleanup close_fd = [fd] { close(fd); };
     std::string v = absl::StrCat(value, "\n");
     ssize_t n;
     do {
       n = write(fd, v.data(), v.size());
     } while (n < 0 && errno == EINTR);
-    if (n < 0) return Errno(absl::StrCat("write sysctl ", path, " = ", value), errno);
+    if (n < 0) return api::ErrnoStatus(absl::StrCat("write sysctl ", path, " = ", value), errno);
     if (static_cast<size_t>(n) != v.size())
       return absl::InternalError(absl::StrCat("write sysctl ", path, ": short write"));
     return absl::OkStatus();

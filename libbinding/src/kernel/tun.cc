@@ -14,6 +14,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "k6t/api/errno_status.h"
 #include "k6t/binding/kernel.h"
 #include "kernel/link_query.h"
 #include "kernel/nl_socket.h"
@@ -22,10 +23,6 @@
 namespace k6t::binding {
 namespace {
 
-absl::Status Errno(const std::string& what, int err) {
-  return absl::Status(kernel::CodeForErrno(err), absl::StrCat(what, ": ", std::strerror(err)));
-}
-
 std::string Owner(const std::optional<uint32_t>& v) {
   return v ? std::to_string(*v) : std::string("unset");
 }
@@ -33,12 +30,13 @@ std::string Owner(const std::optional<uint32_t>& v) {
 // SIOCSIFMTU through a datagram socket of the calling thread's namespace.
 absl::Status SetMtu(const std::string& name, int mtu, const std::string& what) {
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return Errno(what + ": socket", errno);
+  if (s < 0) return api::ErrnoStatus(what + ": socket", errno);
   absl::Cleanup close_s = [s] { close(s); };
   ifreq ifr = {};
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
   ifr.ifr_mtu = mtu;
-  if (ioctl(s, SIOCSIFMTU, &ifr) < 0) return Errno(absl::StrCat(what, ": set MTU ", mtu), errno);
+  if (ioctl(s, SIOCSIFMTU, &ifr) < 0)
+    return api::ErrnoStatus(absl::StrCat(what, ": set MTU ", mtu), errno);
   return absl::OkStatus();
 }
 
@@ -52,7 +50,7 @@ class TunImpl : public Tun {
     const bool multi = spec.queues > 1;
 
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-    if (fd < 0) return Errno(what + ": open /dev/net/tun", errno);
+    if (fd < 0) return api::ErrnoStatus(what + ": open /dev/net/tun", errno);
     absl::Cleanup close_fd = [fd] { close(fd); };
 
     ifreq ifr = {};
@@ -65,15 +63,15 @@ class TunImpl : public Tun {
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
       int e = errno;
       if (e == EBUSY) return CheckExisting(spec, what);
-      return Errno(what + ": TUNSETIFF", e);
+      return api::ErrnoStatus(what + ": TUNSETIFF", e);
     }
     if (ioctl(fd, TUNSETOWNER, static_cast<unsigned long>(spec.owner)) < 0)
-      return Errno(absl::StrCat(what, ": TUNSETOWNER ", spec.owner), errno);
+      return api::ErrnoStatus(absl::StrCat(what, ": TUNSETOWNER ", spec.owner), errno);
     if (ioctl(fd, TUNSETGROUP, static_cast<unsigned long>(spec.group)) < 0)
-      return Errno(absl::StrCat(what, ": TUNSETGROUP ", spec.group), errno);
+      return api::ErrnoStatus(absl::StrCat(what, ": TUNSETGROUP ", spec.group), errno);
     if (spec.mtu > 0)
       if (auto st = SetMtu(spec.name, spec.mtu, what); !st.ok()) return st;
-    if (ioctl(fd, TUNSETPERSIST, 1UL) < 0) return Errno(what + ": TUNSETPERSIST", errno);
+    if (ioctl(fd, TUNSETPERSIST, 1UL) < 0) return api::ErrnoStatus(what + ": TUNSETPERSIST", errno);
     spdlog::debug("tun: created tap {} owner {} group {} queues {}", spec.name, spec.owner,
                   spec.group, spec.queues);
     return absl::OkStatus();

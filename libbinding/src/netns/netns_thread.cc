@@ -7,12 +7,12 @@
 
 #include <cerrno>
 #include <condition_variable>
-#include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "k6t/api/errno_status.h"
 #include "k6t/binding/netns.h"
 #include "spdlog/spdlog.h"
 
@@ -52,10 +52,7 @@ struct NetnsThread::Impl {
 
 absl::StatusOr<std::unique_ptr<NetnsThread>> NetnsThread::Enter(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return absl::Status(
-        errno == ENOENT ? absl::StatusCode::kNotFound : absl::StatusCode::kFailedPrecondition,
-        absl::StrCat("open netns ", path, ": ", std::strerror(errno)));
+  if (fd < 0) return api::ErrnoStatus(absl::StrCat("open netns ", path), errno);
   // A regular file or another kind of namespace would only fail later inside setns(): say
   // what is wrong up front.
   int type = ioctl(fd, NS_GET_NSTYPE);
@@ -64,7 +61,7 @@ absl::StatusOr<std::unique_ptr<NetnsThread>> NetnsThread::Enter(const std::strin
     close(fd);
     return absl::InvalidArgumentError(
         absl::StrCat("netns ", path, " is not a network namespace",
-                     type < 0 ? absl::StrCat(" (", std::strerror(e), ")") : ""));
+                     type < 0 ? absl::StrCat(" (", api::ErrnoText(e), ")") : ""));
   }
 
   auto impl = std::make_unique<Impl>();
@@ -91,10 +88,7 @@ absl::StatusOr<std::unique_ptr<NetnsThread>> NetnsThread::Enter(const std::strin
   if (setns_errno != 0) {
     raw->thread.join();
     close(fd);
-    return absl::Status(
-        setns_errno == EPERM ? absl::StatusCode::kPermissionDenied
-                             : absl::StatusCode::kFailedPrecondition,
-        absl::StrCat("enter netns ", path, ": setns: ", std::strerror(setns_errno)));
+    return api::ErrnoStatus(absl::StrCat("enter netns ", path, ": setns"), setns_errno);
   }
   raw->id = raw->thread.get_id();
   spdlog::debug("netns: thread entered {}", path);

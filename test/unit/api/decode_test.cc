@@ -355,6 +355,47 @@ data: {k: v}
   EXPECT_EQ(m->others[0].kind, "ConfigMap");
 }
 
+// Issue 14: a MAC in any form KubeVirt accepts is canonicalised once, here, so the plan,
+// the domain XML, the DHCP server and the status all see the lower-case colon form.
+TEST(DecodeTest, MacAndPciAddressesAreCanonicalOnceDecoded) {
+  constexpr char kText[] = R"(
+apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstance
+metadata: {name: macs}
+spec:
+  domain:
+    devices:
+      interfaces:
+      - {name: dotted, bridge: {}, macAddress: 0200.5E00.5301, pciAddress: 0000:8A:1f.3}
+      - {name: dashed, bridge: {}, macAddress: 02-00-5E-00-53-02}
+      - {name: upper, bridge: {}, macAddress: "02:00:5E:00:53:03"}
+      - {name: bad, bridge: {}, macAddress: 0200.5e00.530, pciAddress: 0000:8A:1f.9}
+  networks:
+  - {name: dotted, multus: {networkName: a}}
+  - {name: dashed, multus: {networkName: b}}
+  - {name: upper, multus: {networkName: c}}
+  - {name: bad, multus: {networkName: d}}
+)";
+  auto v = DecodeSingleVmi(kText, "macs.yaml");
+  ASSERT_TRUE(v.ok()) << v.status();
+  const auto& ifs = v->spec.domain.interfaces;
+  ASSERT_EQ(ifs.size(), 4u);
+  EXPECT_EQ(ifs[0].mac_address, "02:00:5e:00:53:01");
+  EXPECT_EQ(ifs[0].pci_address, "0000:8a:1f.3");
+  EXPECT_EQ(ifs[1].mac_address, "02:00:5e:00:53:02");
+  EXPECT_EQ(ifs[2].mac_address, "02:00:5e:00:53:03");
+  // What does not parse stays as written, for validation to name.
+  EXPECT_EQ(ifs[3].mac_address, "0200.5e00.530");
+  EXPECT_EQ(ifs[3].pci_address, "0000:8A:1f.9");
+  EXPECT_THAT(ErrorStrings(Validate(*v)),
+              ElementsAre(HasSubstr("spec.domain.devices.interfaces[3].macAddress: "),
+                          HasSubstr("spec.domain.devices.interfaces[3].pciAddress: ")));
+  // The canonical form survives the RPC's JSON.
+  auto again = DecodeSingleVmi(EncodeVmiJson(*v), "rpc");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->spec.domain.interfaces, ifs);
+}
+
 TEST(DecodeTest, DefaultBindingIsConfigurable) {
   Vmi v;
   ApplyDefaults(v, ClusterConfig{.default_binding = BindingMethod::kBridge});

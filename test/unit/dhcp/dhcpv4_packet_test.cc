@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "k6t/api/net.h"
 #include "test/unit/dhcp/hex.h"
 
 namespace k6t::dhcp {
@@ -31,7 +32,7 @@ TEST(Dhcpv4Packet, DecodesHandBuiltDiscover) {
   EXPECT_EQ(m->xid, 0x12345678u);
   EXPECT_EQ(m->secs, 3);
   EXPECT_TRUE(m->broadcast());
-  EXPECT_EQ(FormatMac(m->client_mac()), "02:00:00:00:00:01");
+  EXPECT_EQ(api::MacAddress(m->client_mac()).ToString(), "02:00:00:00:00:01");
   EXPECT_EQ(m->Type(), Dhcpv4Type::kDiscover);
   ASSERT_EQ(m->options.size(), 2u);
   EXPECT_EQ(ToHex(*m->Find(opt4::kParamRequest)), "01 03 06");
@@ -365,10 +366,8 @@ TEST(Dhcpv4Helpers, AddressesAndMasks) {
   EXPECT_EQ(FormatIpv4(PrefixToMask(25)), "255.255.255.128");
   EXPECT_EQ(FormatIpv4(*ParseIpv4("10.0.2.2")), "10.0.2.2");
   EXPECT_FALSE(ParseIpv4("10.0.2").ok());
-  EXPECT_EQ(FormatMac(*ParseMac("02:AB:00:00:00:01")), "02:ab:00:00:00:01");
-  EXPECT_FALSE(ParseMac("02:ab:00:00:00").ok());
-  EXPECT_FALSE(ParseMac("02:ab:00:00:00:01:").ok());
-  EXPECT_FALSE(ParseMac("02:ab:00:00:00:0g").ok());
+  EXPECT_FALSE(ParseIpv4("fd10::2").ok());
+  EXPECT_EQ(FormatIpv4(*ParseIpv4("255.255.255.255")), "255.255.255.255");
 }
 
 }  // namespace

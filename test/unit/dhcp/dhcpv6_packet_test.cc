@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "k6t/api/net.h"
 #include "test/unit/dhcp/hex.h"
 
 namespace k6t::dhcp {
@@ -26,7 +27,8 @@ TEST(Dhcpv6Packet, DecodesSolicit) {
   EXPECT_EQ(m->type, Dhcpv6Type::kSolicit);
   EXPECT_EQ(m->xid, 0xabcdefu);
   ASSERT_EQ(m->options.size(), 5u);
-  EXPECT_EQ(FormatMac(*MacFromDuid(*m->Find(opt6::kClientId))), "02:00:00:00:00:02");
+  EXPECT_EQ(api::MacAddress(*MacFromDuid(*m->Find(opt6::kClientId))).ToString(),
+            "02:00:00:00:00:02");
   EXPECT_EQ(*DecodeOro(*m->Find(opt6::kOro)), (std::vector<uint16_t>{23, 24}));
   EXPECT_NE(m->Find(opt6::kRapidCommit), nullptr);
   auto ia = DecodeIaNa(*m->Find(opt6::kIaNa));

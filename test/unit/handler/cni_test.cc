@@ -68,6 +68,7 @@ TEST(CniConfigTest, ParsesTheDocumentedSchema) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->binding, "bridge");
   EXPECT_EQ(c->vm_interface, "blue");
+  EXPECT_EQ(c->mac_address, "02:00:00:00:00:0a");  // canonical, like the VMI decoder's
   EXPECT_EQ(c->mtu, 1400);
   EXPECT_TRUE(c->primary);
   EXPECT_EQ(c->tap_owner, 0u);
@@ -112,6 +113,7 @@ TEST(CniConfigTest, ErrorsCarryTheSpecCodes) {
        "name:"},
       {Conf(R"(,"vmInterface":"a/b")"), kInvalidNetworkConfig, "vmInterface:"},
       {Conf(R"(,"macAddress":"02:00:00:00:00")"), kInvalidNetworkConfig, "macAddress:"},
+      {Conf(R"(,"macAddress":"0200.0000.000")"), kInvalidNetworkConfig, "is not a MAC address"},
       {Conf(R"(,"mtu":20)"), kInvalidNetworkConfig, "mtu: 20"},
       {Conf(R"(,"stateDir":"relative")"), kInvalidNetworkConfig, "stateDir:"},
       {Conf(R"(,"stateDir":"/var/../etc")"), kInvalidNetworkConfig, "stateDir:"},

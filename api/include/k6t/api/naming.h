@@ -11,12 +11,16 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "k6t/api/net.h"
 #include "k6t/api/network_status.h"
 #include "k6t/api/vmi.h"
 
 namespace k6t::api {
 
 inline constexpr size_t kMaxIfNameLen = 15;
+
+// The MAC of masquerade's in-pod bridge k6t-eth0, as KubeVirt sets it; no guest may use it.
+inline constexpr MacAddress kMasqueradeBridgeMac(MacAddress::Bytes{0x02, 0, 0, 0, 0, 0});
 
 // "pod" + the first 11 hex digits of SHA-256(network name): `blue` -> pod16477688c0e.
 std::string HashedPodInterfaceName(std::string_view network_name);

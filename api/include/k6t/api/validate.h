@@ -11,6 +11,13 @@
 // `netN`, and the libvirt alias `ua-<name>` has no length limit. k6t caps them at 253
 // characters only to keep messages and files sane.
 //
+// Field paths are KubeVirt's (pkg/network/admitter, vmi-create-admitter.go): where KubeVirt
+// names a field for a rule, so does k6t (a range that ends before it starts:
+// `...portRanges[0].start`; a binding that does not fit its network: `...interfaces[1].name`;
+// two Multus defaults: `...networks`), with the precise entries in the message. Where
+// KubeVirt's path names no field of the spec ("spec.interfaces", the bare "spec"), k6t's
+// is the field at fault.
+//
 // Errors are returned as FieldError lists (errors.h), never as exceptions or statuses.
 // Thread-safety: pure functions, safe from any thread. Privileges: none.
 #pragma once

@@ -76,9 +76,13 @@ struct Interface {
   std::string plugin_name;  // `binding.name` when kPlugin is present
   std::vector<Port> ports;
   std::vector<PortRange> port_ranges;
+  // Decoding stores every MAC that parses in MacAddress's canonical form (net.h:
+  // "02:00:5e:00:53:01" for "0200.5e00.5301" or "02-00-5E-00-53-01"), so everything
+  // downstream compares and copies it as text; one that does not parse stays as written
+  // for Validate to report. A model built in code must use the canonical form too.
   std::string mac_address;
   std::optional<int64_t> boot_order;
-  std::string pci_address;  // guest PCI address DDDD:BB:SS.F
+  std::string pci_address;  // guest PCI address DDDD:BB:SS.F, canonical like mac_address
   std::optional<int64_t> acpi_index;
   std::optional<DhcpOptions> dhcp_options;
   std::string tag;

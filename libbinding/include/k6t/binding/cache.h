@@ -2,7 +2,8 @@
 // JSON files written atomically (temp file renamed into place). Written by k6t-handler before
 // and after an apply, read by k6t-launcher (plans, DHCP offers) and by teardown.
 //
-// Errors: Internal naming the operation, path and errno for I/O; InvalidArgument for an
+// Errors: I/O failures name the operation and path, coded from errno (api::ErrnoStatus:
+// PermissionDenied, ResourceExhausted for a full disk, ...); InvalidArgument for an
 // interface name that cannot be a file name; for a file that is there but unusable,
 // OutOfRange (too large), DataLoss (not JSON, not a plan) or FailedPrecondition (another
 // schema version). A missing file or directory is not an error (nullopt / empty list).

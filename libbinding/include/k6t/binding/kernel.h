@@ -3,11 +3,13 @@
 // All calls act on the network namespace of the calling thread: run them on a NetnsThread
 // (netns.h) to act on a pod. Errors carry the operation, the link and the kernel's text.
 //
-// Errors: the kernel's errno mapped onto a status code: EEXIST AlreadyExists; ENODEV,
-// ENOENT, EADDRNOTAVAIL, ESRCH NotFound; EPERM, EACCES PermissionDenied; EOPNOTSUPP
-// Unimplemented; EINVAL, ERANGE, ENAMETOOLONG InvalidArgument; EBUSY FailedPrecondition;
-// ENOMEM, ENOBUFS, ENOSPC ResourceExhausted; EAGAIN, EINTR Unavailable; anything else
-// Internal. Reads of an absent object are not errors (nullopt), see each call.
+// Errors: the kernel's errno mapped onto a status code by the tree's one table
+// (api::StatusCodeForErrno, k6t/api/errno_status.h): EEXIST AlreadyExists; ENODEV, ENOENT,
+// EADDRNOTAVAIL, ESRCH NotFound; EPERM, EACCES PermissionDenied; EOPNOTSUPP Unimplemented;
+// EINVAL, ERANGE, ENAMETOOLONG InvalidArgument; EBUSY, EROFS FailedPrecondition; ENOMEM,
+// ENOBUFS, ENOSPC, EMFILE, ENFILE ResourceExhausted; EAGAIN, EINTR Unavailable; anything
+// else the kernel says here Internal. Reads of an absent object are not errors (nullopt),
+// see each call.
 // Thread-safety: an adapter object is not thread-safe and belongs to the thread (and so the
 // netns) that made it; separate objects may be used on separate threads.
 // Privileges: reads need none; every change needs CAP_NET_ADMIN over the namespace, taps

@@ -4,9 +4,10 @@
 // NetnsRunner: a NetnsThread, or InlineNetns for a caller whose thread is already inside
 // (a process started by `ip netns exec`, a launcher in its pod, a test on a fake kernel).
 //
-// Errors: Enter returns NotFound (no such path), InvalidArgument (not a network namespace),
-// PermissionDenied (setns: EPERM) or FailedPrecondition, with the path and errno text; Run
-// returns the closure's status, or FailedPrecondition once the thread is stopping.
+// Errors: Enter returns InvalidArgument (not a network namespace) or the failed open/setns
+// coded from errno (api::ErrnoStatus: NotFound for no such path, PermissionDenied, ...),
+// with the path and errno text; Run returns the closure's status, or FailedPrecondition
+// once the thread is stopping.
 // Thread-safety: Run/Call may be called from any number of threads; closures are serialised
 // on the one namespace thread (a closure may Run on its own NetnsThread: it runs inline).
 // Privileges: CAP_SYS_ADMIN (setns into a network namespace) and read access to the path.

@@ -22,7 +22,7 @@
 namespace k6t::dhcp {
 
 using Ipv4 = std::array<uint8_t, 4>;
-using Mac = std::array<uint8_t, 6>;
+using Mac = std::array<uint8_t, 6>;  // api::MacAddress::Bytes
 
 enum class Dhcpv4Type : uint8_t {
   kDiscover = 1,
@@ -137,9 +137,11 @@ absl::StatusOr<std::string> EncodeClasslessRoutes(const std::vector<ClasslessRou
 absl::StatusOr<std::vector<ClasslessRoute>> DecodeClasslessRoutes(std::string_view data);
 
 std::string Ipv4Bytes(const Ipv4& a);  // the 4 raw bytes as option data
+// The codec's byte arrays to and from text, through api::IpAddress and api::MacAddress
+// (k6t/api/net.h): every MAC form KubeVirt accepts, printed lower-case with colons.
 absl::StatusOr<Ipv4> ParseIpv4(std::string_view text);
 std::string FormatIpv4(const Ipv4& a);
-absl::StatusOr<Mac> ParseMac(std::string_view text);  // "02:00:00:00:00:00"
+absl::StatusOr<Mac> ParseMac(std::string_view text);
 std::string FormatMac(const Mac& m);
 Ipv4 PrefixToMask(int prefix_len);
 
