@@ -28,6 +28,7 @@ endfunction()
 
 k6t_check_public_headers(k6t_api ${PROJECT_SOURCE_DIR}/api/include)
 k6t_check_public_headers(k6t_binding ${PROJECT_SOURCE_DIR}/libbinding/include)
+k6t_check_public_headers(k6t_domxml ${PROJECT_SOURCE_DIR}/libdomxml/include)
 if(TARGET k6t_binding_testing)
   k6t_check_public_headers(k6t_binding_testing ${PROJECT_SOURCE_DIR}/libbinding/testing/include)
 endif()

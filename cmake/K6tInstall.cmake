@@ -1,28 +1,30 @@
-# `cmake --install`: the two shared libraries (SONAME = major version), the in-memory kernel
-# fakes for embedders' tests, their public headers, a CMake package (find_package(k6t) ->
-# k6t::api, k6t::binding, k6t::binding_testing) and pkg-config files. The binaries install
+# `cmake --install`: the three shared libraries (SONAME = major version), the in-memory
+# kernel fakes for embedders' tests, their public headers, a CMake package (find_package(k6t)
+# -> k6t::api, k6t::binding, k6t::domxml, k6t::binding_testing) and pkg-config files. The binaries install
 # too, so one prefix holds a working k6t.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(K6T_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/k6t)
-set(_k6t_libs k6t_api k6t_binding)
+set(_k6t_libs k6t_api k6t_binding k6t_domxml)
 if(TARGET k6t_binding_testing)
   list(APPEND _k6t_libs k6t_binding_testing)
 endif()
 set_target_properties(k6t_api PROPERTIES EXPORT_NAME api)
 set_target_properties(k6t_binding PROPERTIES EXPORT_NAME binding)
+set_target_properties(k6t_domxml PROPERTIES EXPORT_NAME domxml)
 if(TARGET k6t_binding_testing)
   set_target_properties(k6t_binding_testing PROPERTIES EXPORT_NAME binding_testing)
 endif()
-# libk6tbinding finds libk6tapi next to itself wherever the prefix is.
-set_target_properties(k6t_api k6t_binding PROPERTIES INSTALL_RPATH "$ORIGIN")
+# libk6tbinding finds libk6tapi next to itself wherever the prefix is (libk6tdomxml both).
+set_target_properties(k6t_api k6t_binding k6t_domxml PROPERTIES INSTALL_RPATH "$ORIGIN")
 
 install(TARGETS ${_k6t_libs} EXPORT k6tTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/api/include/ ${PROJECT_SOURCE_DIR}/libbinding/include/
+                  ${PROJECT_SOURCE_DIR}/libdomxml/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev FILES_MATCHING PATTERN "*.h")
 if(TARGET k6t_binding_testing)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/libbinding/testing/include/
@@ -52,7 +54,7 @@ install(FILES ${CMAKE_BINARY_DIR}/k6tConfig.cmake ${CMAKE_BINARY_DIR}/k6tConfigV
 # time works as well as CMAKE_INSTALL_PREFIX.
 file(RELATIVE_PATH K6T_PC_TO_PREFIX /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 string(REGEX REPLACE "/$" "" K6T_PC_TO_PREFIX "${K6T_PC_TO_PREFIX}")
-foreach(_pc k6t-api k6t-binding)
+foreach(_pc k6t-api k6t-binding k6t-domxml)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${_pc}.pc.in ${CMAKE_BINARY_DIR}/${_pc}.pc @ONLY)
   install(FILES ${CMAKE_BINARY_DIR}/${_pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
           COMPONENT dev)

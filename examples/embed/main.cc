@@ -1,8 +1,9 @@
 // k6t-embed-example: what another C++ launcher does with libk6tbinding. It registers a
 // binding of its own ("example-tap": a bridge with the VM's tap, no CNI link needed), decodes
 // and validates a VMI that uses it, plans it against the pod namespace it is given, applies
-// the plan there and checks the result through the same kernel adapters; `--teardown`
-// removes it again. Needs root (CAP_NET_ADMIN in the namespace, /dev/net/tun).
+// the plan there, checks the result through the same kernel adapters, and prints the
+// libvirt device of the plan (libk6tdomxml); `--teardown` removes it again. Needs root
+// (CAP_NET_ADMIN in the namespace, /dev/net/tun).
 //
 //   k6t-embed-example --netns /run/netns/NAME [--teardown]
 #include <cstdio>
@@ -23,6 +24,7 @@
 #include "k6t/binding/planner.h"
 #include "k6t/binding/pod_state.h"
 #include "k6t/binding/registry.h"
+#include "k6t/domxml/device.h"
 
 namespace {
 
@@ -62,8 +64,14 @@ class ExampleTapBinding : public kb::Binding {
         kb::SetLinkUp{in.names.bridge, true},
         kb::SetLinkUp{in.names.tap, true},
     };
-    plan.domain_xml = "<interface type='ethernet'><mac address='" + plan.mac + "'/><target dev='" +
-                      in.names.tap + "' managed='no'/><model type='virtio'/></interface>";
+    kb::GuestDevice nic;
+    nic.kind = kb::DeviceKind::kTap;
+    nic.alias = "ua-" + in.iface.name;
+    nic.mac = plan.mac;
+    nic.model = "virtio";
+    nic.tap = in.names.tap;
+    nic.mtu = plan.mtu;
+    plan.device = nic;
     return absl::OkStatus();
   }
 };
@@ -141,7 +149,11 @@ absl::Status Run(const std::string& netns, bool teardown) {
   });
   if (!report.ok()) return report.status();
   std::printf("embed: applied ops=%d changed=%d\n", report->operations, report->changed);
-  if (!teardown) std::printf("embed: domain xml %s\n", plan.domain_xml.c_str());
+  if (!teardown) {
+    auto device = k6t::domxml::PlanDeviceXml(plan, k6t::domxml::DeviceContext{});
+    if (!device.ok()) return device.status();
+    std::printf("embed: libvirt device\n%s", device->c_str());
+  }
   return Check(**ns, plan, teardown);
 }
 

@@ -21,7 +21,11 @@
 
 namespace k6t::binding {
 
-inline constexpr int kCacheSchemaVersion = 1;
+// Written as kCacheSchemaVersion; read back to kOldestCacheSchemaVersion. Schema 2 carries
+// the guest device typed (InterfacePlan::device) instead of an XML fragment: a schema-1
+// plan reads without a device (enough to tear it down or resume its plumbing).
+inline constexpr int kCacheSchemaVersion = 2;
+inline constexpr int kOldestCacheSchemaVersion = 1;
 
 // Phase of one interface's plumbing, as KubeVirt's pending/started/finished, except that
 // k6t resumes from kStarted instead of failing the VM.
