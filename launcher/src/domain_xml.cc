@@ -29,8 +29,8 @@ absl::StatusOr<std::string> GenerateDomainXml(const api::Vmi& vmi,
   auto os = AppendMachine(doc.root(), vmi, options);
   if (!os.ok()) return InDomainXml(os.status());
   AppendBootSource(*os, storage->boot);
-  const int root_ports = RootPorts(nics->root_ports + storage->root_ports,
-                                   MemoryBytes(vmi.spec.domain), options);
+  const int root_ports =
+      RootPorts(nics->root_ports + storage->root_ports, MemoryBytes(vmi.spec.domain), options);
   if (auto st = AppendDevices(doc.root(), *storage, *nics, root_ports, options); !st.ok())
     return InDomainXml(st);
   return doc.Emit();

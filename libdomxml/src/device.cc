@@ -46,8 +46,9 @@ absl::Status AppendTap(Element devices, const GuestDevice& d, const DeviceContex
   i.Add("target").Set("dev", d.tap).Set("managed", "no");
   if (!d.model.empty()) i.Add("model").Set("type", d.model);
   if (d.queues > 1)
-    i.Add("driver").Set("name", d.vhost && context.vhost_net ? "vhost" : "qemu").Set("queues",
-                                                                                  d.queues);
+    i.Add("driver")
+        .Set("name", d.vhost && context.vhost_net ? "vhost" : "qemu")
+        .Set("queues", d.queues);
   if (d.mtu > 0) i.Add("mtu").Set("size", d.mtu);
   if (!d.link_up) i.Add("link").Set("state", "down");
   // KubeVirt's rule: a NIC that is not a boot device gets no option ROM.
@@ -66,8 +67,8 @@ absl::Status AppendTap(Element devices, const GuestDevice& d, const DeviceContex
 // <hostdev> of a VF; libvirt's schema takes its host address without a type.
 absl::Status AppendHostdev(Element devices, const GuestDevice& d, const InterfacePlan& plan) {
   if (d.host_pci_address.empty()) return Invalid(plan, "hostdev without a host PCI address");
-  Element h = devices.Add("hostdev").Set("mode", "subsystem").Set("type", "pci").Set("managed",
-                                                                                     "no");
+  Element h =
+      devices.Add("hostdev").Set("mode", "subsystem").Set("type", "pci").Set("managed", "no");
   if (auto st = AppendPciAddress(h.Add("source"), d.host_pci_address, /*guest=*/false, plan);
       !st.ok())
     return st;
@@ -116,8 +117,7 @@ absl::Status AppendPlanDevice(Element domain, const InterfacePlan& plan,
   return AppendLibvirtDevice(devices, plan, context);
 }
 
-absl::StatusOr<std::string> PlanDeviceXml(const InterfacePlan& plan,
-                                          const DeviceContext& context) {
+absl::StatusOr<std::string> PlanDeviceXml(const InterfacePlan& plan, const DeviceContext& context) {
   if (auto st = NeedDevice(plan); !st.ok()) return st;
   if (!OnRootPort(*plan.device, context))
     return absl::FailedPreconditionError(

@@ -14,8 +14,8 @@ constexpr int kPasstTopSlot = 0x1e;
 
 absl::Status NeedPasst(const binding::InterfacePlan& plan) {
   if (plan.passt) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "interface \"", plan.interface_name, "\": a passt device without what passt serves"));
+  return absl::InvalidArgumentError(absl::StrCat("interface \"", plan.interface_name,
+                                                 "\": a passt device without what passt serves"));
 }
 
 }  // namespace
@@ -27,9 +27,8 @@ absl::Status AppendPasstCommandLine(Element domain, const binding::InterfacePlan
     return absl::FailedPreconditionError(absl::StrCat(
         "interface \"", plan.interface_name, "\" uses passt but no passt socket path was given"));
   if (context.passt_index < 0 || context.passt_index >= kMaxPasstNics)
-    return absl::InvalidArgumentError(absl::StrCat("interface \"", plan.interface_name,
-                                                   "\": more than ", kMaxPasstNics,
-                                                   " passt interfaces"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "interface \"", plan.interface_name, "\": more than ", kMaxPasstNics, " passt interfaces"));
   const binding::GuestDevice& d = *plan.device;
   domain.DeclareNamespace("qemu", kQemuNamespace);
   Element cmdline = domain.Child("qemu:commandline");
@@ -37,14 +36,14 @@ absl::Status AppendPasstCommandLine(Element domain, const binding::InterfacePlan
   const std::string id = absl::StrCat("k6tpasst", context.passt_index);
   // Commas in a QEMU option value are doubled.
   const std::string path = absl::StrReplaceAll(context.passt_socket, {{",", ",,"}});
-  std::string device =
-      absl::StrCat(kPasstQemuDevice, ",netdev=", id, ",mac=", d.mac, ",romfile=",
-                   absl::StrFormat(",bus=pcie.0,addr=0x%x", kPasstTopSlot - context.passt_index));
+  std::string device = absl::StrCat(
+      kPasstQemuDevice, ",netdev=", id, ",mac=", d.mac,
+      ",romfile=", absl::StrFormat(",bus=pcie.0,addr=0x%x", kPasstTopSlot - context.passt_index));
   const int mtu = d.mtu > 0 ? d.mtu : plan.passt->mtu;
   if (mtu > 0) absl::StrAppend(&device, ",host_mtu=", mtu);
   cmdline.Add("qemu:arg").Set("value", "-netdev");
-  cmdline.Add("qemu:arg").Set(
-      "value", absl::StrCat("stream,id=", id, ",server=off,addr.type=unix,addr.path=", path));
+  cmdline.Add("qemu:arg")
+      .Set("value", absl::StrCat("stream,id=", id, ",server=off,addr.type=unix,addr.path=", path));
   cmdline.Add("qemu:arg").Set("value", "-device");
   cmdline.Add("qemu:arg").Set("value", device);
   return absl::OkStatus();

@@ -63,8 +63,8 @@ Element Element::Add(std::string_view name) {
 Element Element::Add(std::string_view name, std::string_view text) {
   Element e = Add(name);
   if (e) {
-    xmlNode* t = Allocated(xmlNewDocTextLen(node_->doc, reinterpret_cast<const xmlChar*>(text.data()),
-                                            static_cast<int>(text.size())));
+    xmlNode* t = Allocated(xmlNewDocTextLen(
+        node_->doc, reinterpret_cast<const xmlChar*>(text.data()), static_cast<int>(text.size())));
     xmlAddChild(e.node_, t);
   }
   return e;
@@ -162,12 +162,12 @@ absl::StatusOr<XmlDocument> ParseXml(std::string_view text, std::string_view wha
   if (text.find("<!DOCTYPE") != std::string_view::npos)
     return refuse("has a DTD (<!DOCTYPE>); none is read");
   std::unique_ptr<xmlParserCtxt, void (*)(xmlParserCtxt*)> ctxt(Allocated(xmlNewParserCtxt()),
-                                                                 xmlFreeParserCtxt);
-  xmlDoc* doc = xmlCtxtReadMemory(
-      ctxt.get(), text.data(), static_cast<int>(text.size()), /*URL=*/nullptr,
-      /*encoding=*/nullptr,
-      XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
-          XML_PARSE_NOWARNING);
+                                                                xmlFreeParserCtxt);
+  xmlDoc* doc =
+      xmlCtxtReadMemory(ctxt.get(), text.data(), static_cast<int>(text.size()), /*URL=*/nullptr,
+                        /*encoding=*/nullptr,
+                        XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA |
+                            XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
   if (!doc) {
     const xmlError* e = xmlCtxtGetLastError(ctxt.get());
     if (!e || !e->message) return refuse("not well-formed XML");

@@ -62,9 +62,9 @@ absl::StatusOr<NicLayout> LayOutNics(const api::Vmi& vmi,
       return p.interface_name == iface.name;
     });
     if (it == plans.end())
-      return absl::FailedPreconditionError(absl::StrCat(
-          "interface \"", iface.name,
-          "\" has no cached plan (k6t-handler setup has not run for it?)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("interface \"", iface.name,
+                       "\" has no cached plan (k6t-handler setup has not run for it?)"));
     ordered.push_back(&*it);
     listed.insert(iface.name);
   }

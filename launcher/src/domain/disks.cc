@@ -23,7 +23,7 @@ absl::StatusOr<DiskDevice> DiskFromVolume(const api::Disk& d) {
   DiskDevice out;
   out.name = d.name;
   out.path = d.image_path;
-  out.format = !d.image_format.empty()                 ? d.image_format
+  out.format = !d.image_format.empty()                  ? d.image_format
                : absl::EndsWith(d.image_path, ".qcow2") ? "qcow2"
                                                         : "raw";
   out.bus = d.bus.empty() ? "virtio" : d.bus;

@@ -60,9 +60,9 @@ absl::StatusOr<domxml::Element> AppendMachine(domxml::Element domain, const api:
                                               const DomainOptions& options) {
   const api::CpuTopology& topo = vmi.spec.domain.cpu;
   if (topo.sockets < 1 || topo.cores < 1 || topo.threads < 1)
-    return absl::InvalidArgumentError(
-        absl::StrCat("CPU topology sockets=", topo.sockets, " cores=", topo.cores,
-                     " threads=", topo.threads, " must all be at least 1"));
+    return absl::InvalidArgumentError(absl::StrCat("CPU topology sockets=", topo.sockets,
+                                                   " cores=", topo.cores, " threads=", topo.threads,
+                                                   " must all be at least 1"));
   const bool kvm = options.accel == Accel::kKvm;
   domain.Set("type", kvm ? "kvm" : "qemu");
   domain.Add("name", DomainName(vmi));

@@ -2,8 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "bindings/common.h"
-#include "bindings/masquerade_nat.h"
 #include "bindings/devices.h"
+#include "bindings/masquerade_nat.h"
 
 namespace k6t::binding {
 namespace {

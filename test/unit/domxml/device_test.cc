@@ -126,8 +126,7 @@ TEST(DeviceXmlTest, MalformedOrMissingPartsNameTheInterface) {
   }
   GuestDevice tap = Tap();
   tap.tap.clear();
-  EXPECT_EQ(PlanDeviceXml(Plan("x", tap), {}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PlanDeviceXml(Plan("x", tap), {}).status().code(), absl::StatusCode::kInvalidArgument);
   InterfacePlan old;
   old.interface_name = "red";
   old.binding = "bridge";

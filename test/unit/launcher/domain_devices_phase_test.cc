@@ -1,7 +1,6 @@
 // Phase "devices" of the domain XML: the NICs' order and root ports, passt's numbering,
 // the hotplug root-port policy, and <devices> in libvirt's order.
 #include "domain/devices.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -1,7 +1,6 @@
 // Phase "disks" of the domain XML: disk targets and buses, the root ports they take, and the
 // boot source (own kernel, disks, default guest).
 #include "domain/disks.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

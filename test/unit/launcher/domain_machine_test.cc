@@ -1,6 +1,5 @@
 // Phase "machine" of the domain XML: identity, resources, <os>, features, CPU, lifecycle.
 #include "domain/machine.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -1,6 +1,6 @@
 // What a binding decides for one VMI interface: the pod-side operations, the device the
-// guest gets (guest_device.h), and what the in-pod DHCP/RA servers must offer. Plain values: the planner
-// produces them without touching the kernel, the executor applies them, the cache stores
+// guest gets (guest_device.h), and what the in-pod DHCP/RA servers must offer. Plain values: the
+// planner produces them without touching the kernel, the executor applies them, the cache stores
 // them as JSON.
 //
 // Plain values: no errors, no locking (copy or share read-only across threads), no

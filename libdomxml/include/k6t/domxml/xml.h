@@ -46,13 +46,13 @@ class Element {
   void Remove();
 
   // ---- Reading.
-  std::string name() const;  // qualified: "interface", "qemu:commandline"
+  std::string name() const;                            // qualified: "interface", "qemu:commandline"
   std::string Attr(std::string_view attribute) const;  // "" when absent
   bool HasAttr(std::string_view attribute) const;
-  std::string Text() const;                     // all text inside, concatenated
-  Element Child(std::string_view name) const;   // the first child element so named
+  std::string Text() const;                    // all text inside, concatenated
+  Element Child(std::string_view name) const;  // the first child element so named
   std::vector<Element> Children(std::string_view name = {}) const;  // all when name is ""
-  Element Parent() const;                       // null for the root
+  Element Parent() const;                                           // null for the root
 
   // This element and its subtree as XmlDocument::Emit writes them (ends with a newline).
   std::string Emit() const;
