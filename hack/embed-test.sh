@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The embedding contract, tested from outside: installs the build into a scratch prefix,
 # builds examples/embed against the *installed* package (find_package(k6t), and once more
-# with pkg-config), then runs it as root in a scratch netns: apply, re-apply (no change),
-# teardown, each checked with `ip`.
+# with pkg-config), then runs it as root in a scratch netns: setup through the pod-network
+# session, setup again (no change), teardown, each checked with `ip`.
 #
 #   hack/embed-test.sh [BUILD_DIR]     (default build/; needs root)
 set -uo pipefail
@@ -35,14 +35,15 @@ soname() { readelf -d "$libdir/$1" | grep -q "SONAME.*\[$2\]"; }
 check "libk6tapi.so has SONAME libk6tapi.so.0" soname libk6tapi.so libk6tapi.so.0
 check "libk6tbinding.so has SONAME libk6tbinding.so.0" soname libk6tbinding.so libk6tbinding.so.0
 check "libk6tdomxml.so has SONAME libk6tdomxml.so.0" soname libk6tdomxml.so libk6tdomxml.so.0
+check "libk6trpc.so has SONAME libk6trpc.so.0" soname libk6trpc.so libk6trpc.so.0
 
 # The example sees only the prefix: a path into this checkout in its build would mean the
 # package leaks the source or build tree.
 cmake_build() {
   cmake -S examples/embed -B "$work/cmake" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" &&
     cmake --build "$work/cmake" &&
-    ! grep -F -e "$ROOT/api" -e "$ROOT/libbinding" -e "$ROOT/libdomxml" -e "$ROOT/$BUILD" \
-      "$work/cmake/build.ninja"
+    ! grep -F -e "$ROOT/api" -e "$ROOT/libbinding" -e "$ROOT/libdomxml" -e "$ROOT/librpc" \
+      -e "$ROOT/$BUILD" "$work/cmake/build.ninja"
 }
 check "examples/embed builds with find_package(k6t) from the prefix" cmake_build
 
@@ -60,7 +61,7 @@ check "examples/embed builds with pkg-config k6t-domxml (and k6t-binding)" pc_bu
 bin=$work/cmake/k6t-embed-example
 if [ ! -x "$bin" ]; then finish; fi
 ip netns add "$ns"
-run() { "$bin" --netns "/run/netns/$ns" "$@"; }
+run() { "$bin" --netns "/run/netns/$ns" --state-dir "$work/state" "$@"; }
 applied() {
   run | tee /dev/stderr >"$work/applied" && grep -q "changed=5" "$work/applied" &&
     grep -q "<target dev='tap0' managed='no'/>" "$work/applied" &&
@@ -75,4 +76,6 @@ gone() {
     ! ip -n "$ns" link show tap0 2>/dev/null && ! ip -n "$ns" link show k6t-eth0 2>/dev/null
 }
 check "teardown removes both" gone
+forgotten() { [ -z "$(ls -A "$work/state/interfaces" 2>/dev/null)" ]; }
+check "teardown leaves nothing in the state dir" forgotten
 finish

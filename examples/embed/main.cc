@@ -1,11 +1,12 @@
 // k6t-embed-example: what another C++ launcher does with libk6tbinding. It registers a
 // binding of its own ("example-tap": a bridge with the VM's tap, no CNI link needed), decodes
-// and validates a VMI that uses it, plans it against the pod namespace it is given, applies
-// the plan there, checks the result through the same kernel adapters, and prints the
-// libvirt device of the plan (libk6tdomxml); `--teardown` removes it again. Needs root
-// (CAP_NET_ADMIN in the namespace, /dev/net/tun).
+// and validates a VMI that uses it and hands it to the pod-network session
+// (k6t/binding/pod_network.h), which plans it against the pod namespace it is given, records
+// it in the state dir and applies it; the example then checks for drift, reads the result
+// back through the kernel adapters and prints the plan's libvirt device (libk6tdomxml).
+// `--teardown` removes it again. Needs root (CAP_NET_ADMIN in the namespace, /dev/net/tun).
 //
-//   k6t-embed-example --netns /run/netns/NAME [--teardown]
+//   k6t-embed-example --netns /run/netns/NAME --state-dir DIR [--teardown]
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -14,15 +15,16 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "k6t/api/decode.h"
+#include "k6t/api/naming.h"
 #include "k6t/api/validate.h"
 #include "k6t/binding/binding.h"
-#include "k6t/binding/executor.h"
+#include "k6t/binding/drift.h"
 #include "k6t/binding/kernel.h"
 #include "k6t/binding/logging.h"
 #include "k6t/binding/netns.h"
-#include "k6t/binding/planner.h"
-#include "k6t/binding/pod_state.h"
+#include "k6t/binding/pod_network.h"
 #include "k6t/binding/registry.h"
 #include "k6t/domxml/device.h"
 
@@ -76,26 +78,12 @@ class ExampleTapBinding : public kb::Binding {
   }
 };
 
-absl::StatusOr<std::vector<kb::InterfacePlan>> Plan(kb::NetnsThread& ns, const api::Vmi& vmi) {
-  auto pod = ns.Call<kb::PodState>([]() -> absl::StatusOr<kb::PodState> {
-    kb::RealKernel k;  // made on the namespace thread: its sockets live in the pod
-    return kb::ObservePod(k.kernel());
-  });
-  if (!pod.ok()) return pod.status();
-  const std::vector<api::NetworkStatusEntry> no_multus;
-  return kb::PlanVmi(kb::PlanRequest{vmi, no_multus, *pod, kb::PlannerOptions{}, {}, {}});
-}
-
-// What the plan promised, read back: the bridge and the tap exist, are up, and the tap is
-// the bridge's port. With `gone`, neither exists.
-absl::Status Check(kb::NetnsThread& ns, const kb::InterfacePlan& plan, bool gone) {
-  std::string bridge, tap;
-  for (const auto& op : plan.ops) {
-    if (auto* b = std::get_if<kb::CreateBridge>(&op)) bridge = b->name;
-    if (auto* t = std::get_if<kb::CreateTap>(&op)) tap = t->name;
-  }
-  return ns.Run([&]() -> absl::Status {
-    kb::RealKernel k;
+// What the plan promised, read back through the kernel adapters on the session's thread:
+// the bridge and the tap exist, are up, and the tap is the bridge's port. With `gone`,
+// neither exists.
+absl::Status Check(const kb::PodNetworkRequest& req, const std::string& bridge,
+                   const std::string& tap, bool gone) {
+  return kb::RunInPod(req, [&](const kb::Kernel& k) -> absl::Status {
     auto br = k.netlink->GetLink(bridge);
     if (!br.ok()) return br.status();
     auto tp = k.netlink->GetLink(tap);
@@ -117,7 +105,7 @@ absl::Status Check(kb::NetnsThread& ns, const kb::InterfacePlan& plan, bool gone
   });
 }
 
-absl::Status Run(const std::string& netns, bool teardown) {
+absl::Status Run(const std::string& netns, const std::string& state_dir, bool teardown) {
   if (auto st = kb::BindingRegistry::Global().Register(kBindingName,
                                                        std::make_shared<const ExampleTapBinding>());
       !st.ok())
@@ -130,41 +118,55 @@ absl::Status Run(const std::string& netns, bool teardown) {
   if (auto errors = api::Validate(*vmi, cluster); !errors.empty())
     return absl::InvalidArgumentError("VMI invalid: " + errors.front().ToString());
 
+  // The pod-network session does the rest: plan against the namespace, record the plan in the
+  // state dir, apply it (rolled back on failure, resumed after a crash), tear it down.
+  kb::PodNetworkRequest req;
+  req.vmi = *vmi;
+  req.pod_netns = netns;
+  req.state_dir = state_dir;
+  req.options = kb::DefaultPlannerOptions();
+  // One thread in the pod for every call below, as a long-lived launcher would keep.
   auto ns = kb::NetnsThread::Enter(netns);
   if (!ns.ok()) return ns.status();
-  auto plans = Plan(**ns, *vmi);
-  if (!plans.ok()) return plans.status();
-  if (plans->size() != 1) return absl::InternalError("expected one interface plan");
-  const kb::InterfacePlan& plan = plans->front();
+  req.netns = *std::move(ns);
+  // What the binding named its links: the pod network's names (the VMI's pod link is eth0).
+  const api::PodLinkNames names = api::DeriveLinkNames("eth0", /*primary=*/true);
+
+  if (teardown) {
+    auto report = kb::TeardownPodNetwork(req);
+    if (!report.ok()) return report.status();
+    std::printf("embed: torn down ops=%d changed=%d\n", report->operations, report->changed);
+    return Check(req, names.bridge, names.tap, /*gone=*/true);
+  }
+  auto setup = kb::SetupPodNetwork(req);
+  if (!setup.ok()) return setup.status();
+  if (setup->plans.size() != 1) return absl::InternalError("expected one interface plan");
+  const kb::InterfacePlan& plan = setup->plans.front();
   std::printf("embed: interface %s, binding %s\n", plan.interface_name.c_str(),
               plan.binding.c_str());
-
-  const std::vector<kb::Operation> ops =
-      teardown ? kb::TeardownOps(plan, /*restore_globals=*/false) : plan.ops;
-  for (const auto& op : ops) std::printf("  %s\n", kb::Describe(op).c_str());
-  auto report = (*ns)->Call<kb::ApplyReport>([&]() -> absl::StatusOr<kb::ApplyReport> {
-    kb::RealKernel k;
-    return kb::Executor(k.kernel())
-        .Apply(ops, teardown ? kb::ApplyMode::kBestEffort : kb::ApplyMode::kTransactional);
-  });
-  if (!report.ok()) return report.status();
-  std::printf("embed: applied ops=%d changed=%d\n", report->operations, report->changed);
-  if (!teardown) {
-    auto device = k6t::domxml::PlanDeviceXml(plan, k6t::domxml::DeviceContext{});
-    if (!device.ok()) return device.status();
-    std::printf("embed: libvirt device\n%s", device->c_str());
-  }
-  return Check(**ns, plan, teardown);
+  for (const auto& op : plan.ops) std::printf("  %s\n", kb::Describe(op).c_str());
+  std::printf("embed: applied ops=%d changed=%d in %.2f ms\n", setup->report.operations,
+              setup->report.changed, absl::ToDoubleMilliseconds(setup->timings.apply));
+  auto device = k6t::domxml::PlanDeviceXml(plan, k6t::domxml::DeviceContext{});
+  if (!device.ok()) return device.status();
+  std::printf("embed: libvirt device\n%s", device->c_str());
+  auto checked = kb::CheckPodNetwork(req);
+  if (!checked.ok()) return checked.status();
+  if (!checked->drift.empty())
+    return absl::InternalError("drift after setup: " + kb::DescribeDrift(checked->drift));
+  return Check(req, names.bridge, names.tap, /*gone=*/false);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string netns;
+  std::string netns, state_dir;
   bool teardown = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--netns") == 0 && i + 1 < argc) {
       netns = argv[++i];
+    } else if (std::strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc) {
+      state_dir = argv[++i];
     } else if (std::strcmp(argv[i], "--teardown") == 0) {
       teardown = true;
     } else {
@@ -172,12 +174,13 @@ int main(int argc, char** argv) {
       break;
     }
   }
-  if (netns.empty()) {
-    std::fprintf(stderr, "usage: k6t-embed-example --netns /run/netns/NAME [--teardown]\n");
+  if (netns.empty() || state_dir.empty()) {
+    std::fprintf(stderr,
+                 "usage: k6t-embed-example --netns /run/netns/NAME --state-dir DIR [--teardown]\n");
     return 2;
   }
   kb::SetupLogging("k6t-embed-example", kb::LogFormat::kText, kb::LogStream::kStderr);
-  if (absl::Status st = Run(netns, teardown); !st.ok()) {
+  if (absl::Status st = Run(netns, state_dir, teardown); !st.ok()) {
     std::fprintf(stderr, "embed: %s\n", st.ToString().c_str());
     return 1;
   }

@@ -1,12 +1,11 @@
 #include "plan_printer.h"
 
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "k6t/binding/cache.h"
+#include "k6t/binding/plan.h"
 
 namespace k6t::handler {
 namespace {
@@ -133,12 +132,6 @@ std::string PlansToText(const std::vector<InterfacePlan>& plans) {
     out += "\n";
   }
   return out;
-}
-
-std::string PlansToJson(const std::vector<InterfacePlan>& plans) {
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& p : plans) arr.push_back(nlohmann::json::parse(PlanToJson(p)));
-  return nlohmann::json{{"interfaces", arr}}.dump(2) + "\n";
 }
 
 }  // namespace k6t::handler

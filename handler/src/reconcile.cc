@@ -20,7 +20,7 @@
 namespace k6t::handler {
 namespace {
 
-namespace rpc = api::rpc;
+namespace msg = api::rpc;
 
 std::string NormalizedMac(const std::string& mac) {
   return absl::AsciiStrToLower(absl::StrReplaceAll(mac, {{"-", ":"}}));
@@ -41,7 +41,7 @@ bool SameBinding(const api::Interface& iface, const std::string& planned) {
 // What cannot change on a plugged NIC without restarting the VM.
 std::vector<std::string> LiveChangesRefused(const api::Interface& iface,
                                             const binding::InterfacePlan* plan,
-                                            const rpc::DomainInterface& dev) {
+                                            const msg::DomainInterface& dev) {
   std::vector<std::string> out;
   if (plan && !SameBinding(iface, plan->binding))
     out.push_back(absl::StrCat(iface.name, ": binding ", binding::BindingNameOf(iface),
@@ -59,7 +59,7 @@ std::vector<std::string> LiveChangesRefused(const api::Interface& iface,
 
 class Syncer {
  public:
-  Syncer(const SyncRequest& req, LauncherClient& launcher, SyncReport* report)
+  Syncer(const SyncRequest& req, rpc::LauncherClient& launcher, SyncReport* report)
       : req_(req), net_(req.net), launcher_(launcher), report_(*report) {}
 
   absl::Status Run() {
@@ -77,35 +77,49 @@ class Syncer {
 
     for (const api::Interface& iface : req_.net.vmi.spec.domain.interfaces) {
       absl::Status st = iface.absent() ? Unplug(iface) : Converge(iface);
-      if (!st.ok()) report_.errors.push_back(absl::StrCat(iface.name, ": ", st.message()));
+      if (st.ok()) continue;
+      // Every later call would fail the same: the round ends, a watch reconnects and redoes it.
+      if (launcher_gone_)
+        return absl::UnavailableError(absl::StrCat(
+            iface.name, ": ", st.message(),
+            report_.changes.empty()
+                ? ""
+                : absl::StrCat(" (done before: ", absl::StrJoin(report_.changes, "; "), ")")));
+      report_.errors.push_back(absl::StrCat(iface.name, ": ", st.message()));
     }
     return absl::OkStatus();
   }
 
  private:
   // The request for one interface, carrying the sync's pod-netns thread (entered on first use).
-  absl::StatusOr<PodNetworkRequest> Only(const std::string& name) {
+  absl::StatusOr<binding::PodNetworkRequest> Only(const std::string& name) {
     if (auto ns = Netns(); !ns.ok()) return ns.status();
-    PodNetworkRequest r = net_;
+    binding::PodNetworkRequest r = net_;
     r.only = {name};
     return r;
   }
 
   // One thread in the pod netns for the whole sync (the caller's, when it keeps one), entered
   // only when an interface needs the namespace.
-  absl::StatusOr<std::shared_ptr<binding::NetnsThread>> Netns() {
+  absl::StatusOr<std::shared_ptr<binding::NetnsRunner>> Netns() {
     if (!net_.netns) {
-      auto ns = PodNetns(net_);
+      auto ns = binding::EnterPodNetns(net_);
       if (!ns.ok()) return ns.status();
       net_.netns = *std::move(ns);
     }
     return net_.netns;
   }
 
+  // A launcher call failed; kUnavailable: the launcher went away (restarting, adopting the VM).
+  absl::Status LauncherFailed(const absl::Status& st) {
+    if (absl::IsUnavailable(st)) launcher_gone_ = true;
+    return st;
+  }
+
   absl::Status Unplug(const api::Interface& iface) {
     if (in_domain_.count(iface.name)) {
       auto changed = launcher_.DetachInterface(iface.name);
-      if (!changed.ok()) return changed.status();
+      if (!changed.ok()) return LauncherFailed(changed.status());
       if (*changed) {
         report_.changes.push_back(absl::StrCat("detached ", iface.name));
         if (free_ports_ >= 0) ++free_ports_;
@@ -115,7 +129,7 @@ class Syncer {
     if (cached_.count(iface.name)) {
       auto only = Only(iface.name);
       if (!only.ok()) return only.status();
-      auto torn = TeardownPodNetwork(*only);
+      auto torn = binding::TeardownPodNetwork(*only);
       if (!torn.ok()) return torn.status();
       report_.changes.push_back(absl::StrCat("removed the pod plumbing of ", iface.name, " (",
                                              torn->changed, " change(s))"));
@@ -135,7 +149,7 @@ class Syncer {
       const bool want_up = iface.state != "down";
       if (dev->second.kind == "interface" && (dev->second.link_state == "up") != want_up) {
         auto changed = launcher_.SetLinkState(iface.name, want_up);
-        if (!changed.ok()) return changed.status();
+        if (!changed.ok()) return LauncherFailed(changed.status());
         if (*changed)
           report_.changes.push_back(
               absl::StrCat("link of ", iface.name, " set ", want_up ? "up" : "down"));
@@ -224,18 +238,27 @@ class Syncer {
       auto r = Only(iface.name);
       if (!r.ok()) return r.status();
       r->network_status = network_status_;
-      auto setup = SetupPodNetwork(*r);
+      auto setup = binding::SetupPodNetwork(*r);
       if (!setup.ok()) return setup.status();
       report_.changes.push_back(absl::StrCat("built the pod plumbing of ", iface.name, " (",
                                              setup->report.changed, " change(s))"));
     }
     auto changed = launcher_.AttachInterface(iface.name);
     if (!changed.ok()) {
+      // No answer (the launcher went away, or the call timed out): the device may be in the VM,
+      // its tap in use. The plumbing stays, cached finished; the next round sees the domain and
+      // either finds the device or attaches it then.
+      if (absl::IsUnavailable(changed.status()) || absl::IsDeadlineExceeded(changed.status()))
+        return LauncherFailed(absl::Status(
+            changed.status().code(),
+            absl::StrCat(changed.status().message(), " (the pod plumbing of ", iface.name,
+                         " is kept: the next sync sees whether the device was attached)")));
       if (!plumbed) {
-        // The device never reached the VM: take the plumbing back so nothing is half-done.
+        // Refused: the device never reached the VM: take the plumbing back so nothing is
+        // half-done.
         auto only = Only(iface.name);
         absl::StatusOr<binding::ApplyReport> torn =
-            only.ok() ? TeardownPodNetwork(*only) : only.status();
+            only.ok() ? binding::TeardownPodNetwork(*only) : only.status();
         if (!torn.ok())
           spdlog::error("sync: rolling back the plumbing of {}: {}", iface.name,
                         torn.status().ToString());
@@ -252,18 +275,19 @@ class Syncer {
   }
 
   const SyncRequest& req_;
-  PodNetworkRequest net_;  // req_.net with the namespace thread once entered
-  LauncherClient& launcher_;
+  binding::PodNetworkRequest net_;  // req_.net with the namespace thread once entered
+  rpc::LauncherClient& launcher_;
   SyncReport& report_;
   int64_t free_ports_ = -1;
-  std::map<std::string, rpc::DomainInterface> in_domain_;
+  bool launcher_gone_ = false;
+  std::map<std::string, msg::DomainInterface> in_domain_;
   std::map<std::string, binding::CachedInterface> cached_;
   std::vector<api::NetworkStatusEntry> network_status_;
 };
 
 }  // namespace
 
-absl::StatusOr<SyncReport> SyncVmi(const SyncRequest& req, LauncherClient& launcher) {
+absl::StatusOr<SyncReport> SyncVmi(const SyncRequest& req, rpc::LauncherClient& launcher) {
   const absl::Time t0 = absl::Now();
   SyncReport report;
   Syncer s(req, launcher, &report);

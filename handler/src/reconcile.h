@@ -3,7 +3,8 @@
 // GetDomain (devices). The difference is converged in an order that never leaves half a NIC:
 //   plug:   pod link present and in the network-status (its CNI ADD returned)? -> free root
 //           port? -> plumbing (planned, applied, cached) -> launcher attaches the device and
-//           serves DHCP; a failed attach removes the plumbing.
+//           serves DHCP; an attach the launcher refused removes the plumbing, one left without
+//           an answer (launcher gone, timeout) keeps it for the next round to look at.
 //   unplug: launcher detaches (waits for the guest) and stops DHCP -> plumbing removed, the CNI
 //           link given back as the CNI left it.
 //   link:   launcher updates the live link state.
@@ -16,13 +17,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "launcher_client.h"
-#include "pod_network.h"
+#include "k6t/binding/pod_network.h"
+#include "k6t/rpc/launcher_client.h"
 
 namespace k6t::handler {
 
 struct SyncRequest {
-  PodNetworkRequest net;  // vmi, pod netns, state dir, network-status, planner options
+  binding::PodNetworkRequest net;  // vmi, pod netns, state dir, network-status, planner options
   // Re-read before each plug (Multus rewrites it when a network is added); may be empty.
   std::string network_status_file;
   // How long to wait for a pod link the CNI has not finished yet (link made and listed in the
@@ -39,8 +40,9 @@ struct SyncReport {
   bool ok() const { return errors.empty(); }
 };
 
-// Errors of the whole call (launcher unreachable, no running domain, unreadable state dir)
-// are returned; a failure of one interface goes into report.errors and the others go on.
-absl::StatusOr<SyncReport> SyncVmi(const SyncRequest& req, LauncherClient& launcher);
+// Errors of the whole call (launcher unreachable or gone during the round: kUnavailable; no
+// running domain; unreadable state dir) are returned; a failure of one interface goes into
+// report.errors and the others go on.
+absl::StatusOr<SyncReport> SyncVmi(const SyncRequest& req, rpc::LauncherClient& launcher);
 
 }  // namespace k6t::handler

@@ -15,8 +15,8 @@
 #include "k6t/api/decode.h"
 #include "k6t/api/network_status.h"
 #include "k6t/api/validate.h"
+#include "k6t/binding/plan_json.h"
 #include "plan_printer.h"
-#include "pod_network.h"
 #include "spdlog/spdlog.h"
 #include "verbs.h"
 
@@ -107,11 +107,11 @@ Loaded Load(ArgParser& parser, int argc, char** argv, bool needs_state) {
         vmi.status().code() == absl::StatusCode::kInvalidArgument ? kExitInvalid : kExitUsage;
     return out;
   }
-  PodNetworkRequest& req = out.req;
+  binding::PodNetworkRequest& req = out.req;
   req.vmi = *vmi;
   req.pod_netns = args->Get("pod-netns");
   req.state_dir = args->Get("state-dir");
-  req.options = DefaultPlannerOptions();
+  req.options = binding::DefaultPlannerOptions();
   req.executor = binding::Executor::OptionsFromEnvironment();
   if (auto it = args->values.find("interface"); it != args->values.end()) req.only = it->second;
   if (args->Has("tap-owner")) {
@@ -150,6 +150,11 @@ Loaded Load(ArgParser& parser, int argc, char** argv, bool needs_state) {
 
 int Fail(const char* verb, const absl::Status& st) {
   std::fprintf(stderr, "k6t-handler %s: %s\n", verb, std::string(st.message()).c_str());
+  if (const auto left = binding::RollbackFailures(st); !left.empty()) {
+    std::fprintf(stderr, "k6t-handler %s: the namespace is not clean; left behind:\n", verb);
+    for (const auto& f : left) std::fprintf(stderr, "  %s (%s)\n", f.step.c_str(), f.error.c_str());
+    return kExitNotClean;
+  }
   // Bad references in the input (no such netns, pod link, binding) are the user's to fix.
   return st.code() == absl::StatusCode::kNotFound || st.code() == absl::StatusCode::kInvalidArgument
              ? kExitInvalid
@@ -170,9 +175,10 @@ int RunPlan(int argc, char** argv) {
     std::fprintf(stderr, "k6t-handler plan: --output must be text or json\n");
     return kExitUsage;
   }
-  auto plans = PlanPodNetwork(l.req);
+  auto plans = binding::PlanPodNetwork(l.req);
   if (!plans.ok()) return Fail("plan", plans.status());
-  std::fputs((format == "json" ? PlansToJson(*plans) : PlansToText(*plans)).c_str(), stdout);
+  std::fputs((format == "json" ? binding::PlansToJson(*plans) : PlansToText(*plans)).c_str(),
+             stdout);
   return kExitOk;
 }
 
@@ -182,12 +188,14 @@ int RunSetup(int argc, char** argv) {
       "Builds the VM's pod networks in the pod's network namespace and records the\n"
       "plans in the state directory. An interrupted setup is resumed by the next one;\n"
       "a failed one is rolled back. Running it again changes nothing.\n\n"
-      "Exit status: 0 done; 1 invalid input; 2 usage; 3 the kernel refused (rolled back).");
+      "Exit status: 0 done; 1 invalid input; 2 usage; 3 the kernel refused (rolled back);\n"
+      "5 the kernel refused and the rollback failed too: the namespace is not clean (each\n"
+      "undo step left is printed; teardown removes what is left, setup resumes).");
   AddCommonFlags(parser, true);
   parser.Positionals(0, 0);
   Loaded l = Load(parser, argc, argv, true);
   if (l.exit_code >= 0) return l.exit_code;
-  auto r = SetupPodNetwork(l.req);
+  auto r = binding::SetupPodNetwork(l.req);
   if (!r.ok()) return Fail("setup", r.status());
   std::printf("set up %zu interface(s): %d operation(s), %d changed, %.2f ms\n", r->plans.size(),
               r->report.operations, r->report.changed,
@@ -205,7 +213,7 @@ int RunTeardown(int argc, char** argv) {
   parser.Positionals(0, 0);
   Loaded l = Load(parser, argc, argv, true);
   if (l.exit_code >= 0) return l.exit_code;
-  auto r = TeardownPodNetwork(l.req);
+  auto r = binding::TeardownPodNetwork(l.req);
   if (!r.ok()) return Fail("teardown", r.status());
   std::printf("torn down: %d operation(s), %d changed\n", r->operations, r->changed);
   return kExitOk;

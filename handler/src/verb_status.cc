@@ -8,13 +8,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "launcher_client.h"
+#include "k6t/rpc/launcher_client.h"
 
 namespace k6t::handler {
 
 namespace {
 
-namespace rpc = ::k6t::api::rpc;
+namespace msg = ::k6t::api::rpc;
 
 constexpr char kUsage[] =
     "usage: k6t-handler status --launcher-socket PATH [--output table|json] [--timeout SECONDS]\n";
@@ -78,7 +78,7 @@ bool ParseFlags(int argc, char** argv, StatusFlags* flags, std::string* error) {
 
 std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
 
-std::string RenderTable(const rpc::GetStatusResult& st) {
+std::string RenderTable(const msg::GetStatusResult& st) {
   const std::vector<std::string> header = {"NAME", "POD-IFACE", "MAC",   "IPS",
                                            "LINK", "QUEUES",    "SOURCE"};
   std::vector<std::vector<std::string>> rows = {header};
@@ -117,13 +117,15 @@ int RunStatus(int argc, char** argv) {
     return error.empty() ? 0 : 2;
   }
   const absl::Duration timeout = absl::Seconds(flags.timeout_seconds);
-  auto client = LauncherClient::Connect(flags.socket, timeout);
+  rpc::CallDeadlines deadlines;
+  deadlines.get_status = timeout;
+  auto client = rpc::SocketLauncherClient::Connect(flags.socket, timeout, deadlines);
   if (!client.ok()) {
     std::fprintf(stderr, "k6t-handler status: %s\n",
                  std::string(client.status().message()).c_str());
     return 1;
   }
-  auto status = (*client)->GetStatus(timeout);
+  auto status = (*client)->GetStatus();
   if (!status.ok()) {
     std::fprintf(stderr, "k6t-handler status: %s\n", status.status().ToString().c_str());
     return 1;
@@ -131,7 +133,7 @@ int RunStatus(int argc, char** argv) {
   std::string out;
   if (flags.output == "json") {
     // Pretty-printed for people; the same fields and names as the GetStatus result.
-    out = nlohmann::json::parse(rpc::ToJson(*status), nullptr, false)
+    out = nlohmann::json::parse(msg::ToJson(*status), nullptr, false)
               .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
           "\n";
   } else {

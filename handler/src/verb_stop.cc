@@ -5,7 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "args.h"
-#include "launcher_client.h"
+#include "k6t/rpc/launcher_client.h"
 #include "verb_network.h"
 #include "verbs.h"
 
@@ -39,7 +39,7 @@ int RunStop(int argc, char** argv) {
     std::fprintf(stderr, "k6t-handler stop: --timeout must be 0..86400 seconds\n");
     return kExitUsage;
   }
-  auto client = LauncherClient::Connect(args->Get("launcher-socket"), absl::Seconds(10));
+  auto client = rpc::SocketLauncherClient::Connect(args->Get("launcher-socket"), absl::Seconds(10));
   if (!client.ok()) return Fail("stop", client.status());
   const bool kill = args->bools.count("kill") > 0;
   absl::Status st = kill ? (*client)->Kill() : (*client)->Shutdown(timeout);

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "args.h"
-#include "launcher_client.h"
+#include "k6t/rpc/launcher_client.h"
 #include "reconcile.h"
 #include "verb_network.h"
 #include "verbs.h"
@@ -42,7 +42,8 @@ int RunSync(int argc, char** argv) {
     return kExitUsage;
   }
   req.wait_for_links = *wait;
-  auto client = LauncherClient::Connect(l.args.Get("launcher-socket"), absl::Seconds(10));
+  auto client =
+      rpc::SocketLauncherClient::Connect(l.args.Get("launcher-socket"), absl::Seconds(10));
   if (!client.ok()) return Fail("sync", client.status());
   auto report = SyncVmi(req, **client);
   if (!report.ok()) return Fail("sync", report.status());

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "file_watch.h"
 #include "k6t/binding/link_wait.h"
-#include "launcher_client.h"
+#include "k6t/rpc/launcher_client.h"
 #include "spdlog/spdlog.h"
 #include "verb_network.h"
 
@@ -42,6 +42,23 @@ int PollMs(absl::Duration left) {
 
 }  // namespace
 
+RoundResult RunRound(const SyncRequest& req, std::unique_ptr<rpc::LauncherClient>* launcher,
+                     const LauncherConnector& connect) {
+  RoundResult out{SyncVmi(req, **launcher), absl::OkStatus()};
+  if (out.report.ok() || !absl::IsUnavailable(out.report.status())) return out;
+  // The launcher went away (restart, adoption of the running VM): wait for it once.
+  spdlog::warn("watch: {}; reconnecting", out.report.status().ToString());
+  auto again = connect();
+  if (!again.ok()) {
+    out.launcher_gone =
+        absl::UnavailableError(absl::StrCat("the launcher is gone: ", again.status().message()));
+    return out;
+  }
+  *launcher = *std::move(again);
+  out.report = SyncVmi(req, **launcher);
+  return out;
+}
+
 absl::Status Watch(SyncRequest req, const WatchOptions& opts, const WatchRound& on_round) {
   auto sig = StopSignals();
   if (!sig.ok()) return sig.status();
@@ -52,14 +69,22 @@ absl::Status Watch(SyncRequest req, const WatchOptions& opts, const WatchRound& 
   auto watch = FileWatch::Open(files);
   if (!watch.ok()) return watch.status();
 
-  auto ns = PodNetns(req.net);
+  auto ns = binding::EnterPodNetns(req.net);
   if (!ns.ok()) return ns.status();
   req.net.netns = *ns;
   auto links =
       (*ns)->Call<std::unique_ptr<binding::LinkEvents>>([] { return binding::LinkEvents::Open(); });
   if (!links.ok()) return links.status();
 
-  auto launcher = LauncherClient::Connect(opts.launcher_socket, opts.reconnect);
+  LauncherConnector connect = opts.connect;
+  if (!connect) {
+    connect = [&opts]() -> absl::StatusOr<std::unique_ptr<rpc::LauncherClient>> {
+      auto c = rpc::SocketLauncherClient::Connect(opts.launcher_socket, opts.reconnect);
+      if (!c.ok()) return c.status();
+      return std::unique_ptr<rpc::LauncherClient>(*std::move(c));
+    };
+  }
+  auto launcher = connect();
   if (!launcher.ok()) return launcher.status();
   spdlog::info("watch vmi={} pod_netns={} launcher={} resync_s={}", opts.vmi_file,
                req.net.pod_netns, opts.launcher_socket, absl::ToInt64Seconds(opts.resync));
@@ -69,18 +94,10 @@ absl::Status Watch(SyncRequest req, const WatchOptions& opts, const WatchRound& 
   absl::Time next_resync;
   for (;;) {
     if (due) {
-      auto report = SyncVmi(req, **launcher);
-      if (!report.ok() && absl::IsUnavailable(report.status())) {
-        // The launcher went away (restart, adoption of the running VM): wait for it once.
-        spdlog::warn("watch: {}; reconnecting", report.status().ToString());
-        launcher = LauncherClient::Connect(opts.launcher_socket, opts.reconnect);
-        if (!launcher.ok())
-          return absl::UnavailableError(
-              absl::StrCat("the launcher is gone: ", launcher.status().message()));
-        report = SyncVmi(req, **launcher);
-      }
-      on_round(report);
-      waiting = report.ok() && !report->waiting.empty();
+      RoundResult round = RunRound(req, &*launcher, connect);
+      if (!round.launcher_gone.ok()) return round.launcher_gone;
+      on_round(round.report);
+      waiting = round.report.ok() && !round.report->waiting.empty();
       due = false;
       next_resync = absl::Now() + opts.resync;
     }

@@ -10,13 +10,18 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "k6t/rpc/launcher_client.h"
 #include "reconcile.h"
 
 namespace k6t::handler {
+
+// Opens a connection to the launcher.
+using LauncherConnector = std::function<absl::StatusOr<std::unique_ptr<rpc::LauncherClient>>()>;
 
 struct WatchOptions {
   std::string vmi_file;
@@ -24,10 +29,23 @@ struct WatchOptions {
   absl::Duration resync = absl::Seconds(60);
   // How long a launcher that went away (restarting, adopting the VM) is waited for.
   absl::Duration reconnect = absl::Seconds(10);
+  // Null: the command socket at launcher_socket, waiting up to `reconnect` for it.
+  LauncherConnector connect;
 };
 
 // Each round's report, or the error of a round that could not run (VM not running, ...).
 using WatchRound = std::function<void(const absl::StatusOr<SyncReport>&)>;
+
+struct RoundResult {
+  absl::StatusOr<SyncReport> report;  // what the round's callback gets
+  absl::Status launcher_gone;         // not OK: the launcher cannot be reached; the watch ends
+};
+
+// One round as Watch runs it: SyncVmi over *launcher. When the launcher went away (the round
+// failed kUnavailable: it restarted, or is adopting the VM) it is reconnected once through
+// `connect`, *launcher replaced, and the round run again.
+RoundResult RunRound(const SyncRequest& req, std::unique_ptr<rpc::LauncherClient>* launcher,
+                     const LauncherConnector& connect);
 
 // Runs until SIGTERM, SIGINT or SIGHUP (OK), or until the launcher stays unreachable for
 // `reconnect` (kUnavailable). Blocks those signals in the calling thread before starting any

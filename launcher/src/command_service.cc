@@ -12,18 +12,18 @@
 namespace k6t::launcher {
 namespace {
 
-namespace rpc = api::rpc;
+namespace msg = api::rpc;
 
 template <typename Params>
 absl::StatusOr<Params> ParseParams(const std::string& json) {
   Params p;
-  if (auto st = rpc::FromJson(json, &p); !st.ok()) return st;
+  if (auto st = msg::FromJson(json, &p); !st.ok()) return st;
   return p;
 }
 
 // A handler taking its params already parsed (strictly, as rpc.h promises).
 template <typename Params, typename Fn>
-CommandServer::Handler Typed(Fn fn) {
+rpc::MethodHandler Typed(Fn fn) {
   return [fn = std::move(fn)](const std::string& json) -> absl::StatusOr<std::string> {
     auto p = ParseParams<Params>(json);
     if (!p.ok()) return p.status();
@@ -34,17 +34,17 @@ CommandServer::Handler Typed(Fn fn) {
 template <typename Result>
 absl::StatusOr<std::string> Encoded(const absl::StatusOr<Result>& r) {
   if (!r.ok()) return r.status();
-  return rpc::ToJson(*r);
+  return msg::ToJson(*r);
 }
 
 absl::StatusOr<std::string> Changed(absl::StatusOr<bool> r) {
   if (!r.ok()) return r.status();
-  return rpc::ToJson(rpc::ChangedResult{*r});
+  return msg::ToJson(msg::ChangedResult{*r});
 }
 
 }  // namespace
 
-CommandService::CommandService(CommandServerOptions options, DhcpService* dhcp,
+CommandService::CommandService(rpc::ServerOptions options, DhcpService* dhcp,
                                absl::Duration default_shutdown_timeout)
     : options_(std::move(options)),
       dhcp_(dhcp),
@@ -52,7 +52,7 @@ CommandService::CommandService(CommandServerOptions options, DhcpService* dhcp,
 
 CommandService::~CommandService() { Stop(); }
 
-CommandServer::Handler CommandService::Counted(CommandServer::Handler h) {
+rpc::MethodHandler CommandService::Counted(rpc::MethodHandler h) {
   return [this, h = std::move(h)](const std::string& params) {
     ++in_flight_;
     auto r = h(params);
@@ -64,7 +64,7 @@ CommandServer::Handler CommandService::Counted(CommandServer::Handler h) {
 absl::Status CommandService::Start(Launcher& launcher) {
   launcher_ = &launcher;
   hotplug_ = std::make_unique<Hotplug>(launcher, dhcp_);
-  server_ = std::make_unique<CommandServer>(options_);
+  server_ = std::make_unique<rpc::Server>(options_);
   RegisterMethods();
   return server_->Start();
 }
@@ -73,9 +73,9 @@ void CommandService::RegisterMethods() {
   Launcher& l = *launcher_;
   Hotplug& hp = *hotplug_;
   server_->Register(
-      rpc::kMethodSyncVmi,
-      Counted(Typed<rpc::SyncVmiParams>(
-          [&l, &hp](const rpc::SyncVmiParams& p) -> absl::StatusOr<std::string> {
+      msg::kMethodSyncVmi,
+      Counted(Typed<msg::SyncVmiParams>(
+          [&l, &hp](const msg::SyncVmiParams& p) -> absl::StatusOr<std::string> {
             auto vmi = api::DecodeSingleVmi(p.vmi_json, "params.vmi");
             if (!vmi.ok()) return vmi.status();
             if (auto errors = api::Validate(*vmi); !errors.empty())
@@ -90,45 +90,45 @@ void CommandService::RegisterMethods() {
             if (auto st = hp.Reconcile(*vmi, &changes); !st.ok()) return st;
             spdlog::info("SyncVMI: {}",
                          changes.empty() ? "nothing to change" : absl::StrJoin(changes, "; "));
-            return rpc::ToJson(
-                rpc::SyncVmiResult{DomainPhaseName(l.status().phase), l.domain()->name()});
+            return msg::ToJson(
+                msg::SyncVmiResult{DomainPhaseName(l.status().phase), l.domain()->name()});
           })),
       {.exclusive = true});
-  server_->Register(rpc::kMethodShutdown,
-                    Counted(Typed<rpc::ShutdownParams>(
-                        [this, &l](const rpc::ShutdownParams& p) -> absl::StatusOr<std::string> {
+  server_->Register(msg::kMethodShutdown,
+                    Counted(Typed<msg::ShutdownParams>(
+                        [this, &l](const msg::ShutdownParams& p) -> absl::StatusOr<std::string> {
                           const absl::Duration t = p.timeout_seconds > 0
                                                        ? absl::Seconds(p.timeout_seconds)
                                                        : default_shutdown_timeout_;
                           auto o = l.Shutdown(t);
                           if (!o.ok()) return o.status();
                           spdlog::info("Shutdown: {}", o->message);
-                          return rpc::ToJson(rpc::Empty{});
+                          return msg::ToJson(msg::Empty{});
                         })));
   server_->Register(
-      rpc::kMethodKill,
-      Counted(Typed<rpc::Empty>([&l](const rpc::Empty&) -> absl::StatusOr<std::string> {
+      msg::kMethodKill,
+      Counted(Typed<msg::Empty>([&l](const msg::Empty&) -> absl::StatusOr<std::string> {
         auto o = l.Kill();
         if (!o.ok()) return o.status();
         spdlog::info("Kill: {}", o->message);
-        return rpc::ToJson(rpc::Empty{});
+        return msg::ToJson(msg::Empty{});
       })));
   server_->Register(
-      rpc::kMethodGetDomain,
-      Counted(Typed<rpc::Empty>([&hp](const rpc::Empty&) { return Encoded(hp.Domain()); })));
+      msg::kMethodGetDomain,
+      Counted(Typed<msg::Empty>([&hp](const msg::Empty&) { return Encoded(hp.Domain()); })));
   server_->Register(
-      rpc::kMethodGetStatus,
-      Counted(Typed<rpc::Empty>([&hp](const rpc::Empty&) { return Encoded(hp.Status()); })));
-  server_->Register(rpc::kMethodAttachInterface,
-                    Counted(Typed<rpc::InterfaceParams>([&hp](const rpc::InterfaceParams& p) {
+      msg::kMethodGetStatus,
+      Counted(Typed<msg::Empty>([&hp](const msg::Empty&) { return Encoded(hp.Status()); })));
+  server_->Register(msg::kMethodAttachInterface,
+                    Counted(Typed<msg::InterfaceParams>([&hp](const msg::InterfaceParams& p) {
                       return Changed(hp.Attach(p.name));
                     })));
-  server_->Register(rpc::kMethodDetachInterface,
-                    Counted(Typed<rpc::InterfaceParams>([&hp](const rpc::InterfaceParams& p) {
+  server_->Register(msg::kMethodDetachInterface,
+                    Counted(Typed<msg::InterfaceParams>([&hp](const msg::InterfaceParams& p) {
                       return Changed(hp.Detach(p.name));
                     })));
-  server_->Register(rpc::kMethodSetLinkState,
-                    Counted(Typed<rpc::SetLinkStateParams>([&hp](const rpc::SetLinkStateParams& p) {
+  server_->Register(msg::kMethodSetLinkState,
+                    Counted(Typed<msg::SetLinkStateParams>([&hp](const msg::SetLinkStateParams& p) {
                       return Changed(hp.SetLinkState(p.name, p.state == "up"));
                     })));
 }

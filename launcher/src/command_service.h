@@ -1,5 +1,6 @@
-// The launcher's command socket as a LauncherService: the CommandServer with every method of
-// k6t/api/rpc.h bound to the Launcher (lifecycle) and to Hotplug (devices, status). The socket
+// The launcher's command socket as a LauncherService: librpc's server (k6t/rpc/server.h) with
+// every method of k6t/api/rpc.h bound to the Launcher (lifecycle) and to Hotplug (devices,
+// status). The socket
 // is served from before the domain is defined (Ping answers while the VM boots) until the
 // launcher stops; its threads are stopped before the domain goes away.
 #pragma once
@@ -8,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "command_server.h"
 #include "hotplug.h"
+#include "k6t/rpc/server.h"
 #include "launcher.h"
 
 namespace k6t::launcher {
@@ -19,7 +20,7 @@ class DhcpService;
 class CommandService : public LauncherService {
  public:
   // `dhcp` (may be null) is the DHCP service hotplug adds interfaces to.
-  CommandService(CommandServerOptions options, DhcpService* dhcp,
+  CommandService(rpc::ServerOptions options, DhcpService* dhcp,
                  absl::Duration default_shutdown_timeout);
   ~CommandService() override;
 
@@ -31,14 +32,14 @@ class CommandService : public LauncherService {
  private:
   void RegisterMethods();
   // Wraps a method so that BeforeDomainStop() can wait for the calls in flight.
-  CommandServer::Handler Counted(CommandServer::Handler h);
+  rpc::MethodHandler Counted(rpc::MethodHandler h);
 
-  CommandServerOptions options_;
+  rpc::ServerOptions options_;
   DhcpService* dhcp_;
   absl::Duration default_shutdown_timeout_;
   Launcher* launcher_ = nullptr;
   std::unique_ptr<Hotplug> hotplug_;
-  std::unique_ptr<CommandServer> server_;
+  std::unique_ptr<rpc::Server> server_;
   std::atomic<int> in_flight_{0};
 };
 

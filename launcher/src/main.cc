@@ -146,7 +146,7 @@ int Run() {
     launcher.AddService(std::make_unique<k6t::launcher::PasstService>(
         k6t::launcher::PasstServiceOptions{.state_dir = state_dir}));
     if (!absl::GetFlag(FLAGS_socket).empty()) {
-      k6t::launcher::CommandServerOptions co;
+      k6t::rpc::ServerOptions co;
       co.socket_path = absl::GetFlag(FLAGS_socket);
       co.version = "k6t-launcher " K6T_VERSION;
       launcher.AddService(std::make_unique<k6t::launcher::CommandService>(co, dhcp_ptr, grace));

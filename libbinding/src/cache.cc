@@ -13,7 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "plan_json.h"
+#include "plan_json_value.h"
 
 namespace k6t::binding {
 namespace {

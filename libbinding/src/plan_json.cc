@@ -1,11 +1,9 @@
-// JSON form of plans (schema version kCacheSchemaVersion): the state-dir cache and
-// `k6t-handler plan --output json`.
-#include "plan_json.h"
+#include "k6t/binding/plan_json.h"
 
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "k6t/binding/cache.h"
+#include "plan_json_value.h"
 
 namespace k6t::binding {
 
@@ -217,6 +215,12 @@ absl::StatusOr<InterfacePlan> PlanFromJsonValue(const json& j) {
 }
 
 std::string PlanToJson(const InterfacePlan& plan) { return PlanToJsonValue(plan).dump(2); }
+
+std::string PlansToJson(const std::vector<InterfacePlan>& plans) {
+  json arr = json::array();
+  for (const auto& p : plans) arr.push_back(PlanToJsonValue(p));
+  return json{{"interfaces", arr}}.dump(2) + "\n";
+}
 
 absl::StatusOr<InterfacePlan> PlanFromJson(const std::string& text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);

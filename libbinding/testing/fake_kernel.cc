@@ -1,6 +1,7 @@
 #include "k6t/binding/testing/fake_kernel.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -20,19 +21,29 @@ FakeKernel::FakeKernel() {
 }
 
 void FakeKernel::FailMutation(int n, absl::Status status) {
-  fail_at_ = mutations_ + n;
-  fail_status_ = std::move(status);
+  fail_at_[mutations_ + n] = std::move(status);
+}
+
+void FakeKernel::FailMutationsFrom(int n, absl::Status status) {
+  fail_from_ = mutations_ + n;
+  fail_from_status_ = std::move(status);
+}
+
+void FakeKernel::Recover() {
+  fail_at_.clear();
+  fail_from_.reset();
 }
 
 absl::Status FakeKernel::Mutate() {
-  int n = mutations_++;
-  if (fail_at_ && *fail_at_ == n) return fail_status_;
+  const int n = mutations_++;
+  if (fail_from_ && n >= *fail_from_) return fail_from_status_;
+  if (auto it = fail_at_.find(n); it != fail_at_.end()) return it->second;
   return absl::OkStatus();
 }
 
 int FakeKernel::AddLink(Link link) {
   link.index = next_index_++;
-  if (link.mac.empty()) link.mac = GeneratedMac();
+  if (link.mac.empty()) link.mac = GeneratedMac(link.name);
   links_[link.index] = link;
   return link.index;
 }
@@ -55,9 +66,11 @@ void FakeKernel::SetSysctlValue(const std::string& key, const std::string& value
   sysctls_[key] = value;
 }
 
-std::string FakeKernel::GeneratedMac() {
-  const int n = next_mac_++;
-  return absl::StrFormat("52:54:00:00:%02x:%02x", (n >> 8) & 0xff, n & 0xff);
+// Derived from the name, not the order of creation: a namespace reached by another order
+// (a resumed setup) dumps the same.
+std::string FakeKernel::GeneratedMac(const std::string& name) {
+  const size_t h = std::hash<std::string>{}(name);
+  return absl::StrFormat("52:54:00:%02x:%02x:%02x", (h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff);
 }
 
 Link* FakeKernel::FindByName(const std::string& name) {
@@ -72,19 +85,24 @@ Link* FakeKernel::FindByIndex(int index) {
 }
 
 std::string FakeKernel::Dump() const {
-  std::vector<std::string> lines;
+  // Links by name, not by index: a namespace reached by another order of creation (a resumed
+  // setup) dumps the same.
+  std::map<std::string, std::vector<std::string>> links;
   for (const auto& [i, l] : links_) {
     std::string master = "-";
     if (auto it = links_.find(l.master_index); l.master_index && it != links_.end())
       master = it->second.name;
-    lines.push_back(absl::StrCat("link ", l.name, " kind=", l.kind, " mac=", l.mac, " mtu=", l.mtu,
+    std::vector<std::string>& block = links[l.name];
+    block.push_back(absl::StrCat("link ", l.name, " kind=", l.kind, " mac=", l.mac, " mtu=", l.mtu,
                                  " master=", master, " up=", l.admin_up, " learning=", l.learning));
     if (auto a = addresses_.find(i); a != addresses_.end())
-      for (const auto& c : a->second) lines.push_back(absl::StrCat("  addr ", c));
+      for (const auto& c : a->second) block.push_back(absl::StrCat("  addr ", c));
     if (auto t = taps_.find(l.name); t != taps_.end())
-      lines.push_back(absl::StrCat("  tap owner=", t->second.owner, " group=", t->second.group,
+      block.push_back(absl::StrCat("  tap owner=", t->second.owner, " group=", t->second.group,
                                    " queues=", t->second.queues));
   }
+  std::vector<std::string> lines;
+  for (auto& [name, block] : links) lines.insert(lines.end(), block.begin(), block.end());
   std::vector<std::string> routes;
   for (const auto& r : routes_) {
     auto it = links_.find(r.link_index);

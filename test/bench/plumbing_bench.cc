@@ -6,7 +6,7 @@
 //   apply        on a thread inside the pod netns: the kernel adapters made,
 //                Executor::Apply of the planned operations, adapters released (the pod was
 //                observed and planned beforehand, untimed);
-//   setup/tmpfs  k6t's whole handler path, handler::SetupPodNetwork (enter the netns,
+//   setup/tmpfs  k6t's whole session, binding::SetupPodNetwork (enter the netns,
 //                observe, plan, state-dir writes, apply), empty state dir on tmpfs;
 //   setup/disk   the same with the state dir on a disk filesystem;
 //   baseline     the same planned operations done the way KubeVirt does them: one `ip`/`nft`
@@ -67,9 +67,9 @@
 #include "k6t/binding/kernel.h"
 #include "k6t/binding/netns.h"
 #include "k6t/binding/planner.h"
+#include "k6t/binding/pod_network.h"
 #include "k6t/binding/pod_state.h"
 #include "nlohmann/json.hpp"
-#include "pod_network.h"
 #include "spdlog/cfg/env.h"
 #include "spdlog/spdlog.h"
 #include "support/scratch_netns.h"
@@ -436,14 +436,14 @@ struct Sample {
   double executor_ms = 0;                  // apply: Executor::Apply alone
   double release_ms = 0;                   // apply: destroying the adapters
   std::map<Category, double> by_category;  // baseline
-  handler::PhaseTimings phases;            // setup
+  binding::PhaseTimings phases;            // setup
 };
 
 struct Runner {
   const Scenario& s;
   Node& node;
   const Options& o;
-  binding::PlannerOptions opts = handler::DefaultPlannerOptions();
+  binding::PlannerOptions opts = binding::DefaultPlannerOptions();
   std::string errfile = absl::StrCat("/tmp/k6t-plumbing-bench-", getpid(), ".err");
   std::vector<std::unique_ptr<testing::ScratchNetns>> pods;  // deleted after the scenario
   std::vector<Operation> last_ops;                           // of the last baseline rep
@@ -505,14 +505,14 @@ struct Runner {
     std::string tmpl = base + "/k6t-plumbing-bench-XXXXXX";
     if (!::mkdtemp(tmpl.data()))
       return absl::InternalError(absl::StrCat("mkdtemp in ", base, ": ", strerror(errno)));
-    handler::PodNetworkRequest req;
+    binding::PodNetworkRequest req;
     req.vmi = s.vmi;
     req.pod_netns = pod.path();
     req.state_dir = tmpl;
     req.options = opts;
     Sample out;
     auto t0 = Clock::now();
-    auto r = handler::SetupPodNetwork(req);
+    auto r = binding::SetupPodNetwork(req);
     out.total_ms = MsSince(t0);
     std::error_code ec;
     std::filesystem::remove_all(tmpl, ec);
@@ -614,7 +614,7 @@ struct Result {
   std::vector<double> per_nic[kVariants];                    // ms per NIC, one per rep
   std::vector<double> executor, release;                     // apply split, per VMI
   std::map<Category, std::vector<double>> base_by_category;  // per NIC
-  std::vector<handler::PhaseTimings> phases[kVariants];      // setup variants, per VMI
+  std::vector<binding::PhaseTimings> phases[kVariants];      // setup variants, per VMI
   double P50(Variant v) const { return Percentile(per_nic[v], 50); }
   double P99(Variant v) const { return Percentile(per_nic[v], 99); }
 };
@@ -732,7 +732,7 @@ void PrintReport(const std::vector<Result>& results, const Options& o,
       "\nms per NIC, p50 and p99 (nearest rank) over `reps` after 1 warm-up; multi-NIC rows: each "
       "rep's\ntotal / NICs. Pod links made untimed and left to settle %d ms before each rep.\n"
       "  apply        k6t on the netns thread: adapters made, Executor::Apply, adapters released\n"
-      "  setup/tmpfs  k6t handler SetupPodNetwork (enter netns, observe, plan, state dir\n"
+      "  setup/tmpfs  k6t SetupPodNetwork, the session (enter netns, observe, plan, state dir\n"
       "               writes, apply), state dir on %s (%s), like a node's /run\n"
       "  setup/disk   the same, state dir on %s (%s)\n"
       "  baseline     the same operations KubeVirt-style: one ip/nft process each (spawned in\n"
@@ -759,7 +759,7 @@ void PrintReport(const std::vector<Result>& results, const Options& o,
     std::printf("  %-14s apply       = Executor::Apply %.3f + adapter release %.3f\n",
                 r.label.c_str(), Percentile(r.executor, 50), Percentile(r.release, 50));
     for (Variant v : {kSetupTmpfs, kSetupDisk}) {
-      auto phase = [&](absl::Duration handler::PhaseTimings::*f) {
+      auto phase = [&](absl::Duration binding::PhaseTimings::*f) {
         std::vector<double> x;
         for (const auto& p : r.phases[v]) x.push_back(absl::ToDoubleMilliseconds(p.*f));
         return Percentile(x, 50);
@@ -767,9 +767,9 @@ void PrintReport(const std::vector<Result>& results, const Options& o,
       std::printf(
           "  %-14s %-11s = enter %.3f + observe %.3f + plan %.3f + state dir %.3f + "
           "apply %.3f\n",
-          "", kVariantNames[v], phase(&handler::PhaseTimings::enter),
-          phase(&handler::PhaseTimings::observe), phase(&handler::PhaseTimings::plan),
-          phase(&handler::PhaseTimings::cache), phase(&handler::PhaseTimings::apply));
+          "", kVariantNames[v], phase(&binding::PhaseTimings::enter),
+          phase(&binding::PhaseTimings::observe), phase(&binding::PhaseTimings::plan),
+          phase(&binding::PhaseTimings::cache), phase(&binding::PhaseTimings::apply));
     }
     std::printf("  %-14s baseline    = per NIC:", "");
     for (const auto& [c, x] : r.base_by_category)

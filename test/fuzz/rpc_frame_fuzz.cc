@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "k6t/api/rpc.h"
+#include "k6t/rpc/frame.h"
 
 namespace rpc = k6t::api::rpc;
 
@@ -72,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t max_frame = data[1] & 1 ? 64 * 1024 : 256;
   std::string_view stream(reinterpret_cast<const char*>(data) + 2, size - 2);
 
-  rpc::FrameDecoder decoder(max_frame);
+  k6t::rpc::FrameDecoder decoder(max_frame);
   size_t consumed_frames_bytes = 0;
   bool failed = false;
   for (size_t off = 0; off < stream.size() && !failed; off += chunk) {

@@ -22,6 +22,7 @@ enum Code : int {
   kPlumbingFailed = 100,     // k6t-cni: the plan or the kernel refused; rolled back
   kDrift = 101,              // k6t-cni: CHECK found the namespace differs from the plan
   kTeardownFailed = 102,     // k6t-cni: DEL could not undo everything (retry)
+  kPlumbingNotClean = 103,   // k6t-cni: ADD failed and its rollback too (DEL removes the rest)
 };
 
 // An error status carrying `code`; the message becomes the error JSON's `msg`, `details`

@@ -13,7 +13,7 @@
 #include "cni/cni_error.h"
 #include "cni/cni_request.h"
 #include "cni/cni_result.h"
-#include "pod_network.h"
+#include "k6t/binding/pod_network.h"
 #include "spdlog/spdlog.h"
 
 namespace k6t::handler::cni {
@@ -67,7 +67,7 @@ void PruneDirs(const Config& c, const Env& env, bool remove_state) {
 
 struct Prepared {
   const ResultInterface* pod_link;  // prevResult's entry; may be null with podInterface
-  PodNetworkRequest req;
+  binding::PodNetworkRequest req;
 };
 
 // What ADD and CHECK start from: the pod link in prevResult, the sandbox, the request.
@@ -85,9 +85,15 @@ absl::StatusOr<Prepared> Prepare(const Config& c, const Env& env, int missing_ne
 absl::StatusOr<std::string> Add(const Config& c, const Env& env) {
   auto p = Prepare(c, env, kInvalidEnvironment);
   if (!p.ok()) return p.status();
-  auto r = SetupPodNetwork(p->req);
+  auto r = binding::SetupPodNetwork(p->req);
   if (!r.ok()) {
     PruneDirs(c, env, /*remove_state=*/false);
+    if (!binding::RollbackFailures(r.status()).empty())
+      return Error(kPlumbingNotClean,
+                   absl::StrCat("k6t ", c.binding, " plumbing on ", PodLink(c, env),
+                                " failed and could not be rolled back completely; DEL removes "
+                                "what is left"),
+                   std::string(r.status().message()));
     return Error(kPlumbingFailed,
                  absl::StrCat("k6t ", c.binding, " plumbing on ", PodLink(c, env),
                               " failed; the namespace is as before"),
@@ -112,7 +118,7 @@ absl::Status Del(const Config& c, const Env& env) {
   }
   auto req = BuildRequest(c, env);
   if (!req.ok()) return absl::OkStatus();  // a name k6t cannot plumb was never plumbed
-  auto t = TeardownPodNetwork(*req);
+  auto t = binding::TeardownPodNetwork(*req);
   if (!t.ok())
     return Error(kTeardownFailed, absl::StrCat("k6t teardown on ", PodLink(c, env), " failed"),
                  std::string(t.status().message()));
@@ -124,13 +130,14 @@ absl::Status Check(const Config& c, const Env& env) {
   if (auto st = NeedsVersion(c, env, "0.4.0"); !st.ok()) return st;
   auto p = Prepare(c, env, kUnknownContainer);
   if (!p.ok()) return p.status();
-  auto plans = CheckPodNetwork(p->req);
-  if (!plans.ok())
+  auto checked = binding::CheckPodNetwork(p->req);
+  if (!checked.ok() || !checked->drift.empty())
     return Error(kDrift,
                  absl::StrCat("k6t plumbing on ", PodLink(c, env), " differs from its plan"),
-                 std::string(plans.status().message()));
+                 checked.ok() ? binding::DescribeDrift(checked->drift)
+                              : std::string(checked.status().message()));
   const std::string mac = p->pod_link ? absl::AsciiStrToLower(p->pod_link->mac) : "";
-  for (const auto& plan : *plans)
+  for (const auto& plan : checked->plans)
     if (!mac.empty() && !plan.original_mac.empty() && mac != plan.original_mac)
       return Error(kDrift,
                    absl::StrCat("k6t plumbing on ", PodLink(c, env), " differs from its plan"),

@@ -1,6 +1,7 @@
-// k6t-cni's commands (ADD, DEL, CHECK, VERSION, STATUS, GC) over the handler's shared pod
-// plumbing: SetupPodNetwork, TeardownPodNetwork, CheckPodNetwork. What main() prints and
-// returns, computed from the environment and stdin so tests can drive it in-process.
+// k6t-cni's commands (ADD, DEL, CHECK, VERSION, STATUS, GC) over libbinding's pod-network
+// session (k6t/binding/pod_network.h): SetupPodNetwork, TeardownPodNetwork, CheckPodNetwork. What
+// main() prints and returns, computed from the environment and stdin so tests can drive it
+// in-process.
 #pragma once
 
 #include <string>

@@ -38,7 +38,7 @@ std::string AttachmentDir(const Config& config, const Env& env) {
   return absl::StrCat(config.state_dir, "/", env.container_id, "/", env.ifname);
 }
 
-absl::StatusOr<PodNetworkRequest> BuildRequest(const Config& c, const Env& env) {
+absl::StatusOr<binding::PodNetworkRequest> BuildRequest(const Config& c, const Env& env) {
   const bool masquerade = c.binding == "masquerade";
   const bool primary = masquerade || c.primary;
   const std::string& link = PodLink(c, env);
@@ -51,7 +51,7 @@ absl::StatusOr<PodNetworkRequest> BuildRequest(const Config& c, const Env& env) 
                                 " (more than ", api::kMaxIfNameLen, " characters)"));
   }
 
-  PodNetworkRequest req;
+  binding::PodNetworkRequest req;
   api::Vmi& vmi = req.vmi;
   vmi.kind = "VirtualMachineInstance";
   vmi.source = "<cni config " + c.name + ">";
@@ -87,7 +87,7 @@ absl::StatusOr<PodNetworkRequest> BuildRequest(const Config& c, const Env& env) 
   req.pod_netns = env.netns;
   req.state_dir = AttachmentDir(c, env);
   req.network_status.push_back(StatusFromPrevResult(c, env, primary));
-  req.options = DefaultPlannerOptions();
+  req.options = binding::DefaultPlannerOptions();
   if (c.tap_owner) req.options.tap_owner = *c.tap_owner;
   if (c.tap_group) req.options.tap_group = *c.tap_group;
   req.executor = binding::Executor::OptionsFromEnvironment();

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "k6t/api/decode.h"
-#include "pod_network.h"
+#include "k6t/binding/pod_network.h"
 #include "test/support/netns_snapshot.h"
 #include "test/support/pod_sim.h"
 #include "test/support/shell.h"
@@ -21,15 +21,15 @@ using testsupport::PodSim;
 using testsupport::Sh;
 using testsupport::ShOk;
 
-PodNetworkRequest Request(const PodSim& pod, const std::string& vm_file) {
-  PodNetworkRequest req;
+binding::PodNetworkRequest Request(const PodSim& pod, const std::string& vm_file) {
+  binding::PodNetworkRequest req;
   auto vmi = api::DecodeSingleVmiFile(testsupport::SourceDir() + "/" + vm_file);
   EXPECT_TRUE(vmi.ok()) << vmi.status();
   if (vmi.ok()) req.vmi = *vmi;
   req.pod_netns = pod.netns_path();
   req.state_dir = testsupport::TempDir();
   req.network_status = pod.NetworkStatus();
-  req.options = DefaultPlannerOptions();
+  req.options = binding::DefaultPlannerOptions();
   return req;
 }
 
@@ -37,7 +37,7 @@ TEST(BindingsNetnsTest, L2BridgePrimaryUdnWithBridgeSecondary) {
   constexpr char kVm[] = "examples/primary-and-secondary-udn.yaml";
   PodSim pod(kVm, "--primary-udn");
   ASSERT_TRUE(pod.ok()) << pod.error();
-  PodNetworkRequest req = Request(pod, kVm);
+  binding::PodNetworkRequest req = Request(pod, kVm);
   const std::string initial = NetnsSnapshot(pod.name());
   auto r = SetupPodNetwork(req);
   ASSERT_TRUE(r.ok()) << r.status();
@@ -77,7 +77,7 @@ TEST(BindingsNetnsTest, PasstSetsItsSysctlsAndSriovTouchesNothing) {
   constexpr char kVm[] = "test/netns/handler/testdata/passt-sriov-vm.yaml";
   PodSim pod("test/netns/handler/testdata/podsim-vm.yaml");
   ASSERT_TRUE(pod.ok()) << pod.error();
-  PodNetworkRequest req = Request(pod, kVm);
+  binding::PodNetworkRequest req = Request(pod, kVm);
   api::NetworkStatusEntry vf;
   vf.name = "default/sriov-net";
   vf.interface = "net1";

@@ -17,7 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "k6t/api/decode.h"
 #include "k6t/api/naming.h"
-#include "pod_network.h"
+#include "k6t/binding/pod_network.h"
 #include "test/support/netns_snapshot.h"
 #include "test/support/pod_sim.h"
 #include "test/support/shell.h"
@@ -132,14 +132,14 @@ TEST_F(CniChainTest, ChainBuildsWhatTheHandlerBuildsForEachBinding) {
   ASSERT_TRUE(cni.ok()) << cni.error();
   PodSim plain(kPlainVm);
   ASSERT_TRUE(plain.ok()) << plain.error();
-  PodNetworkRequest req;
+  binding::PodNetworkRequest req;
   auto vmi = api::DecodeSingleVmiFile(testsupport::SourceDir() + "/" + kPlainVm);
   ASSERT_TRUE(vmi.ok()) << vmi.status();
   req.vmi = *vmi;
   req.pod_netns = plain.netns_path();
   req.state_dir = testsupport::TempDir();
   req.network_status = plain.NetworkStatus();
-  req.options = DefaultPlannerOptions();
+  req.options = binding::DefaultPlannerOptions();
   auto setup = SetupPodNetwork(req);
   ASSERT_TRUE(setup.ok()) << setup.status();
 

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "k6t/api/decode.h"
 #include "k6t/binding/cache.h"
-#include "pod_network.h"
+#include "k6t/binding/pod_network.h"
 #include "test/support/netns_snapshot.h"
 #include "test/support/pod_sim.h"
 #include "test/support/shell.h"
@@ -54,7 +54,7 @@ class PodSetupTest : public ::testing::Test {
     req_.state_dir = testsupport::TempDir();
     req_.network_status = pod_->NetworkStatus();
     ASSERT_FALSE(req_.network_status.empty());
-    req_.options = DefaultPlannerOptions();
+    req_.options = binding::DefaultPlannerOptions();
     initial_ = NetnsSnapshot(pod_->name());
   }
   void TearDown() override {
@@ -63,7 +63,7 @@ class PodSetupTest : public ::testing::Test {
   }
 
   std::unique_ptr<PodSim> pod_;
-  PodNetworkRequest req_;
+  binding::PodNetworkRequest req_;
   std::string initial_;
 };
 
@@ -143,7 +143,7 @@ TEST_F(PodSetupTest, FailureAtEveryOperationLeavesTheNamespaceAsItWas) {
   for (const auto& p : *plans) total += p.ops.size();
   ASSERT_GT(total, 20u);
   for (size_t i = 0; i < total; ++i) {
-    PodNetworkRequest req = req_;
+    binding::PodNetworkRequest req = req_;
     req.executor.fail_at_op = static_cast<int>(i);
     auto r = SetupPodNetwork(req);
     ASSERT_FALSE(r.ok()) << i;
@@ -157,7 +157,7 @@ TEST_F(PodSetupTest, FailureAtEveryOperationLeavesTheNamespaceAsItWas) {
 }
 
 TEST_F(PodSetupTest, TrafficThroughTheMasqueradeNat) {
-  PodNetworkRequest req = req_;
+  binding::PodNetworkRequest req = req_;
   req.vmi.spec.domain.interfaces[0].ports = {{"http", "TCP", 8080}};
   ASSERT_TRUE(SetupPodNetwork(req).ok());
   // A veth "guest" takes the tap's place on k6t-eth0.
@@ -201,14 +201,14 @@ TEST_F(PodSetupTest, TrafficThroughTheMasqueradeNat) {
 }
 
 TEST_F(PodSetupTest, BadInputChangesNothing) {
-  PodNetworkRequest bad = req_;
+  binding::PodNetworkRequest bad = req_;
   bad.pod_netns = "/run/netns/k6t-no-such-pod";
   auto r = SetupPodNetwork(bad);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("/run/netns/k6t-no-such-pod"));
 
   // A network the CNI never created.
-  PodNetworkRequest missing = req_;
+  binding::PodNetworkRequest missing = req_;
   api::Interface red = missing.vmi.spec.domain.interfaces[1];
   red.name = "red";
   missing.vmi.spec.domain.interfaces.push_back(red);

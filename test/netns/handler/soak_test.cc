@@ -23,7 +23,7 @@
 #include "absl/time/clock.h"
 #include "k6t/api/decode.h"
 #include "k6t/binding/cache.h"
-#include "pod_network.h"
+#include "k6t/binding/pod_network.h"
 #include "spdlog/spdlog.h"
 #include "test/support/netns_snapshot.h"
 #include "test/support/pod_sim.h"
@@ -93,13 +93,13 @@ TEST(SoakTest, SetupTeardownCyclesOfFourNicsGrowNothing) {
   ASSERT_TRUE(pod.ok()) << pod.error();
   auto vmi = api::DecodeSingleVmiFile(testsupport::SourceDir() + "/" + kVm);
   ASSERT_TRUE(vmi.ok()) << vmi.status();
-  PodNetworkRequest req;
+  binding::PodNetworkRequest req;
   req.vmi = *vmi;
   req.pod_netns = pod.netns_path();
   req.state_dir = TmpfsDir();
   req.network_status = pod.NetworkStatus();
   ASSERT_EQ(req.network_status.size(), 4u);
-  req.options = DefaultPlannerOptions();
+  req.options = binding::DefaultPlannerOptions();
   // Two info lines per cycle would be 2000 lines of test output; warnings still show.
   const auto level = spdlog::get_level();
   spdlog::set_level(spdlog::level::warn);

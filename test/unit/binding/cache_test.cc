@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "k6t/binding/planner.h"
-#include "plan_json.h"
+#include "k6t/binding/plan_json.h"
 #include "test_pod.h"
 
 namespace k6t::binding {

@@ -12,6 +12,7 @@ namespace {
 using testing::BuildPod;
 using testing::FakeKernel;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 std::vector<Operation> AllOps(const std::vector<InterfacePlan>& plans) {
   std::vector<Operation> ops;
@@ -84,8 +85,101 @@ TEST(ExecutorTest, FailureAtEveryMutationRollsBackExactly) {
     ASSERT_FALSE(r.ok()) << "mutation " << n;
     EXPECT_THAT(r.status().message(), HasSubstr("ENOSPC injected"));
     EXPECT_THAT(r.status().message(), HasSubstr("operation "));
+    EXPECT_THAT(RollbackFailures(r.status()), IsEmpty()) << "mutation " << n;
     EXPECT_EQ(k.Dump(), initial) << "after failing mutation " << n;
   }
+}
+
+// A rollback step that fails too, at every point of every rollback: the status says the
+// rollback is incomplete and names the step that failed, and any later one that failed
+// because of it (what a step left may also go with a later one, an address with its link);
+// applying the plan's teardown afterwards still gives the namespace back.
+TEST(ExecutorTest, FailedUndoStepIsReportedWithWhatItLeft) {
+  FakeKernel probe;
+  BuildPod(probe, true);
+  const std::string initial = probe.Dump();
+  auto plans = PlanFor(probe, testing::MasqueradeAndBridgeVmi());
+  const auto ops = AllOps(plans);
+  std::vector<Operation> down;
+  for (auto it = plans.rbegin(); it != plans.rend(); ++it) {
+    auto t = TeardownOps(*it, /*restore_globals=*/true);
+    down.insert(down.end(), t.begin(), t.end());
+  }
+  const int total = [&] {
+    FakeKernel k;
+    BuildPod(k, true);
+    EXPECT_TRUE(Executor(k.kernel()).Apply(ops).ok());
+    return k.mutations();
+  }();
+  int cases = 0;
+  for (int n = 1; n < total; ++n) {
+    // How many mutations the rollback of a failure at n makes.
+    int undo = 0;
+    {
+      FakeKernel k;
+      BuildPod(k, true);
+      k.FailMutation(n);
+      ASSERT_FALSE(Executor(k.kernel()).Apply(ops).ok());
+      undo = k.mutations() - n - 1;
+    }
+    for (int m = 0; m < undo; ++m) {
+      FakeKernel k;
+      BuildPod(k, true);
+      k.FailMutation(n, absl::ResourceExhaustedError("ENOSPC injected"));
+      k.FailMutation(n + 1 + m, absl::UnavailableError("EAGAIN in undo"));
+      auto r = Executor(k.kernel()).Apply(ops);
+      ASSERT_FALSE(r.ok());
+      // The injected failure first; a later step that depended on it may fail after it.
+      const auto left = RollbackFailures(r.status());
+      ASSERT_FALSE(left.empty()) << "mutation " << n << ", undo " << m << ": " << r.status();
+      EXPECT_EQ(left[0].error, "EAGAIN in undo");
+      EXPECT_THAT(r.status().message(), HasSubstr("ENOSPC injected"));
+      EXPECT_THAT(r.status().message(), HasSubstr("rollback incomplete"));
+      for (const auto& f : left) EXPECT_THAT(r.status().message(), HasSubstr(f.step));
+      // The status keeps the report through a caller's context.
+      EXPECT_EQ(RollbackFailures(WithContext(r.status(), "setup")).size(), left.size());
+      ASSERT_TRUE(Executor(k.kernel()).Apply(down, ApplyMode::kBestEffort).ok());
+      EXPECT_EQ(k.Dump(), initial) << "teardown after " << left[0].step << " was left";
+      ++cases;
+    }
+  }
+  EXPECT_GT(cases, 100);
+}
+
+// One implementation per operation: applied one Apply call each (a run of one), the
+// operations leave the namespace a batched apply leaves, report the same changes and are
+// undone exactly.
+TEST(ExecutorTest, EachOperationAloneEqualsTheRun) {
+  FakeKernel batched, alone;
+  BuildPod(batched, true);
+  BuildPod(alone, true);
+  const std::string initial = alone.Dump();
+  auto plans = PlanFor(batched, testing::MasqueradeAndBridgeVmi());
+  const auto ops = AllOps(plans);
+  auto all = Executor(batched.kernel()).Apply(ops);
+  ASSERT_TRUE(all.ok()) << all.status();
+  std::vector<std::string> changes;
+  for (const auto& op : ops) {
+    auto one = Executor(alone.kernel()).Apply({op});
+    ASSERT_TRUE(one.ok()) << Describe(op) << ": " << one.status();
+    changes.insert(changes.end(), one->changes.begin(), one->changes.end());
+  }
+  EXPECT_EQ(alone.Dump(), batched.Dump());
+  EXPECT_EQ(changes, all->changes);
+  // Each single operation fails and rolls back on its own too.
+  FakeKernel k;
+  BuildPod(k, true);
+  for (const auto& op : ops) {
+    const std::string before = k.Dump();
+    k.FailMutation(0);  // the operation's first change, if it makes one
+    auto failed = Executor(k.kernel()).Apply({op});
+    k.Recover();
+    EXPECT_EQ(k.Dump(), before) << Describe(op);
+    ASSERT_TRUE(Executor(k.kernel()).Apply({op}).ok()) << Describe(op);
+    (void)failed;
+  }
+  EXPECT_EQ(k.Dump(), batched.Dump());
+  EXPECT_NE(k.Dump(), initial);
 }
 
 TEST(ExecutorTest, FaultInjectionByOperationIndexRollsBack) {

@@ -1,9 +1,10 @@
 // The k6t command protocol between k6t-handler (node side, the client) and k6t-launcher (in the
-// pod, the server). This header is the protocol's documentation.
+// pod, the server). This header is the protocol's documentation and holds its messages; the
+// transport (framing, the server, the client) is librpc's (k6t/rpc/).
 //
-// API contract of the functions below: encoders and parsers are pure and thread-safe; a
-// FrameDecoder is per connection and not thread-safe; parse errors are statuses (see each
-// call), never exceptions. No privileges: access control is the server's (TRANSPORT).
+// API contract of the functions below: encoders and parsers are pure and thread-safe; parse
+// errors are statuses (see each call), never exceptions. No privileges: access control is the
+// server's (TRANSPORT).
 //
 // TRANSPORT
 //   A unix stream socket created by the launcher (`--socket PATH`). The file is mode 0600 and
@@ -27,7 +28,7 @@
 //   deeper than kMaxJsonDepth is a parse error.
 //   A frame that is started and not completed within the server's frame timeout (10 s by
 //   default) gets the connection dropped (slowloris protection); an idle connection is closed
-//   after the server's idle timeout (300 s by default).
+//   after the server's idle timeout (300 s by default). Implemented by k6t/rpc/frame.h.
 //
 // REQUEST
 //   {"jsonrpc":"2.0", "id": <integer or string>, "method": "<Method>", "params": {...}}
@@ -110,7 +111,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -139,48 +139,6 @@ inline constexpr char kMethodDetachInterface[] = "DetachInterface";
 inline constexpr char kMethodSetLinkState[] = "SetLinkState";
 
 // ---------------------------------------------------------------------------------------------
-// Framing
-
-// Prepends the 4-byte big-endian length. The caller checks the size against its limit (a
-// payload above 4 GiB - 1 cannot be framed and yields an empty string).
-std::string EncodeFrame(std::string_view payload);
-
-// Streaming decoder: feed whatever bytes arrived, pop complete frames. A header announcing more
-// than max_frame_bytes poisons the decoder (framing is lost); the oversize payload is never
-// buffered. Memory held is at most one partial frame plus the complete frames not yet popped.
-class FrameDecoder {
- public:
-  explicit FrameDecoder(size_t max_frame_bytes = kDefaultMaxFrameBytes);
-
-  // kResourceExhausted (naming the announced and the allowed size) once a header exceeds the
-  // limit; every later call returns the same error and consumes nothing.
-  absl::Status Feed(std::string_view bytes);
-  absl::Status Feed(const char* data, size_t n) { return Feed(std::string_view(data, n)); }
-
-  // The oldest complete frame's payload, if any.
-  std::optional<std::string> Pop();
-
-  size_t pending_frames() const { return frames_.size(); }
-  // Bytes of a started but incomplete frame (header included); 0 between frames.
-  size_t partial_bytes() const { return header_have_ + payload_.size(); }
-  // Count of frames completed since construction (popped or not).
-  uint64_t frames_completed() const { return completed_; }
-  bool failed() const { return !error_.ok(); }
-  size_t max_frame_bytes() const { return max_; }
-
- private:
-  size_t max_;
-  unsigned char header_[kFrameHeaderBytes] = {};
-  size_t header_have_ = 0;
-  size_t want_ = 0;  // payload length once the header is complete
-  bool in_payload_ = false;
-  std::string payload_;
-  std::deque<std::string> frames_;
-  uint64_t completed_ = 0;
-  absl::Status error_;
-};
-
-// ---------------------------------------------------------------------------------------------
 // JSON-RPC envelope
 
 enum class ErrorCode : int {
@@ -204,6 +162,8 @@ struct Error {
   // absl::StatusCode name carried in error.data.status ("" when absent).
   std::string status;
 };
+// An error of the protocol itself (no absl status behind it: data.status stays empty).
+Error MakeError(ErrorCode code, std::string message);
 
 struct Request {
   std::string id_json = "null";  // the id exactly as JSON text: 7 or "abc"

@@ -18,14 +18,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "k6t/binding/plan.h"
+#include "k6t/binding/plan_json.h"
 
 namespace k6t::binding {
 
-// Written as kCacheSchemaVersion; read back to kOldestCacheSchemaVersion. Schema 2 carries
-// the guest device typed (InterfacePlan::device) instead of an XML fragment: a schema-1
-// plan reads without a device (enough to tear it down or resume its plumbing).
-inline constexpr int kCacheSchemaVersion = 2;
-inline constexpr int kOldestCacheSchemaVersion = 1;
+// The cache file's schema is the plan JSON's (plan_json.h): written as kCacheSchemaVersion,
+// read back to kOldestCacheSchemaVersion (a schema-1 plan has no typed guest device).
+inline constexpr int kCacheSchemaVersion = kPlanSchemaVersion;
+inline constexpr int kOldestCacheSchemaVersion = kOldestPlanSchemaVersion;
 
 // Phase of one interface's plumbing, as KubeVirt's pending/started/finished, except that
 // k6t resumes from kStarted instead of failing the VM.
@@ -43,10 +43,6 @@ absl::StatusOr<std::optional<CachedInterface>> ReadCachedInterface(const std::st
 // Every cached interface, sorted by interface name.
 absl::StatusOr<std::vector<CachedInterface>> ReadCachedInterfaces(const std::string& state_dir);
 absl::Status RemoveCachedInterface(const std::string& state_dir, const std::string& name);
-
-// JSON forms (nlohmann text), also used by `k6t-handler plan --output json`.
-std::string PlanToJson(const InterfacePlan& plan);
-absl::StatusOr<InterfacePlan> PlanFromJson(const std::string& json);
 
 // Writes `contents` to `path` atomically: a temp file in the same dir renamed over it, so a
 // reader or a writer killed half-way sees the old file or the new one, never a mix. Not

@@ -1,7 +1,8 @@
 // An in-memory kernel for unit tests: links, addresses, routes, sysctls and nftables tables
 // kept in maps, behaving like the real adapters (indexes from 1, NotFound for absent links,
 // idempotent deletes). Any mutating call can be made to fail by its sequence number, which
-// is how the executor's rollback is tested without root.
+// is how the executor's rollback is tested without root; failing every mutation from one on
+// stands for a process killed there (nothing after it, the rollback included, takes effect).
 #pragma once
 
 #include <map>
@@ -22,7 +23,11 @@ class FakeKernel : public Netlink, public Tun, public Sysctl, public Nft {
 
   // ---- Failure injection: the Nth mutating call (0-based, counted from now) fails with
   // `status`. Mutations counted: every Create*/Delete*/Change*/Add*/Write/Replace/Set*.
+  // Several may be armed at once (a failure, then one in the rollback that follows).
   void FailMutation(int n, absl::Status status = absl::InternalError("injected failure"));
+  // Every mutating call from the Nth on fails (a crash there), until Recover().
+  void FailMutationsFrom(int n, absl::Status status = absl::AbortedError("injected crash"));
+  void Recover();
   int mutations() const { return mutations_; }
 
   // ---- Building a pod.
@@ -75,7 +80,7 @@ class FakeKernel : public Netlink, public Tun, public Sysctl, public Nft {
   absl::Status Mutate();  // counts a mutation; returns the injected failure when due
   Link* FindByName(const std::string& name);
   Link* FindByIndex(int index);
-  std::string GeneratedMac();
+  static std::string GeneratedMac(const std::string& name);
 
   std::map<int, Link> links_;
   std::map<int, std::set<std::string>> addresses_;
@@ -86,9 +91,9 @@ class FakeKernel : public Netlink, public Tun, public Sysctl, public Nft {
   std::set<std::string> kinds_;
   int next_index_ = 1;
   int mutations_ = 0;
-  int next_mac_ = 1;
-  std::optional<int> fail_at_;
-  absl::Status fail_status_;
+  std::map<int, absl::Status> fail_at_;  // by mutation sequence number
+  std::optional<int> fail_from_;
+  absl::Status fail_from_status_;
 };
 
 }  // namespace k6t::binding::testing

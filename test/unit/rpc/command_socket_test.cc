@@ -1,5 +1,5 @@
-// The command socket end to end over a real unix socket in a temp dir: the launcher's
-// CommandServer against the handler's LauncherClient and against raw, hostile byte streams.
+// The command socket end to end over a real unix socket in a temp dir: librpc's Server against
+// its SocketLauncherClient and against raw, hostile byte streams.
 // Timeouts here only detect hangs; nothing asserts on speed.
 #include <gmock/gmock.h>
 #include <grp.h>
@@ -22,21 +22,28 @@
 #include <thread>
 #include <vector>
 
-#include "command_server.h"
 #include "k6t/api/rpc.h"
-#include "launcher_client.h"
-#include "verb_status.h"
+#include "k6t/rpc/client.h"
+#include "k6t/rpc/frame.h"
+#include "k6t/rpc/launcher_client.h"
+#include "k6t/rpc/server.h"
 
-namespace k6t {
+namespace k6t::rpc {
 namespace {
 
-namespace rpc = api::rpc;
-using handler::LauncherClient;
-using launcher::CommandServer;
-using launcher::CommandServerOptions;
+namespace msg = api::rpc;
 using ::testing::HasSubstr;
 
 constexpr auto kHang = std::chrono::seconds(60);  // "this hung", never "this was slow"
+
+// Every call may take up to kHang: these deadlines detect hangs, not slowness.
+CallDeadlines HangDeadlines() {
+  const absl::Duration hang = absl::FromChrono(kHang);
+  CallDeadlines d;
+  d.ping = d.sync_vmi = d.kill = d.get_domain = d.get_status = d.attach = d.detach = d.link_state =
+      d.shutdown_grace = hang;
+  return d;
+}
 
 class TempDir {
  public:
@@ -119,23 +126,23 @@ class RawConn {
  private:
   explicit RawConn(int fd) : fd_(fd) {}
   int fd_;
-  rpc::FrameDecoder dec_;
+  FrameDecoder dec_;
 };
 
 std::string Req(int id, const std::string& method, const std::string& params = "{}") {
-  rpc::Request r;
+  msg::Request r;
   r.id_json = std::to_string(id);
   r.method = method;
   r.params_json = params;
-  return rpc::EncodeFrame(rpc::EncodeRequest(r));
+  return EncodeFrame(msg::EncodeRequest(r));
 }
 
-rpc::Response MustParse(const absl::StatusOr<std::string>& frame) {
+msg::Response MustParse(const absl::StatusOr<std::string>& frame) {
   EXPECT_TRUE(frame.ok()) << frame.status();
   if (!frame.ok()) return {};
-  auto r = rpc::ParseResponse(*frame);
+  auto r = msg::ParseResponse(*frame);
   EXPECT_TRUE(r.ok()) << r.status() << " in " << *frame;
-  return r.ok() ? *r : rpc::Response{};
+  return r.ok() ? *r : msg::Response{};
 }
 
 // A one-shot gate a handler can wait on, released by the test (no sleeps).
@@ -161,24 +168,23 @@ class CommandSocketTest : public ::testing::Test {
  protected:
   std::string SocketPath() const { return dir_.path() + "/sockets/launcher-sock"; }
 
-  CommandServerOptions Options() {
-    CommandServerOptions o;
+  ServerOptions Options() {
+    ServerOptions o;
     o.socket_path = SocketPath();
     o.version = "test-1.0";
     return o;
   }
 
-  std::unique_ptr<CommandServer> StartServer(CommandServerOptions o,
-                                             void (*setup)(CommandServer*) = nullptr) {
-    auto s = std::make_unique<CommandServer>(std::move(o));
+  std::unique_ptr<Server> StartServer(ServerOptions o, void (*setup)(Server*) = nullptr) {
+    auto s = std::make_unique<Server>(std::move(o));
     if (setup) setup(s.get());
     absl::Status st = s->Start();
     EXPECT_TRUE(st.ok()) << st;
     return s;
   }
 
-  std::unique_ptr<LauncherClient> Client() {
-    auto c = LauncherClient::Connect(SocketPath(), absl::Seconds(30));
+  std::unique_ptr<SocketLauncherClient> NewClient(CallDeadlines deadlines = HangDeadlines()) {
+    auto c = SocketLauncherClient::Connect(SocketPath(), absl::Seconds(30), deadlines);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? std::move(*c) : nullptr;
   }
@@ -188,7 +194,7 @@ class CommandSocketTest : public ::testing::Test {
 
 TEST_F(CommandSocketTest, PingRoundTrip) {
   auto server = StartServer(Options());
-  auto client = Client();
+  auto client = NewClient();
   ASSERT_TRUE(client);
   auto pong = client->Ping();
   ASSERT_TRUE(pong.ok()) << pong.status();
@@ -222,20 +228,20 @@ TEST_F(CommandSocketTest, StaleSocketIsReplacedLiveOneAndRegularFileAreNot) {
     close(fd);
   }
   auto server = StartServer(Options());
-  ASSERT_TRUE(Client()->Ping().ok());
+  ASSERT_TRUE(NewClient()->Ping().ok());
 
-  CommandServer second(Options());
+  Server second(Options());
   EXPECT_EQ(second.Start().code(), absl::StatusCode::kAlreadyExists);
-  ASSERT_TRUE(Client()->Ping().ok());  // the live server kept its socket
+  ASSERT_TRUE(NewClient()->Ping().ok());  // the live server kept its socket
   server->Stop();
 
   const std::string file = dir_.path() + "/not-a-socket";
   FILE* f = std::fopen(file.c_str(), "w");
   ASSERT_NE(f, nullptr);
   std::fclose(f);
-  CommandServerOptions o = Options();
+  ServerOptions o = Options();
   o.socket_path = file;
-  CommandServer third(o);
+  Server third(o);
   EXPECT_EQ(third.Start().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(access(file.c_str(), F_OK), 0);  // not deleted
 }
@@ -244,76 +250,78 @@ TEST_F(CommandSocketTest, ThousandMalformedFramesThenPingStillAnswers) {
   auto server = StartServer(Options());
   auto raw = RawConn::Connect(SocketPath());
   ASSERT_TRUE(raw);
-  const std::vector<std::pair<std::string, rpc::ErrorCode>> bad = {
-      {"", rpc::ErrorCode::kParseError},
-      {"garbage", rpc::ErrorCode::kParseError},
-      {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xc3\x28\"}", rpc::ErrorCode::kParseError},
-      {std::string(200, '{'), rpc::ErrorCode::kParseError},
-      {"[1,2]", rpc::ErrorCode::kInvalidRequest},
-      {"{\"jsonrpc\":\"2.0\",\"method\":\"Ping\"}", rpc::ErrorCode::kInvalidRequest},
+  const std::vector<std::pair<std::string, msg::ErrorCode>> bad = {
+      {"", msg::ErrorCode::kParseError},
+      {"garbage", msg::ErrorCode::kParseError},
+      {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xc3\x28\"}", msg::ErrorCode::kParseError},
+      {std::string(200, '{'), msg::ErrorCode::kParseError},
+      {"[1,2]", msg::ErrorCode::kInvalidRequest},
+      {"{\"jsonrpc\":\"2.0\",\"method\":\"Ping\"}", msg::ErrorCode::kInvalidRequest},
       {"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"NoSuchMethod\"}",
-       rpc::ErrorCode::kMethodNotFound},
+       msg::ErrorCode::kMethodNotFound},
       {"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"Ping\",\"params\":{\"x\":1}}",
-       rpc::ErrorCode::kInvalidParams},
+       msg::ErrorCode::kInvalidParams},
   };
   constexpr int kFrames = 1000;
   // Sent all at once: the server must cope with them pipelined, not only one by one.
   std::string blob;
-  for (int i = 0; i < kFrames; ++i) blob += rpc::EncodeFrame(bad[i % bad.size()].first);
+  for (int i = 0; i < kFrames; ++i) blob += EncodeFrame(bad[i % bad.size()].first);
   std::thread writer([&] { EXPECT_TRUE(raw->Send(blob)); });
   for (int i = 0; i < kFrames; ++i) {
-    rpc::Response r = MustParse(raw->ReadFrame());
+    msg::Response r = MustParse(raw->ReadFrame());
     ASSERT_TRUE(r.error) << "frame " << i;
     EXPECT_EQ(r.error->code, static_cast<int>(bad[i % bad.size()].second)) << "frame " << i;
   }
   writer.join();
   ASSERT_TRUE(raw->Send(Req(77, "Ping")));
-  rpc::Response pong = MustParse(raw->ReadFrame());
+  msg::Response pong = MustParse(raw->ReadFrame());
   EXPECT_EQ(pong.id_json, "77");
   EXPECT_FALSE(pong.error);
-  ASSERT_TRUE(Client()->Ping().ok());
+  ASSERT_TRUE(NewClient()->Ping().ok());
   EXPECT_GE(server->stats().malformed, static_cast<uint64_t>(kFrames));
 }
 
 TEST_F(CommandSocketTest, OversizedFrameIsRejectedAndClosedOthersUnaffected) {
-  CommandServerOptions o = Options();
+  ServerOptions o = Options();
   o.max_frame_bytes = 64 * 1024;
   auto server = StartServer(o);
-  auto other = Client();
+  auto other = NewClient();
   auto raw = RawConn::Connect(SocketPath());
   ASSERT_TRUE(raw);
   std::string header(4, '\0');
   header[1] = 0x10;  // 1 MiB announced
   ASSERT_TRUE(raw->Send(header + std::string(1000, 'x')));
-  rpc::Response r = MustParse(raw->ReadFrame());
+  msg::Response r = MustParse(raw->ReadFrame());
   ASSERT_TRUE(r.error);
-  EXPECT_EQ(r.error->code, static_cast<int>(rpc::ErrorCode::kResourceExhausted));
+  EXPECT_EQ(r.error->code, static_cast<int>(msg::ErrorCode::kResourceExhausted));
   EXPECT_THAT(r.error->message, HasSubstr("1048576"));
   EXPECT_EQ(r.id_json, "null");
   EXPECT_TRUE(raw->WaitClosed());
   ASSERT_TRUE(other->Ping().ok());
 
   // The client refuses to send what the server would refuse.
-  auto big = LauncherClient::Connect(SocketPath(), absl::Seconds(30), 64 * 1024);
+  auto big =
+      SocketLauncherClient::Connect(SocketPath(), absl::Seconds(30), HangDeadlines(), 64 * 1024);
   ASSERT_TRUE(big.ok());
-  auto res = (*big)->Call("SyncVMI", "{\"vmi\":{\"x\":\"" + std::string(70000, 'y') + "\"}}",
-                          absl::Seconds(30));
+  auto res = (*big)->client().Call(
+      "SyncVMI", "{\"vmi\":{\"x\":\"" + std::string(70000, 'y') + "\"}}", absl::Seconds(30));
   EXPECT_EQ(res.status().code(), absl::StatusCode::kResourceExhausted);
   ASSERT_TRUE((*big)->Ping().ok());
 }
 
 TEST_F(CommandSocketTest, OversizedResultBecomesAnError) {
-  CommandServerOptions o = Options();
+  ServerOptions o = Options();
   o.max_frame_bytes = 4096;
-  auto server = std::make_unique<CommandServer>(o);
+  auto server = std::make_unique<Server>(o);
   server->Register("GetDomain", [](const std::string&) -> absl::StatusOr<std::string> {
-    rpc::GetDomainResult d;
+    msg::GetDomainResult d;
     d.state = "running";
     d.xml = std::string(10000, 'x');
-    return rpc::ToJson(d);
+    return msg::ToJson(d);
   });
   ASSERT_TRUE(server->Start().ok());
-  auto client = LauncherClient::Connect(SocketPath(), absl::Seconds(30), 4096);
+  auto client =
+      SocketLauncherClient::Connect(SocketPath(), absl::Seconds(30), HangDeadlines(), 4096);
   ASSERT_TRUE(client.ok());
   auto d = (*client)->GetDomain();
   EXPECT_EQ(d.status().code(), absl::StatusCode::kResourceExhausted) << d.status();
@@ -321,7 +329,7 @@ TEST_F(CommandSocketTest, OversizedResultBecomesAnError) {
 }
 
 TEST_F(CommandSocketTest, SlowlorisIsDroppedWhileOthersAreServed) {
-  CommandServerOptions o = Options();
+  ServerOptions o = Options();
   o.frame_timeout = std::chrono::milliseconds(500);
   auto server = StartServer(o);
   auto slow = RawConn::Connect(SocketPath());
@@ -330,7 +338,7 @@ TEST_F(CommandSocketTest, SlowlorisIsDroppedWhileOthersAreServed) {
   const std::string ping = Req(1, "Ping");
   ASSERT_TRUE(slow->Send(ping.substr(0, 3)));                 // half a header
   ASSERT_TRUE(slow2->Send(ping.substr(0, ping.size() - 1)));  // all but the last byte
-  auto client = Client();
+  auto client = NewClient();
   ASSERT_TRUE(client->Ping().ok());
   EXPECT_TRUE(slow->WaitClosed());
   EXPECT_TRUE(slow2->WaitClosed());
@@ -343,16 +351,16 @@ TEST_F(CommandSocketTest, SixtyFourClientsFiftyPingsEach) {
   constexpr int kClients = 64;
   constexpr int kPings = 50;
   std::atomic<int> ok{0};
-  std::vector<std::unique_ptr<LauncherClient>> clients;
+  std::vector<std::unique_ptr<SocketLauncherClient>> clients;
   for (int i = 0; i < kClients; ++i) {
-    clients.push_back(Client());
+    clients.push_back(NewClient());
     ASSERT_TRUE(clients.back());
   }
   std::vector<std::thread> threads;
   for (int i = 0; i < kClients; ++i) {
     threads.emplace_back([&, i] {
       for (int p = 0; p < kPings; ++p) {
-        auto r = clients[i]->Ping(absl::Seconds(60));
+        auto r = clients[i]->Ping();
         if (r.ok() && r->version == "test-1.0") ++ok;
       }
     });
@@ -363,14 +371,14 @@ TEST_F(CommandSocketTest, SixtyFourClientsFiftyPingsEach) {
 }
 
 TEST_F(CommandSocketTest, ClientsBeyondTheLimitAreToldBusy) {
-  CommandServerOptions o = Options();
+  ServerOptions o = Options();
   o.max_clients = 2;
   auto server = StartServer(o);
-  auto a = Client();
-  auto b = Client();
+  auto a = NewClient();
+  auto b = NewClient();
   ASSERT_TRUE(a->Ping().ok());
   ASSERT_TRUE(b->Ping().ok());
-  auto c = Client();
+  auto c = NewClient();
   auto r = c->Ping();
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("too many clients"));
@@ -378,7 +386,7 @@ TEST_F(CommandSocketTest, ClientsBeyondTheLimitAreToldBusy) {
   a.reset();  // a slot frees up
   bool served = false;
   for (int i = 0; i < 600 && !served; ++i) {  // the server notices the close asynchronously
-    auto d = Client();
+    auto d = NewClient();
     served = d->Ping().ok();
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -386,49 +394,49 @@ TEST_F(CommandSocketTest, ClientsBeyondTheLimitAreToldBusy) {
 }
 
 TEST_F(CommandSocketTest, SlowHandlerDoesNotBlockPingOrOtherMethods) {
-  auto server = std::make_unique<CommandServer>(Options());
+  auto server = std::make_unique<Server>(Options());
   Gate entered, release;
   server->Register("SyncVMI",
                    [&](const std::string&) -> absl::StatusOr<std::string> {
                      entered.Open();
                      if (!release.Wait()) return absl::DeadlineExceededError("test never released");
-                     return rpc::ToJson(rpc::SyncVmiResult{"Running", "default_vm1"});
+                     return msg::ToJson(msg::SyncVmiResult{"Running", "default_vm1"});
                    },
                    {.exclusive = true});
   server->Register("GetStatus", [](const std::string&) -> absl::StatusOr<std::string> {
-    return rpc::ToJson(rpc::GetStatusResult{"Scheduling", {}});
+    return msg::ToJson(msg::GetStatusResult{"Scheduling", {}});
   });
   ASSERT_TRUE(server->Start().ok());
 
-  auto booting = Client();
-  absl::StatusOr<rpc::SyncVmiResult> sync_result = absl::UnknownError("not run");
+  auto booting = NewClient();
+  absl::StatusOr<msg::SyncVmiResult> sync_result = absl::UnknownError("not run");
   std::thread t([&] { sync_result = booting->SyncVMI(R"({"kind":"VirtualMachineInstance"})"); });
   ASSERT_TRUE(entered.Wait());
   // The boot is still in progress: Ping and another method answer anyway.
-  auto other = Client();
-  auto pong = other->Ping(absl::Seconds(30));
+  auto other = NewClient();
+  auto pong = other->Ping();
   EXPECT_TRUE(pong.ok()) << pong.status();
-  auto status = other->GetStatus(absl::Seconds(30));
+  auto status = other->GetStatus();
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_EQ(status->phase, "Scheduling");
   // Pipelined on the *same* connection as a slow request, Ping is answered first.
   auto raw = RawConn::Connect(SocketPath());
   ASSERT_TRUE(raw->Send(Req(1, "SyncVMI", R"({"vmi":{"kind":"x"}})") + Req(2, "Ping")));
-  rpc::Response first = MustParse(raw->ReadFrame());
+  msg::Response first = MustParse(raw->ReadFrame());
   EXPECT_EQ(first.id_json, "2");
   release.Open();
   t.join();
   ASSERT_TRUE(sync_result.ok()) << sync_result.status();
   EXPECT_EQ(sync_result->domain_name, "default_vm1");
-  rpc::Response second = MustParse(raw->ReadFrame());
+  msg::Response second = MustParse(raw->ReadFrame());
   EXPECT_EQ(second.id_json, "1");
   EXPECT_FALSE(second.error);
 }
 
 TEST_F(CommandSocketTest, ExclusiveMethodNeverRunsConcurrentlyOthersDo) {
-  CommandServerOptions o = Options();
+  ServerOptions o = Options();
   o.worker_threads = 4;
-  auto server = std::make_unique<CommandServer>(o);
+  auto server = std::make_unique<Server>(o);
   std::atomic<int> in_sync{0}, max_sync{0};
   server->Register("SyncVMI",
                    [&](const std::string&) -> absl::StatusOr<std::string> {
@@ -438,7 +446,7 @@ TEST_F(CommandSocketTest, ExclusiveMethodNeverRunsConcurrentlyOthersDo) {
                      }
                      std::this_thread::sleep_for(std::chrono::milliseconds(20));
                      --in_sync;
-                     return rpc::ToJson(rpc::SyncVmiResult{"Running", "d"});
+                     return msg::ToJson(msg::SyncVmiResult{"Running", "d"});
                    },
                    {.exclusive = true});
   // Non-exclusive: two calls must be inside at the same time to finish (proves the pool is
@@ -453,19 +461,19 @@ TEST_F(CommandSocketTest, ExclusiveMethodNeverRunsConcurrentlyOthersDo) {
     if (!cv.wait_for(l, kHang, [&] { return inside >= 2; })) {
       return absl::DeadlineExceededError("not concurrent");
     }
-    return rpc::ToJson(rpc::GetDomainResult{"running", "", {}});
+    return msg::ToJson(msg::GetDomainResult{"running", "", {}});
   });
   ASSERT_TRUE(server->Start().ok());
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&] {
-      auto c = Client();
+      auto c = NewClient();
       for (int k = 0; k < 3; ++k) ok += c->SyncVMI(R"({"kind":"x"})").ok();
     });
   }
   for (int i = 0; i < 2; ++i) {
-    threads.emplace_back([&] { ok += Client()->GetDomain(absl::Seconds(60)).ok(); });
+    threads.emplace_back([&] { ok += NewClient()->GetDomain().ok(); });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 14);
@@ -473,15 +481,15 @@ TEST_F(CommandSocketTest, ExclusiveMethodNeverRunsConcurrentlyOthersDo) {
 }
 
 TEST_F(CommandSocketTest, HandlerErrorsComeBackAsTheSameStatus) {
-  auto server = std::make_unique<CommandServer>(Options());
+  auto server = std::make_unique<Server>(Options());
   server->Register("DetachInterface", [](const std::string& params) -> absl::StatusOr<std::string> {
-    rpc::InterfaceParams p;
-    if (auto s = rpc::FromJson(params, &p); !s.ok()) return s;
+    msg::InterfaceParams p;
+    if (auto s = msg::FromJson(params, &p); !s.ok()) return s;
     return absl::NotFoundError("interface \"" + p.name + "\" is not in the domain");
   });
   server->Register("SetLinkState", [](const std::string& params) -> absl::StatusOr<std::string> {
-    rpc::SetLinkStateParams p;
-    if (auto s = rpc::FromJson(params, &p); !s.ok()) return s;
+    msg::SetLinkStateParams p;
+    if (auto s = msg::FromJson(params, &p); !s.ok()) return s;
     return absl::FailedPreconditionError("binding change needs a restart");
   });
   server->Register("Kill", [](const std::string&) -> absl::StatusOr<std::string> {
@@ -491,14 +499,14 @@ TEST_F(CommandSocketTest, HandlerErrorsComeBackAsTheSameStatus) {
     return std::string("{not json");
   });
   ASSERT_TRUE(server->Start().ok());
-  auto c = Client();
+  auto c = NewClient();
   auto d = c->DetachInterface("blue");
   EXPECT_EQ(d.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(d.status().message()),
               HasSubstr("interface \"blue\" is not in the domain"));
   auto l = c->SetLinkState("blue", false);
   EXPECT_EQ(l.status().code(), absl::StatusCode::kFailedPrecondition);
-  auto bad = c->Call("DetachInterface", R"({"nmae":"blue"})", absl::Seconds(30));
+  auto bad = c->client().Call("DetachInterface", R"({"nmae":"blue"})", absl::Seconds(30));
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("params.nmae"));
   auto missing = c->AttachInterface("blue");  // not registered
@@ -509,7 +517,7 @@ TEST_F(CommandSocketTest, HandlerErrorsComeBackAsTheSameStatus) {
 }
 
 TEST_F(CommandSocketTest, TypedWrappersCarryTheirParams) {
-  auto server = std::make_unique<CommandServer>(Options());
+  auto server = std::make_unique<Server>(Options());
   std::mutex mu;
   std::vector<std::string> seen;
   auto record = [&](std::string method) {
@@ -517,22 +525,22 @@ TEST_F(CommandSocketTest, TypedWrappersCarryTheirParams) {
       std::lock_guard<std::mutex> g(mu);
       seen.push_back(method + " " + params);
       if (method == "GetStatus") {
-        rpc::StatusInterface i;
+        msg::StatusInterface i;
         i.name = "default";
         i.mac = "02:00:00:00:00:01";
         i.ip_addresses = {"10.244.0.5"};
         i.ip_address = "10.244.0.5";
         i.queue_count = 1;
-        return rpc::ToJson(rpc::GetStatusResult{"Running", {i}});
+        return msg::ToJson(msg::GetStatusResult{"Running", {i}});
       }
       if (method == "GetDomain") {
-        return rpc::ToJson(rpc::GetDomainResult{
+        return msg::ToJson(msg::GetDomainResult{
             "running",
             "<domain/>",
             {{"default", "02:00:00:00:00:01", "tap0", "up", "virtio", 1, "ua-default"}}});
       }
       if (method == "Attach" || method == "Detach" || method == "Link") {
-        return rpc::ToJson(rpc::ChangedResult{method != "Detach"});
+        return msg::ToJson(msg::ChangedResult{method != "Detach"});
       }
       return std::string("{}");
     };
@@ -545,7 +553,7 @@ TEST_F(CommandSocketTest, TypedWrappersCarryTheirParams) {
   server->Register("DetachInterface", record("Detach"));
   server->Register("SetLinkState", record("Link"));
   ASSERT_TRUE(server->Start().ok());
-  auto c = Client();
+  auto c = NewClient();
   ASSERT_TRUE(c->Shutdown(7).ok());
   ASSERT_TRUE(c->Kill().ok());
   auto st = c->GetStatus();
@@ -565,7 +573,7 @@ TEST_F(CommandSocketTest, TypedWrappersCarryTheirParams) {
 }
 
 TEST_F(CommandSocketTest, ClientGoingAwayMidRequestIsHarmless) {
-  auto server = std::make_unique<CommandServer>(Options());
+  auto server = std::make_unique<Server>(Options());
   Gate entered, release;
   server->Register("Kill", [&](const std::string&) -> absl::StatusOr<std::string> {
     entered.Open();
@@ -579,38 +587,40 @@ TEST_F(CommandSocketTest, ClientGoingAwayMidRequestIsHarmless) {
     ASSERT_TRUE(entered.Wait());
   }  // closed with the request in flight
   release.Open();
-  ASSERT_TRUE(Client()->Ping().ok());
+  ASSERT_TRUE(NewClient()->Ping().ok());
   // A client that half-closes still gets its answer.
   auto raw = RawConn::Connect(SocketPath());
   ASSERT_TRUE(raw->Send(Req(5, "Kill")));
   shutdown(raw->fd(), SHUT_WR);
-  rpc::Response r = MustParse(raw->ReadFrame());
+  msg::Response r = MustParse(raw->ReadFrame());
   EXPECT_EQ(r.id_json, "5");
   EXPECT_FALSE(r.error);
   EXPECT_TRUE(raw->WaitClosed());
 }
 
 TEST_F(CommandSocketTest, ClientTimeoutLeavesTheConnectionUsable) {
-  auto server = std::make_unique<CommandServer>(Options());
+  auto server = std::make_unique<Server>(Options());
   Gate release;
   server->Register("Kill", [&](const std::string&) -> absl::StatusOr<std::string> {
     release.Wait();
     return std::string("{}");
   });
   ASSERT_TRUE(server->Start().ok());
-  auto c = Client();
-  EXPECT_EQ(c->Kill(absl::Milliseconds(50)).code(), absl::StatusCode::kDeadlineExceeded);
+  CallDeadlines impatient = HangDeadlines();
+  impatient.kill = absl::Milliseconds(50);
+  auto c = NewClient(impatient);
+  EXPECT_EQ(c->Kill().code(), absl::StatusCode::kDeadlineExceeded);
   release.Open();
-  auto pong = c->Ping(absl::Seconds(30));  // the late Kill answer is skipped by id
+  auto pong = c->Ping();  // the late Kill answer is skipped by id
   EXPECT_TRUE(pong.ok()) << pong.status();
-  EXPECT_FALSE(c->broken());
+  EXPECT_FALSE(c->client().broken());
 }
 
 TEST_F(CommandSocketTest, IdleConnectionIsClosedAndTheClientReconnects) {
-  CommandServerOptions o = Options();
+  ServerOptions o = Options();
   o.idle_timeout = std::chrono::milliseconds(200);
   auto server = StartServer(o);
-  auto c = Client();
+  auto c = NewClient();
   ASSERT_TRUE(c->Ping().ok());
   auto raw = RawConn::Connect(SocketPath());
   EXPECT_TRUE(raw->WaitClosed());  // the server closed the idle raw connection
@@ -624,16 +634,16 @@ TEST_F(CommandSocketTest, IdleConnectionIsClosedAndTheClientReconnects) {
 }
 
 TEST_F(CommandSocketTest, ConnectWaitsForTheSocketToAppear) {
-  std::unique_ptr<CommandServer> server;
+  std::unique_ptr<Server> server;
   std::thread starter([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     server = StartServer(Options());
   });
-  auto c = LauncherClient::Connect(SocketPath(), absl::Seconds(60));
+  auto c = SocketLauncherClient::Connect(SocketPath(), absl::Seconds(60));
   starter.join();
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE((*c)->Ping().ok());
-  auto none = LauncherClient::Connect(dir_.path() + "/nothing-here", absl::ZeroDuration());
+  auto none = Client::Connect(dir_.path() + "/nothing-here", absl::ZeroDuration());
   EXPECT_EQ(none.status().code(), absl::StatusCode::kUnavailable);
 }
 
@@ -693,88 +703,19 @@ TEST_F(CommandSocketTest, NonAllowedUidIsRefusedAndTheServerKeepsServing) {
   ASSERT_EQ(chmod(path.c_str(), 0666), 0);
   EXPECT_EQ(RunAsNobody([&] { return ConnectAndExpectUnauthorized(path); }), 0);
   EXPECT_EQ(server->stats().refused_uid, 1u);
-  ASSERT_TRUE(Client()->Ping().ok());
+  ASSERT_TRUE(NewClient()->Ping().ok());
 
   // An explicit allow-list admits that uid.
   server->Stop();
-  CommandServerOptions o = Options();
+  ServerOptions o = Options();
   o.allowed_uids = {65534};
   auto open = StartServer(o);
   ASSERT_EQ(chmod(path.c_str(), 0666), 0);
   EXPECT_EQ(RunAsNobody([&] { return ConnectAndExpectUnauthorized(path); }), 2);
   // root is no longer in the list.
-  auto c = Client();
+  auto c = NewClient();
   EXPECT_EQ(c->Ping().status().code(), absl::StatusCode::kPermissionDenied);
 }
 
-TEST_F(CommandSocketTest, StatusVerbPrintsTableAndJson) {
-  auto server = std::make_unique<CommandServer>(Options());
-  server->Register("GetStatus", [](const std::string&) -> absl::StatusOr<std::string> {
-    rpc::StatusInterface a;
-    a.name = "default";
-    a.pod_interface_name = "eth0";
-    a.mac = "02:00:00:aa:bb:01";
-    a.ip_address = "10.244.1.9";
-    a.ip_addresses = {"10.244.1.9", "fd00:10:244::9"};
-    a.link_state = "up";
-    a.queue_count = 2;
-    a.info_source = "domain, multus-status";
-    rpc::StatusInterface b;
-    b.name = "blue";
-    b.pod_interface_name = "pod16477688c0e";
-    b.mac = "02:00:00:aa:bb:02";
-    b.link_state = "down";
-    b.queue_count = 1;
-    b.info_source = "domain";
-    return rpc::ToJson(rpc::GetStatusResult{"Running", {a, b}});
-  });
-  ASSERT_TRUE(server->Start().ok());
-  std::string sock = SocketPath();
-  std::vector<std::string> args = {"status", "--launcher-socket", sock};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-
-  ::testing::internal::CaptureStdout();
-  int rc = handler::RunStatus(static_cast<int>(argv.size()), argv.data());
-  std::string table = ::testing::internal::GetCapturedStdout();
-  EXPECT_EQ(rc, 0);
-  EXPECT_THAT(table, HasSubstr("phase: Running"));
-  EXPECT_THAT(table, ::testing::ContainsRegex("NAME +POD-IFACE +MAC +IPS +LINK +QUEUES +SOURCE"));
-  EXPECT_THAT(table, ::testing::ContainsRegex(
-                         "default +eth0 +02:00:00:aa:bb:01 +10.244.1.9,fd00:10:244::9 +up +2 +"
-                         "domain, multus-status"));
-  EXPECT_THAT(table, ::testing::ContainsRegex(
-                         "blue +pod16477688c0e +02:00:00:aa:bb:02 +- +down +1 +domain"));
-
-  args.push_back("--output=json");
-  argv.clear();
-  for (auto& a : args) argv.push_back(a.data());
-  ::testing::internal::CaptureStdout();
-  rc = handler::RunStatus(static_cast<int>(argv.size()), argv.data());
-  std::string out = ::testing::internal::GetCapturedStdout();
-  EXPECT_EQ(rc, 0);
-  auto j = nlohmann::json::parse(out, nullptr, false);
-  ASSERT_FALSE(j.is_discarded()) << out;
-  EXPECT_EQ(j["phase"], "Running");
-  EXPECT_EQ(j["interfaces"][0]["podInterfaceName"], "eth0");
-  EXPECT_EQ(j["interfaces"][0]["ipAddresses"][1], "fd00:10:244::9");
-  EXPECT_EQ(j["interfaces"][1]["linkState"], "down");
-
-  // Usage errors and an unreachable launcher.
-  std::vector<std::string> bad = {"status", "--output", "yaml", "--launcher-socket", sock};
-  argv.clear();
-  for (auto& a : bad) argv.push_back(a.data());
-  EXPECT_EQ(handler::RunStatus(static_cast<int>(argv.size()), argv.data()), 2);
-  std::vector<std::string> nosock = {"status"};
-  argv.clear();
-  for (auto& a : nosock) argv.push_back(a.data());
-  EXPECT_EQ(handler::RunStatus(static_cast<int>(argv.size()), argv.data()), 2);
-  std::vector<std::string> gone = {"status", "--launcher-socket", dir_.path() + "/nope",
-                                   "--timeout", "1"};
-  argv.clear();
-  for (auto& a : gone) argv.push_back(a.data());
-  EXPECT_EQ(handler::RunStatus(static_cast<int>(argv.size()), argv.data()), 1);
-}
-
 }  // namespace
-}  // namespace k6t
+}  // namespace k6t::rpc

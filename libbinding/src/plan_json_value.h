@@ -1,4 +1,5 @@
-// nlohmann JSON conversions of plan values, shared by the cache and the plan printer.
+// nlohmann JSON values of plan values, shared by the public text form (plan_json.h) and the
+// state-dir cache, which nests a plan in its own document.
 #pragma once
 
 #include <nlohmann/json.hpp>

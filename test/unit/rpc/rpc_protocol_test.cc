@@ -1,5 +1,5 @@
-// The command protocol without sockets: framing, the JSON-RPC envelope, status mapping and the
-// typed messages (k6t/api/rpc.h).
+// The command protocol without sockets: framing (k6t/rpc/frame.h), the JSON-RPC envelope,
+// status mapping and the typed messages (k6t/api/rpc.h).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -7,10 +7,13 @@
 #include <string>
 
 #include "k6t/api/rpc.h"
+#include "k6t/rpc/frame.h"
 
 namespace k6t::api::rpc {
 namespace {
 
+using ::k6t::rpc::EncodeFrame;
+using ::k6t::rpc::FrameDecoder;
 using ::testing::HasSubstr;
 
 std::string Header(uint32_t n) {
