@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "dhcp_service.h"
 #include "domain_xml.h"
 #include "k6t/api/decode.h"
 #include "k6t/api/validate.h"

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "hotplug.h"
+#include "k6t/launcher/launcher.h"
 #include "k6t/rpc/server.h"
-#include "launcher.h"
 
 namespace k6t::launcher {
 

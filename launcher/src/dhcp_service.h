@@ -10,9 +10,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "hotplug.h"
 #include "k6t/binding/dhcp/server.h"
 #include "k6t/binding/plan.h"
-#include "launcher.h"
+#include "k6t/launcher/launcher.h"
 
 namespace k6t::launcher {
 
@@ -21,7 +22,7 @@ namespace k6t::launcher {
 // search line).
 binding::DhcpPlan WithPodDns(binding::DhcpPlan plan, const std::string& resolv_conf);
 
-class DhcpService : public LauncherService {
+class DhcpService : public LauncherService, public HotplugDhcp {
  public:
   DhcpService(std::string state_dir, std::string resolv_conf = "/etc/resolv.conf");
   std::string name() const override { return "dhcp"; }
@@ -32,8 +33,8 @@ class DhcpService : public LauncherService {
   absl::Status StartStandalone();
   // Serves one more interface (hotplug; a bridge already served gets the new plan) or
   // stops serving one (unplug; a bridge not served is fine). Thread-safe.
-  absl::Status Add(const binding::DhcpPlan& plan);
-  absl::Status Remove(const std::string& bridge);
+  absl::Status Add(const binding::DhcpPlan& plan) override;
+  absl::Status Remove(const std::string& bridge) override;
   int interfaces() const;
 
  private:

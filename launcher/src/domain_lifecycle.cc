@@ -1,62 +1,38 @@
-#include "domain_lifecycle.h"
-
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
+#include "k6t/launcher/domain_lifecycle.h"
 
 #include "absl/strings/str_cat.h"
-#include "libvirt_event_loop.h"
 #include "spdlog/spdlog.h"
 
 namespace k6t::launcher {
 namespace {
 
-StopReason FromStoppedDetail(int detail) {
-  switch (detail) {
-    case VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN:
-      return StopReason::kShutdown;
-    case VIR_DOMAIN_EVENT_STOPPED_DESTROYED:
-      return StopReason::kDestroyed;
-    case VIR_DOMAIN_EVENT_STOPPED_CRASHED:
-      return StopReason::kCrashed;
-    case VIR_DOMAIN_EVENT_STOPPED_FAILED:
-      return StopReason::kFailed;
-    case VIR_DOMAIN_EVENT_STOPPED_SAVED:
-      return StopReason::kSaved;
-    case VIR_DOMAIN_EVENT_STOPPED_MIGRATED:
-      return StopReason::kMigrated;
-    default:
-      return StopReason::kOther;
-  }
+bool Running(const DomainStatus& s) {
+  return s.phase == DomainPhase::kRunning || s.phase == DomainPhase::kPaused ||
+         s.phase == DomainPhase::kShuttingDown;
 }
 
-StopReason FromShutoffReason(int reason) {
-  switch (reason) {
-    case VIR_DOMAIN_SHUTOFF_SHUTDOWN:
-      return StopReason::kShutdown;
-    case VIR_DOMAIN_SHUTOFF_DESTROYED:
-      return StopReason::kDestroyed;
-    case VIR_DOMAIN_SHUTOFF_CRASHED:
-      return StopReason::kCrashed;
-    case VIR_DOMAIN_SHUTOFF_FAILED:
-      return StopReason::kFailed;
-    case VIR_DOMAIN_SHUTOFF_SAVED:
-      return StopReason::kSaved;
-    case VIR_DOMAIN_SHUTOFF_MIGRATED:
-      return StopReason::kMigrated;
-    default:
-      return StopReason::kOther;
+const char* EventName(DomainEventKind k) {
+  switch (k) {
+    case DomainEventKind::kDefined:
+      return "defined";
+    case DomainEventKind::kUndefined:
+      return "undefined";
+    case DomainEventKind::kStarted:
+      return "started";
+    case DomainEventKind::kSuspended:
+      return "suspended";
+    case DomainEventKind::kResumed:
+      return "resumed";
+    case DomainEventKind::kShutdown:
+      return "shutdown";
+    case DomainEventKind::kStopped:
+      return "stopped";
+    case DomainEventKind::kCrashed:
+      return "crashed";
+    case DomainEventKind::kPmSuspended:
+      return "pm-suspended";
   }
-}
-
-absl::Status LibvirtError(const std::string& what) {
-  virErrorPtr e = virGetLastError();
-  const int code = e ? e->code : 0;
-  std::string msg = absl::StrCat(what, ": ", LastLibvirtError());
-  if (code == VIR_ERR_NO_DOMAIN) return absl::NotFoundError(msg);
-  if (code == VIR_ERR_OPERATION_INVALID) return absl::FailedPreconditionError(msg);
-  if (code == VIR_ERR_NO_CONNECT || code == VIR_ERR_SYSTEM_ERROR || code == VIR_ERR_RPC)
-    return absl::UnavailableError(msg);
-  return absl::InternalError(msg);
+  return "?";
 }
 
 }  // namespace
@@ -101,62 +77,54 @@ const char* StopReasonName(StopReason r) {
   return "?";
 }
 
-absl::StatusOr<std::unique_ptr<DomainLifecycle>> DomainLifecycle::Open(const std::string& uri,
-                                                                       const std::string& name) {
-  if (auto s = EnsureLibvirtEventLoop(); !s.ok()) return s;
-  std::unique_ptr<DomainLifecycle> d(new DomainLifecycle(uri, name));
+absl::StatusOr<std::unique_ptr<DomainLifecycle>> DomainLifecycle::Open(
+    std::shared_ptr<Libvirt> libvirt, const std::string& uri, const std::string& name) {
+  if (!libvirt) return absl::InvalidArgumentError("DomainLifecycle: no libvirt");
+  std::unique_ptr<DomainLifecycle> d(new DomainLifecycle(std::move(libvirt), uri, name));
   if (auto s = d->Connect(); !s.ok()) return s;
   return d;
 }
 
-DomainLifecycle::~DomainLifecycle() { Disconnect(); }
+DomainLifecycle::~DomainLifecycle() {
+  std::shared_ptr<LibvirtConnection> c;
+  {
+    std::lock_guard<std::mutex> l(conn_mu_);
+    c = std::move(conn_);
+  }
+}
 
 absl::Status DomainLifecycle::Connect() {
-  std::lock_guard<std::mutex> l(conn_mu_);
-  virConnectPtr c = virConnectOpen(uri_.c_str());
-  if (!c)
-    return absl::UnavailableError(absl::StrCat("connect to ", uri_, ": ", LastLibvirtError()));
-  // The embedded driver has no RPC: keepalive does not apply there.
-  if (uri_.rfind("qemu:///embed", 0) != 0 && virConnectSetKeepAlive(c, 5, 3) < 0)
-    spdlog::debug("keepalive on {}: {}", uri_, LastLibvirtError());
-  virConnectRegisterCloseCallback(c, &DomainLifecycle::OnClose, this, nullptr);
-  int id = virConnectDomainEventRegisterAny(
-      c, nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-      VIR_DOMAIN_EVENT_CALLBACK(&DomainLifecycle::OnLifecycle), this, nullptr);
-  if (id < 0) {
-    absl::Status s = LibvirtError(absl::StrCat("register lifecycle events on ", uri_));
-    virConnectClose(c);
-    return s;
-  }
-  const int removed_id = virConnectDomainEventRegisterAny(
-      c, nullptr, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
-      VIR_DOMAIN_EVENT_CALLBACK(&DomainLifecycle::OnDeviceRemoved), this, nullptr);
-  if (removed_id < 0) spdlog::warn("device-removed events on {}: {}", uri_, LastLibvirtError());
-  conn_ = c;
-  callback_id_ = id;
-  removed_callback_id_ = removed_id;
+  uint64_t generation;
   {
-    std::lock_guard<std::mutex> m(mu_);
+    std::lock_guard<std::mutex> l(mu_);
+    generation = ++generation_;
     lost_ = false;
   }
+  LibvirtCallbacks cb;
+  cb.on_lifecycle = [this, generation](const std::string& domain, const DomainEvent& e) {
+    if (domain == name_) OnLifecycle(generation, e);
+  };
+  cb.on_device_removed = [this, generation](const std::string& domain, const std::string& alias) {
+    if (domain == name_) OnDeviceRemoved(generation, alias);
+  };
+  cb.on_connection_lost = [this, generation] { OnConnectionLost(generation); };
+  auto c = libvirt_->Connect(uri_, std::move(cb));
+  if (!c.ok()) {
+    OnConnectionLost(generation);
+    return c.status();
+  }
+  std::lock_guard<std::mutex> l(conn_mu_);
+  conn_ = std::move(*c);
   return absl::OkStatus();
 }
 
-void DomainLifecycle::Disconnect() {
-  std::lock_guard<std::mutex> l(conn_mu_);
-  if (!conn_) return;
-  if (callback_id_ >= 0) virConnectDomainEventDeregisterAny(conn_, callback_id_);
-  if (removed_callback_id_ >= 0) virConnectDomainEventDeregisterAny(conn_, removed_callback_id_);
-  removed_callback_id_ = -1;
-  virConnectUnregisterCloseCallback(conn_, &DomainLifecycle::OnClose);
-  ForgetDomainLocked();
-  virConnectClose(conn_);
-  conn_ = nullptr;
-  callback_id_ = -1;
-}
-
 absl::Status DomainLifecycle::Reconnect() {
-  Disconnect();
+  std::shared_ptr<LibvirtConnection> old;
+  {
+    std::lock_guard<std::mutex> l(conn_mu_);
+    old = std::move(conn_);
+  }
+  old.reset();  // closed before the next one opens (calls in flight keep it until they end)
   if (auto s = Connect(); !s.ok()) return s;
   return RefreshState();
 }
@@ -166,89 +134,80 @@ bool DomainLifecycle::connection_lost() const {
   return lost_;
 }
 
-void DomainLifecycle::ForgetDomainLocked() const {
-  if (dom_) virDomainFree(dom_);
-  dom_ = nullptr;
-}
-
-virDomainPtr DomainLifecycle::Lookup() const {
+std::shared_ptr<LibvirtConnection> DomainLifecycle::Connection() const {
   std::lock_guard<std::mutex> l(conn_mu_);
-  if (!conn_) return nullptr;
-  if (!dom_) dom_ = virDomainLookupByName(conn_, name_.c_str());
-  // The caller frees what it gets, as it would a fresh lookup.
-  if (dom_ && virDomainRef(dom_) < 0) return nullptr;
-  return dom_;
+  return conn_;
 }
 
-absl::Status DomainLifecycle::WithDomain(const char* what,
-                                         const std::function<int(virDomainPtr)>& op) {
-  virDomainPtr dom = Lookup();
-  if (!dom) return LibvirtError(absl::StrCat(what, " ", name_, ": lookup"));
-  int rc = op(dom);
-  absl::Status s = rc < 0 ? LibvirtError(absl::StrCat(what, " ", name_)) : absl::OkStatus();
-  if (absl::IsNotFound(s)) {
-    std::lock_guard<std::mutex> l(conn_mu_);  // undefined behind our back: look it up again
-    ForgetDomainLocked();
-  }
-  virDomainFree(dom);
-  return s;
+absl::StatusOr<std::shared_ptr<LibvirtConnection>> DomainLifecycle::Connected(
+    const char* what) const {
+  auto c = Connection();
+  if (!c)
+    return absl::UnavailableError(absl::StrCat(what, " ", name_, ": not connected to ", uri_));
+  return c;
 }
 
 absl::Status DomainLifecycle::RefreshState() {
-  virDomainPtr dom = Lookup();
-  DomainStatus s = status();
-  if (!dom) {
-    s.phase = DomainPhase::kNone;
-    SetStatus(s);
-    return absl::OkStatus();
+  auto c = Connected("state of");
+  if (!c.ok()) return c.status();
+  uint64_t events_before;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    events_before = events_seen_;
   }
-  int state = 0, reason = 0;
-  int rc = virDomainGetState(dom, &state, &reason, 0);
-  virDomainFree(dom);
-  if (rc < 0) return LibvirtError(absl::StrCat("state of ", name_));
-  switch (state) {
-    case VIR_DOMAIN_RUNNING:
-      s.phase = DomainPhase::kRunning;
-      break;
-    case VIR_DOMAIN_BLOCKED:
-      s.phase = DomainPhase::kRunning;
-      break;
-    case VIR_DOMAIN_PAUSED:
-      s.phase = DomainPhase::kPaused;
-      break;
-    case VIR_DOMAIN_SHUTDOWN:
-      s.phase = DomainPhase::kShuttingDown;
-      break;
-    case VIR_DOMAIN_PMSUSPENDED:
-      s.phase = DomainPhase::kPaused;
-      break;
-    case VIR_DOMAIN_SHUTOFF:
-      // A shut-off domain that never ran in this launcher is merely defined.
-      if (s.phase == DomainPhase::kNone || s.phase == DomainPhase::kDefined) {
-        s.phase = DomainPhase::kDefined;
-      } else {
+  auto info = (*c)->GetState(name_);
+  if (!info.ok() && !absl::IsNotFound(info.status())) return info.status();
+  UpdateStatus(std::nullopt, [&](DomainStatus& s) {
+    // An event that arrived during the read is at least as new as what was read: the event
+    // stream stays the truth (a crash right after a start must not be read back as running).
+    if (events_seen_ != events_before) return;
+    if (!info.ok()) {
+      s.phase = DomainPhase::kNone;
+      return;
+    }
+    switch (info->state) {
+      case DomainState::kRunning:
+        s.phase = DomainPhase::kRunning;
+        break;
+      case DomainState::kPaused:
+        s.phase = DomainPhase::kPaused;
+        break;
+      case DomainState::kShuttingDown:
+        s.phase = DomainPhase::kShuttingDown;
+        break;
+      case DomainState::kShutOff:
+        // A shut-off domain that never ran in this launcher is merely defined.
+        if (s.phase == DomainPhase::kNone || s.phase == DomainPhase::kDefined) {
+          s.phase = DomainPhase::kDefined;
+        } else {
+          s.phase = DomainPhase::kStopped;
+          s.reason = info->reason;
+        }
+        break;
+      case DomainState::kCrashed:
         s.phase = DomainPhase::kStopped;
-        s.reason = FromShutoffReason(reason);
-      }
-      break;
-    case VIR_DOMAIN_CRASHED:
-      s.phase = DomainPhase::kStopped;
-      s.reason = StopReason::kCrashed;
-      s.crashed = true;
-      break;
-    default:
-      break;
-  }
-  SetStatus(s);
+        s.reason = StopReason::kCrashed;
+        s.crashed = true;
+        break;
+      case DomainState::kOther:
+        break;
+    }
+  });
   return absl::OkStatus();
 }
 
-void DomainLifecycle::SetStatus(DomainStatus s) {
+void DomainLifecycle::UpdateStatus(std::optional<uint64_t> generation,
+                                   const std::function<void(DomainStatus&)>& change) {
   EventCallback cb;
+  DomainStatus s;
   {
+    // Read, change and write under one lock: an event and a state read racing must not
+    // undo each other (a late "defined" event would otherwise turn a running domain back).
     std::lock_guard<std::mutex> l(mu_);
-    const bool changed = s.phase != status_.phase || s.reason != status_.reason;
-    if (changed) s.since = absl::Now();
+    if (generation && *generation != generation_) return;
+    s = status_;
+    change(s);
+    if (s.phase != status_.phase || s.reason != status_.reason) s.since = absl::Now();
     status_ = s;
     cb = event_cb_;
   }
@@ -256,17 +215,63 @@ void DomainLifecycle::SetStatus(DomainStatus s) {
   if (cb) cb(s);
 }
 
-void DomainLifecycle::OnDeviceRemoved(virConnectPtr, virDomainPtr dom, const char* alias,
-                                      void* opaque) {
-  auto* self = static_cast<DomainLifecycle*>(opaque);
-  const char* n = virDomainGetName(dom);
-  if (!n || self->name_ != n || !alias) return;
-  spdlog::debug("domain {}: device {} removed", self->name_, alias);
+void DomainLifecycle::OnLifecycle(uint64_t generation, const DomainEvent& e) {
+  UpdateStatus(generation, [&](DomainStatus& s) {
+    ++events_seen_;
+    switch (e.kind) {
+      case DomainEventKind::kDefined:
+        if (s.phase == DomainPhase::kNone) s.phase = DomainPhase::kDefined;
+        break;
+      case DomainEventKind::kUndefined:
+        s.phase = DomainPhase::kNone;
+        break;
+      case DomainEventKind::kStarted:
+      case DomainEventKind::kResumed:
+        s.phase = DomainPhase::kRunning;
+        s.reason = StopReason::kNone;
+        break;
+      case DomainEventKind::kSuspended:
+      case DomainEventKind::kPmSuspended:
+        s.phase = DomainPhase::kPaused;
+        break;
+      case DomainEventKind::kShutdown:
+        s.phase = DomainPhase::kShuttingDown;
+        break;
+      case DomainEventKind::kCrashed:
+        s.crashed = true;
+        break;
+      case DomainEventKind::kStopped:
+        s.phase = DomainPhase::kStopped;
+        s.reason = e.reason;
+        if (s.reason == StopReason::kCrashed) s.crashed = true;
+        break;
+    }
+    spdlog::info(
+        "domain {}: event {}{} -> {}{}", name_, EventName(e.kind),
+        e.kind == DomainEventKind::kStopped ? absl::StrCat(" ", StopReasonName(e.reason)) : "",
+        DomainPhaseName(s.phase),
+        s.phase == DomainPhase::kStopped ? absl::StrCat(" (", StopReasonName(s.reason), ")")
+                                         : std::string());
+  });
+}
+
+void DomainLifecycle::OnDeviceRemoved(uint64_t generation, const std::string& alias) {
   {
-    std::lock_guard<std::mutex> l(self->mu_);
-    self->removed_.insert(alias);
+    std::lock_guard<std::mutex> l(mu_);
+    if (generation != generation_) return;
+    removed_.insert(alias);
   }
-  self->cv_.notify_all();
+  spdlog::debug("domain {}: device {} removed", name_, alias);
+  cv_.notify_all();
+}
+
+void DomainLifecycle::OnConnectionLost(uint64_t generation) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (generation != generation_) return;
+    lost_ = true;
+  }
+  cv_.notify_all();
 }
 
 void DomainLifecycle::ExpectRemoval(const std::string& alias) {
@@ -282,106 +287,38 @@ bool DomainLifecycle::WaitRemoved(const std::string& alias, absl::Duration timeo
   return removed && removed_.count(alias) > 0;
 }
 
-int DomainLifecycle::OnLifecycle(virConnectPtr, virDomainPtr dom, int event, int detail,
-                                 void* opaque) {
-  auto* self = static_cast<DomainLifecycle*>(opaque);
-  const char* n = virDomainGetName(dom);
-  if (!n || self->name_ != n) return 0;
-  DomainStatus s = self->status();
-  switch (event) {
-    case VIR_DOMAIN_EVENT_DEFINED:
-      if (s.phase == DomainPhase::kNone) s.phase = DomainPhase::kDefined;
-      break;
-    case VIR_DOMAIN_EVENT_UNDEFINED:
-      s.phase = DomainPhase::kNone;
-      break;
-    case VIR_DOMAIN_EVENT_STARTED:
-    case VIR_DOMAIN_EVENT_RESUMED:
-      s.phase = DomainPhase::kRunning;
-      s.reason = StopReason::kNone;
-      break;
-    case VIR_DOMAIN_EVENT_SUSPENDED:
-    case VIR_DOMAIN_EVENT_PMSUSPENDED:
-      s.phase = DomainPhase::kPaused;
-      break;
-    case VIR_DOMAIN_EVENT_SHUTDOWN:
-      s.phase = DomainPhase::kShuttingDown;
-      break;
-    case VIR_DOMAIN_EVENT_CRASHED:
-      s.crashed = true;
-      break;
-    case VIR_DOMAIN_EVENT_STOPPED:
-      s.phase = DomainPhase::kStopped;
-      s.reason = FromStoppedDetail(detail);
-      if (s.reason == StopReason::kCrashed) s.crashed = true;
-      break;
-    default:
-      return 0;
-  }
-  spdlog::info("domain {}: event {} detail {} -> {}{}", self->name_, event, detail,
-               DomainPhaseName(s.phase),
-               s.phase == DomainPhase::kStopped ? absl::StrCat(" (", StopReasonName(s.reason), ")")
-                                                : std::string());
-  self->SetStatus(s);
-  return 0;
-}
-
-void DomainLifecycle::OnClose(virConnectPtr, int reason, void* opaque) {
-  auto* self = static_cast<DomainLifecycle*>(opaque);
-  spdlog::warn("libvirt connection {} closed (reason {})", self->uri_, reason);
-  {
-    std::lock_guard<std::mutex> l(self->mu_);
-    self->lost_ = true;
-  }
-  self->cv_.notify_all();
-}
-
 absl::Status DomainLifecycle::Define(const std::string& xml) {
-  virDomainPtr dom;
-  {
-    std::lock_guard<std::mutex> l(conn_mu_);
-    if (!conn_) return absl::UnavailableError("define: not connected");
-    ForgetDomainLocked();  // a redefinition may carry another UUID
-    dom = virDomainDefineXML(conn_, xml.c_str());
-  }
-  if (!dom) return LibvirtError(absl::StrCat("define ", name_));
-  virDomainFree(dom);
-  DomainStatus s = status();
-  if (s.phase == DomainPhase::kNone) {
-    s.phase = DomainPhase::kDefined;
-    SetStatus(s);
-  }
+  auto c = Connected("define");
+  if (!c.ok()) return c.status();
+  if (auto st = (*c)->DefineDomain(xml); !st.ok()) return st;
+  UpdateStatus(std::nullopt, [](DomainStatus& s) {
+    if (s.phase == DomainPhase::kNone) s.phase = DomainPhase::kDefined;
+  });
   return absl::OkStatus();
 }
 
 absl::Status DomainLifecycle::Start() {
-  absl::Status s = WithDomain("start", [](virDomainPtr d) { return virDomainCreate(d); });
+  auto c = Connected("start");
+  if (!c.ok()) return c.status();
+  absl::Status s = (*c)->StartDomain(name_);
   if (s.ok()) RefreshState().IgnoreError();
   return s;
 }
 
 absl::StatusOr<bool> DomainLifecycle::Adopt() {
-  virDomainPtr dom = Lookup();
-  if (!dom) return false;
-  virDomainFree(dom);
   // Treat a found domain as ours from now on: a shut-off one reports kDefined.
   if (auto s = RefreshState(); !s.ok()) return s;
-  return status().phase == DomainPhase::kRunning || status().phase == DomainPhase::kPaused;
+  return Running(status());
 }
 
 absl::StatusOr<ShutdownOutcome> DomainLifecycle::Shutdown(absl::Duration timeout) {
-  auto running = [](const DomainStatus& s) {
-    return s.phase == DomainPhase::kRunning || s.phase == DomainPhase::kPaused ||
-           s.phase == DomainPhase::kShuttingDown;
-  };
-  if (!running(status())) return ShutdownOutcome::kAlreadyStopped;
-  absl::Status s = WithDomain("shutdown", [](virDomainPtr d) {
-    return virDomainShutdownFlags(d, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN);
-  });
+  if (!Running(status())) return ShutdownOutcome::kAlreadyStopped;
+  auto c = Connected("shutdown");
+  absl::Status s = c.ok() ? (*c)->ShutdownDomain(name_) : c.status();
   if (!s.ok()) {
-    if (RefreshState().ok() && !running(status())) return ShutdownOutcome::kAlreadyStopped;
+    if (RefreshState().ok() && !Running(status())) return ShutdownOutcome::kAlreadyStopped;
     spdlog::warn("ACPI shutdown of {} failed ({}); destroying", name_, s.ToString());
-  } else if (WaitFor([&](const DomainStatus& st) { return !running(st); }, timeout)) {
+  } else if (WaitFor([](const DomainStatus& st) { return !Running(st); }, timeout)) {
     return ShutdownOutcome::kPoweredOff;
   } else {
     spdlog::warn("{} did not power off within {}; destroying", name_,
@@ -392,67 +329,50 @@ absl::StatusOr<ShutdownOutcome> DomainLifecycle::Shutdown(absl::Duration timeout
 }
 
 absl::Status DomainLifecycle::Destroy() {
-  virDomainPtr dom = Lookup();
-  if (!dom) return absl::OkStatus();
-  int active = virDomainIsActive(dom);
-  int rc = active == 1 ? virDomainDestroy(dom) : 0;
-  absl::Status s = rc < 0 ? LibvirtError(absl::StrCat("destroy ", name_)) : absl::OkStatus();
-  virDomainFree(dom);
-  if (s.ok() && active == 1) {
-    // The STOPPED event may trail the API call; wait briefly so status() agrees.
-    if (!WaitFor([](const DomainStatus& st) { return st.phase == DomainPhase::kStopped; },
-                 absl::Seconds(5)))
-      RefreshState().IgnoreError();
-  }
-  return s;
+  auto c = Connected("destroy");
+  if (!c.ok()) return c.status();
+  absl::Status s = (*c)->DestroyDomain(name_);
+  // Absent or not running: nothing to stop.
+  if (absl::IsNotFound(s) || absl::IsFailedPrecondition(s)) return absl::OkStatus();
+  if (!s.ok()) return s;
+  // The STOPPED event may trail the call; wait briefly so status() agrees.
+  if (!WaitFor([](const DomainStatus& st) { return st.phase == DomainPhase::kStopped; },
+               absl::Seconds(5)))
+    RefreshState().IgnoreError();
+  return absl::OkStatus();
 }
 
 absl::Status DomainLifecycle::Undefine() {
-  virDomainPtr dom = Lookup();
-  if (!dom) return absl::OkStatus();
-  int rc = virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM);
-  absl::Status s = rc < 0 ? LibvirtError(absl::StrCat("undefine ", name_)) : absl::OkStatus();
-  virDomainFree(dom);
-  std::lock_guard<std::mutex> l(conn_mu_);
-  ForgetDomainLocked();
-  return s;
+  auto c = Connected("undefine");
+  if (!c.ok()) return c.status();
+  absl::Status s = (*c)->UndefineDomain(name_);
+  return absl::IsNotFound(s) ? absl::OkStatus() : s;
 }
 
 absl::StatusOr<std::string> DomainLifecycle::Xml(bool inactive) {
-  std::string out;
-  absl::Status s = WithDomain("get XML of", [&](virDomainPtr d) {
-    char* x = virDomainGetXMLDesc(d, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
-    if (!x) return -1;
-    out = x;
-    free(x);
-    return 0;
-  });
-  if (!s.ok()) return s;
-  return out;
+  auto c = Connected("get XML of");
+  if (!c.ok()) return c.status();
+  return (*c)->GetXml(name_, inactive);
 }
 
 absl::Status DomainLifecycle::AttachDevice(const std::string& xml, DeviceFlags flags) {
-  return WithDomain("attach device to", [&](virDomainPtr d) {
-    return virDomainAttachDeviceFlags(d, xml.c_str(), flags);
-  });
+  auto c = Connected("attach device to");
+  return c.ok() ? (*c)->AttachDevice(name_, xml, flags) : c.status();
 }
 
 absl::Status DomainLifecycle::DetachDevice(const std::string& xml, DeviceFlags flags) {
-  return WithDomain("detach device from", [&](virDomainPtr d) {
-    return virDomainDetachDeviceFlags(d, xml.c_str(), flags);
-  });
+  auto c = Connected("detach device from");
+  return c.ok() ? (*c)->DetachDevice(name_, xml, flags) : c.status();
 }
 
 absl::Status DomainLifecycle::DetachDeviceAlias(const std::string& alias, DeviceFlags flags) {
-  return WithDomain("detach device alias from", [&](virDomainPtr d) {
-    return virDomainDetachDeviceAlias(d, alias.c_str(), flags);
-  });
+  auto c = Connected("detach device from");
+  return c.ok() ? (*c)->DetachDeviceAlias(name_, alias, flags) : c.status();
 }
 
 absl::Status DomainLifecycle::UpdateDevice(const std::string& xml, DeviceFlags flags) {
-  return WithDomain("update device of", [&](virDomainPtr d) {
-    return virDomainUpdateDeviceFlags(d, xml.c_str(), flags);
-  });
+  auto c = Connected("update device of");
+  return c.ok() ? (*c)->UpdateDevice(name_, xml, flags) : c.status();
 }
 
 DomainStatus DomainLifecycle::status() const {

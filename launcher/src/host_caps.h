@@ -7,10 +7,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "k6t/launcher/options.h"
 
 namespace k6t::launcher {
-
-enum class Accel { kAuto, kKvm, kTcg };
 
 const char* AccelName(Accel a);
 absl::StatusOr<Accel> ParseAccel(const std::string& text);

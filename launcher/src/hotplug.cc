@@ -4,13 +4,12 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "dhcp_service.h"
 #include "domain_devices.h"
 #include "domain_xml.h"
 #include "k6t/binding/cache.h"
 #include "k6t/binding/kernel.h"
 #include "k6t/domxml/device.h"
-#include "launcher.h"
+#include "k6t/launcher/launcher.h"
 #include "spdlog/spdlog.h"
 
 namespace k6t::launcher {
@@ -20,7 +19,7 @@ namespace rpc = api::rpc;
 using binding::CachedInterface;
 using binding::InterfacePlan;
 
-constexpr auto kLiveAndConfig = DomainLifecycle::kLive | DomainLifecycle::kConfig;
+constexpr DeviceFlags kLiveAndConfig = kLive | kConfig;
 
 double Ms(absl::Time since) { return absl::ToDoubleMilliseconds(absl::Now() - since); }
 
@@ -200,7 +199,7 @@ absl::StatusOr<bool> Hotplug::SetLinkStateLocked(const std::string& name, bool u
                         absl::StrCat(what, ": ", element.status().message()));
   // The persistent definition follows when libvirt accepts the live element for it.
   if (auto st = t->dom->UpdateDevice(*element, kLiveAndConfig); !st.ok()) {
-    if (auto live_only = t->dom->UpdateDevice(*element, DomainLifecycle::kLive); !live_only.ok())
+    if (auto live_only = t->dom->UpdateDevice(*element, kLive); !live_only.ok())
       return absl::Status(live_only.code(), absl::StrCat(what, ": ", live_only.message()));
     spdlog::warn("{}: changed live only ({})", what, std::string(st.message()));
   }

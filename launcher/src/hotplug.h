@@ -21,13 +21,22 @@
 namespace k6t::launcher {
 
 class Launcher;
-class DhcpService;
 class DomainLifecycle;
+
+// The DHCP servers as hotplug drives them (DhcpService; a fake in unit tests).
+class HotplugDhcp {
+ public:
+  virtual ~HotplugDhcp() = default;
+  // Serves one more interface; a bridge already served gets the new plan.
+  virtual absl::Status Add(const binding::DhcpPlan& plan) = 0;
+  // Stops serving one; a bridge not served is fine.
+  virtual absl::Status Remove(const std::string& bridge) = 0;
+};
 
 class Hotplug {
  public:
   // `dhcp` may be null (no DHCP served).
-  Hotplug(Launcher& launcher, DhcpService* dhcp) : launcher_(launcher), dhcp_(dhcp) {}
+  Hotplug(Launcher& launcher, HotplugDhcp* dhcp) : launcher_(launcher), dhcp_(dhcp) {}
 
   // Errors: kNotFound (no plan for `name`), kFailedPrecondition (no running domain, plumbing
   // not finished, no free pcie-root-port, a passt interface), libvirt's errors otherwise.
@@ -63,7 +72,7 @@ class Hotplug {
   absl::StatusOr<bool> SetLinkStateLocked(const std::string& name, bool up);
 
   Launcher& launcher_;
-  DhcpService* dhcp_;
+  HotplugDhcp* dhcp_;
   std::mutex mu_;
 };
 

@@ -1,4 +1,4 @@
-#include "launcher.h"
+#include "k6t/launcher/launcher.h"
 
 #include <unistd.h>
 
@@ -6,8 +6,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "domain_xml.h"
+#include "host_caps.h"
 #include "k6t/binding/cache.h"
-#include "libvirt_event_loop.h"
+#include "k6t/launcher/libvirt.h"
+#include "libvirt_daemon.h"
+#include "qemu_user.h"
 #include "spdlog/spdlog.h"
 
 namespace k6t::launcher {
@@ -20,6 +24,15 @@ std::string EmbedRoot(const std::string& uri) {
   if (p == std::string::npos) return "";
   std::string root = uri.substr(p + 5);
   return root.substr(0, root.find('&'));
+}
+
+// The shared QEMU capabilities cache of these options (see libvirt_daemon.h).
+CapsCache CapsOf(const LauncherOptions& options, const DomainOptions& domain) {
+  CapsCache caps;
+  caps.shared_root = options.caps_cache_root;
+  caps.emulator = domain.emulator;
+  caps.libvirtd = options.libvirtd;
+  return caps;
 }
 
 class PhaseTimer {
@@ -48,10 +61,11 @@ const char* ExitCodeTable() {
 }
 
 Launcher::Launcher(LauncherOptions options, api::Vmi vmi)
-    : options_(std::move(options)), vmi_(std::move(vmi)) {
-  caps_.shared_root = options_.caps_cache_root;
-  caps_.emulator = options_.emulator;
-  caps_.libvirtd = options_.libvirtd;
+    : options_(std::move(options)),
+      vmi_(std::move(vmi)),
+      domain_options_(std::make_unique<DomainOptions>()) {
+  if (!options_.emulator.empty()) domain_options_->emulator = options_.emulator;
+  if (!options_.libvirt) options_.libvirt = LibvirtCApi();
 }
 
 Launcher::~Launcher() { Stop(); }
@@ -75,8 +89,8 @@ absl::Status Launcher::ResolveQemuUser() {
   qemu_user_ = *user;
   const auto& kb = vmi_.spec.domain.kernel_boot;
   const bool own_kernel = kb && !kb->kernel_path.empty();
-  for (const std::string& f : {own_kernel ? kb->kernel_path : domain_options_.guest_kernel,
-                               own_kernel ? kb->initrd_path : domain_options_.guest_initrd}) {
+  for (const std::string& f : {own_kernel ? kb->kernel_path : domain_options_->guest_kernel,
+                               own_kernel ? kb->initrd_path : domain_options_->guest_initrd}) {
     if (f.empty() || access(f.c_str(), F_OK) != 0) continue;  // GenerateDomainXml reports it
     if (auto s = CheckAccessAs(f, qemu_user_, R_OK); !s.ok())
       return absl::PermissionDeniedError(
@@ -104,7 +118,7 @@ absl::Status Launcher::ResolveQemuUser() {
 
 absl::Status Launcher::StartLibvirt() {
   PhaseTimer t("libvirt ready");
-  if (auto s = EnsureLibvirtEventLoop(); !s.ok()) return s;
+  const CapsCache caps = CapsOf(options_, *domain_options_);
   std::string uri = options_.libvirt_uri.empty() ? kDefaultLibvirtMode : options_.libvirt_uri;
   if (uri == "embed")
     uri = absl::StrCat(kEmbedPrefix, "?root=", options_.state_dir, "/libvirt-embed");
@@ -114,8 +128,8 @@ absl::Status Launcher::StartLibvirt() {
     o.libvirtd = options_.libvirtd;
     o.qemu_user = qemu_user_;
     caps_cache_dir_ = o.root + "/cache";
-    const int seeded = caps_.Seed(caps_cache_dir_);
-    spdlog::info("QEMU capabilities cache: {} file(s) seeded from {}", seeded, caps_.SharedDir());
+    const int seeded = caps.Seed(caps_cache_dir_);
+    spdlog::info("QEMU capabilities cache: {} file(s) seeded from {}", seeded, caps.SharedDir());
     auto d = PrivateLibvirtd::Start(o, [this](bool ready) {
       if (ready)
         ++daemon_restarts_seen_;
@@ -131,11 +145,11 @@ absl::Status Launcher::StartLibvirt() {
       return absl::InvalidArgumentError(absl::StrCat("libvirt URI ", uri, " has no root="));
     if (auto s = PrepareEmbedRoot(root, qemu_user_); !s.ok()) return s;
     caps_cache_dir_ = root + "/cache";
-    const int seeded = caps_.Seed(caps_cache_dir_);
+    const int seeded = caps.Seed(caps_cache_dir_);
     spdlog::info("embedded libvirt driver at {}; {} capabilities file(s) seeded", root, seeded);
   }
   uri_ = uri;
-  auto dom = DomainLifecycle::Open(uri_, DomainName(vmi_));
+  auto dom = DomainLifecycle::Open(options_.libvirt, uri_, DomainName(vmi_));
   if (!dom.ok()) return dom.status();
   domain_ = std::move(*dom);
   return absl::OkStatus();
@@ -148,15 +162,14 @@ absl::Status Launcher::Start() {
   if (!accel.ok()) return Fail(ExitCode::kConfig, accel.status());
   spdlog::info("accelerator {} ({}{})", AccelName(accel->accel), accel->reason,
                options_.accel == Accel::kAuto ? ", --accel=auto" : "");
-  domain_options_.accel = accel->accel;
-  domain_options_.vhost_net = HostHasVhostNet();
-  domain_options_.emulator = options_.emulator;
-  domain_options_.hotplug_ports = options_.hotplug_ports;
+  domain_options_->accel = accel->accel;
+  domain_options_->vhost_net = HostHasVhostNet();
+  domain_options_->hotplug_ports = options_.hotplug_ports;
   if (!options_.guest_dir.empty()) {
-    domain_options_.guest_kernel = options_.guest_dir + "/vmlinuz";
-    domain_options_.guest_initrd = options_.guest_dir + "/initrd.cpio.gz";
+    domain_options_->guest_kernel = options_.guest_dir + "/vmlinuz";
+    domain_options_->guest_initrd = options_.guest_dir + "/initrd.cpio.gz";
   }
-  domain_options_.serial_log = options_.state_dir + "/serial.log";
+  domain_options_->serial_log = options_.state_dir + "/serial.log";
   if (auto s = ResolveQemuUser(); !s.ok()) return Fail(ExitCode::kConfig, s);
 
   // Plans.
@@ -188,10 +201,10 @@ absl::Status Launcher::Start() {
     if (auto s = svc.Start(*this); !s.ok())
       return Fail(ExitCode::kConfig,
                   absl::Status(s.code(), absl::StrCat("service ", svc.name(), ": ", s.message())));
-    svc.ContributeDomainOptions(domain_options_);
+    svc.ContributeDomainOptions(*domain_options_);
   }
 
-  auto xml = GenerateDomainXml(vmi_, plans_, domain_options_);
+  auto xml = GenerateDomainXml(vmi_, plans_, *domain_options_);
   if (!xml.ok()) return Fail(ExitCode::kConfig, xml.status());
   generated_xml_ = *xml;
 
@@ -202,7 +215,7 @@ absl::Status Launcher::Start() {
     spdlog::info("domain {} already running: adopted", domain_->name());
   } else {
     // Starts the serial log empty, so that it is this boot's, and writable by QEMU.
-    if (auto s = PrepareStateDirFor(options_.state_dir, domain_options_.serial_log, qemu_user_);
+    if (auto s = PrepareStateDirFor(options_.state_dir, domain_options_->serial_log, qemu_user_);
         !s.ok())
       return Fail(ExitCode::kConfig, s);
     {
@@ -211,9 +224,10 @@ absl::Status Launcher::Start() {
       if (auto s = domain_->Define(generated_xml_); !s.ok()) return Fail(ExitCode::kDomainStart, s);
     }
     if (!caps_cache_dir_.empty()) {
-      const int n = caps_.Publish(caps_cache_dir_);
+      const CapsCache caps = CapsOf(options_, *domain_options_);
+      const int n = caps.Publish(caps_cache_dir_);
       if (n > 0)
-        spdlog::info("QEMU capabilities cache: {} file(s) published to {}", n, caps_.SharedDir());
+        spdlog::info("QEMU capabilities cache: {} file(s) published to {}", n, caps.SharedDir());
     }
     PhaseTimer t("start");
     if (auto s = domain_->Start(); !s.ok()) return Fail(ExitCode::kDomainStart, s);

@@ -22,11 +22,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "child_process.h"
+#include "k6t/launcher/options.h"
 #include "qemu_user.h"
 
 namespace k6t::launcher {
-
-inline constexpr char kDefaultCapsCacheRoot[] = "/var/cache/k6t/qemu-caps";
 
 // The QEMU driver config the launcher needs in every mode: QEMU as `user` (libvirt, as root,
 // opens the taps and hands QEMU their fds, then drops QEMU to that uid/gid with no

@@ -16,7 +16,7 @@
 #include "dhcp_service.h"
 #include "k6t/api/decode.h"
 #include "k6t/binding/logging.h"
-#include "launcher.h"
+#include "k6t/launcher/launcher.h"
 #include "libvirt_event_loop.h"
 #include "passt_service.h"
 #include "spdlog/spdlog.h"

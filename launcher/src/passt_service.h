@@ -21,8 +21,9 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "domain_xml.h"
 #include "k6t/binding/plan.h"
-#include "launcher.h"
+#include "k6t/launcher/launcher.h"
 
 namespace k6t::launcher {
 

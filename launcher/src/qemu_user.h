@@ -9,16 +9,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "k6t/launcher/options.h"
 
 namespace k6t::launcher {
-
-inline constexpr char kDefaultQemuUser[] = "107";
-
-struct QemuUser {
-  uid_t uid = 107;
-  gid_t gid = 107;
-  bool root() const { return uid == 0; }
-};
 
 // "UID", "UID:GID" or a user name (its primary group); "root" is 0:0.
 absl::StatusOr<QemuUser> ParseQemuUser(const std::string& spec);

@@ -12,6 +12,13 @@
 // when the guest boots; passt's socket paths go into the domain XML through
 // ContributeDomainOptions), and stop in reverse order after the domain is gone. A
 // command server gets the Launcher& and calls Shutdown()/Kill()/DomainXml()/status().
+//
+// Errors: Start() returns the failing phase's status and FailureCode() its exit code (the
+// ExitCode table); Wait/Shutdown/Kill return an Outcome, the way the VM ended.
+// Thread-safety: Start, Wait and Stop belong to one thread; Shutdown, Kill, DomainXml and
+// status may also come from a service's threads (the command socket) while Wait runs.
+// Privileges: root in the pod netns for the real libvirt (launcher/README.md lists the
+// capabilities); none with a fake libvirt.
 #pragma once
 
 #include <atomic>
@@ -23,15 +30,15 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "domain_lifecycle.h"
-#include "domain_xml.h"
-#include "host_caps.h"
 #include "k6t/api/vmi.h"
 #include "k6t/binding/plan.h"
-#include "libvirt_daemon.h"
-#include "qemu_user.h"
+#include "k6t/launcher/domain_lifecycle.h"
+#include "k6t/launcher/options.h"
 
 namespace k6t::launcher {
+
+struct DomainOptions;  // domain_xml.h: what the domain XML generator is told
+class PrivateLibvirtd;
 
 // Process exit codes; `k6t-launcher --help` prints this table.
 enum class ExitCode : int {
@@ -60,28 +67,6 @@ class LauncherService {
   // a service that acts on the domain from its own threads (the command socket) stops them.
   virtual void BeforeDomainStop() {}
   virtual void Stop() = 0;
-};
-
-// How libvirt is run when no URI is given. "embed": the in-process QEMU driver
-// (qemu:///embed?root=<state_dir>/libvirt-embed); "private": a private libvirtd per VM.
-// Both were measured (see launcher/README.md): embed reaches a running domain faster and
-// needs no second process, and a launcher restart re-adopts the running QEMU either way.
-inline constexpr char kDefaultLibvirtMode[] = "embed";
-
-struct LauncherOptions {
-  std::string state_dir;
-  // Empty: kDefaultLibvirtMode. "private": a private libvirtd in a private mount namespace.
-  // "embed" or "qemu:///embed?root=DIR": the in-process embedded driver (root defaults to
-  // <state_dir>/libvirt-embed). Anything else: the URI of an existing daemon.
-  std::string libvirt_uri;
-  Accel accel = Accel::kAuto;
-  std::string guest_dir;  // default guest: <guest_dir>/vmlinuz, <guest_dir>/initrd.cpio.gz
-  std::string caps_cache_root = kDefaultCapsCacheRoot;  // "" disables the shared cache
-  std::string emulator = kDefaultEmulator;
-  std::string libvirtd = "/usr/sbin/libvirtd";
-  int hotplug_ports = -1;
-  // Who QEMU runs as: "UID[:GID]", a user name, or "root" (see qemu_user.h).
-  std::string qemu_user = kDefaultQemuUser;
 };
 
 // How a launched VM ended, and the exit code it maps to.
@@ -117,7 +102,7 @@ class Launcher {
   DomainStatus status() const;
   const api::Vmi& vmi() const { return vmi_; }
   const std::vector<binding::InterfacePlan>& plans() const { return plans_; }
-  const DomainOptions& domain_options() const { return domain_options_; }
+  const DomainOptions& domain_options() const { return *domain_options_; }
   const LauncherOptions& options() const { return options_; }
   // Who QEMU runs as; resolved at the start of Start(), before the services start.
   const QemuUser& qemu_user() const { return qemu_user_; }
@@ -140,11 +125,10 @@ class Launcher {
   std::vector<std::unique_ptr<LauncherService>> services_;
   size_t services_started_ = 0;
   std::vector<binding::InterfacePlan> plans_;
-  DomainOptions domain_options_;
+  std::unique_ptr<DomainOptions> domain_options_;
   QemuUser qemu_user_;  // options_.qemu_user, resolved by Start()
   std::string generated_xml_;
-  CapsCache caps_;
-  std::string caps_cache_dir_;  // the private cache dir seeded from / published to caps_
+  std::string caps_cache_dir_;  // the private cache dir seeded from / published to the shared one
   std::string uri_;
   std::unique_ptr<PrivateLibvirtd> daemon_;
   std::atomic<int> daemon_restarts_seen_{0};

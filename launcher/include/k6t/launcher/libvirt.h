@@ -1,0 +1,129 @@
+// libvirt as the launcher sees it: a connection to one libvirt (the embedded QEMU driver, a
+// private libvirtd, any URI) and the calls the launcher makes on the domains it holds, by
+// domain name. One real implementation on the libvirt C API (LibvirtCApi()) and an in-memory
+// fake for unit tests (k6t/launcher/testing/fake_libvirt.h). Everything above this seam —
+// lifecycle, adoption, reconnect, hotplug — is plain C++ that runs without a daemon.
+//
+// Errors: libvirt's error codes mapped once, the message naming the call and the domain:
+// no such domain NotFound; no such device NotFound; the domain's state forbids it (not
+// running, already running) FailedPrecondition; the connection is gone (daemon died, RPC
+// failed) Unavailable; XML libvirt refused InvalidArgument; anything else Internal.
+// Thread-safety: a connection may be used from several threads at once. Callbacks run on the
+// implementation's event thread (libvirt's event loop), one at a time, never after the
+// connection's destructor has returned; they must not destroy their own connection.
+// Privileges: whatever the URI needs (the embedded driver and a private daemon run as the
+// launcher: root in the pod, see launcher/README.md "Least privilege").
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace k6t::launcher {
+
+// Why a domain stopped (libvirt's VIR_DOMAIN_EVENT_STOPPED_* details and shut-off reasons).
+enum class StopReason {
+  kNone,
+  kShutdown,
+  kDestroyed,
+  kCrashed,
+  kFailed,
+  kSaved,
+  kMigrated,
+  kOther
+};
+const char* StopReasonName(StopReason r);
+
+// What virDomainGetState says, in k6t's words.
+enum class DomainState { kRunning, kPaused, kShuttingDown, kShutOff, kCrashed, kOther };
+struct DomainStateInfo {
+  DomainState state = DomainState::kOther;
+  StopReason reason = StopReason::kNone;  // kShutOff: why
+};
+
+// One lifecycle event (VIR_DOMAIN_EVENT_ID_LIFECYCLE).
+enum class DomainEventKind {
+  kDefined,
+  kUndefined,
+  kStarted,
+  kSuspended,
+  kResumed,
+  kShutdown,  // the guest is shutting down (its stop follows as kStopped)
+  kStopped,
+  kCrashed,  // the guest panicked; what libvirt does next (on_crash) follows as more events
+  kPmSuspended,
+};
+struct DomainEvent {
+  DomainEventKind kind = DomainEventKind::kDefined;
+  StopReason reason = StopReason::kNone;  // kStopped: why
+  bool migration = false;  // the detail says the event is part of a migration (in or out)
+};
+
+// What a connection reports, on the implementation's event thread.
+struct LibvirtCallbacks {
+  std::function<void(const std::string& domain, const DomainEvent& event)> on_lifecycle;
+  // A live detach completed: the guest released the device (VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED).
+  std::function<void(const std::string& domain, const std::string& alias)> on_device_removed;
+  // The connection broke (daemon died, keepalive timeout); every later call is Unavailable.
+  std::function<void()> on_connection_lost;
+};
+
+// Where a device change applies (VIR_DOMAIN_AFFECT_LIVE / VIR_DOMAIN_AFFECT_CONFIG).
+using DeviceFlags = unsigned int;
+inline constexpr DeviceFlags kLive = 1;
+inline constexpr DeviceFlags kConfig = 2;
+
+class LibvirtConnection {
+ public:
+  virtual ~LibvirtConnection() = default;  // deregisters the callbacks and closes
+
+  virtual const std::string& uri() const = 0;
+
+  // Defines (or redefines) the persistent domain the XML names.
+  virtual absl::Status DefineDomain(const std::string& xml) = 0;
+  // The lookup: NotFound when no domain of that name exists (adoption asks this first).
+  virtual absl::StatusOr<DomainStateInfo> GetState(const std::string& name) = 0;
+  virtual absl::Status StartDomain(const std::string& name) = 0;
+  // The ACPI power button: returns once the request is sent; the guest decides.
+  virtual absl::Status ShutdownDomain(const std::string& name) = 0;
+  // Hard stop; FailedPrecondition when the domain is not running.
+  virtual absl::Status DestroyDomain(const std::string& name) = 0;
+  // Removes the persistent definition (and its NVRAM); a running domain becomes transient.
+  virtual absl::Status UndefineDomain(const std::string& name) = 0;
+  // The live XML (`inactive`: the persistent definition), as virDomainGetXMLDesc.
+  virtual absl::StatusOr<std::string> GetXml(const std::string& name, bool inactive) = 0;
+
+  virtual absl::Status AttachDevice(const std::string& name, const std::string& xml,
+                                    DeviceFlags flags) = 0;
+  // A live detach returns once requested; on_device_removed says when the guest let go.
+  virtual absl::Status DetachDevice(const std::string& name, const std::string& xml,
+                                    DeviceFlags flags) = 0;
+  virtual absl::Status DetachDeviceAlias(const std::string& name, const std::string& alias,
+                                         DeviceFlags flags) = 0;
+  virtual absl::Status UpdateDevice(const std::string& name, const std::string& xml,
+                                    DeviceFlags flags) = 0;
+
+  // Live migration (issue 17) belongs here: the source's call moving `name` to another
+  // libvirt (virDomainMigrateToURI3: destination URI, migration URI on the dedicated network,
+  // flags such as live, peer-to-peer, persistent, non-shared disks) with its progress
+  // (virDomainGetJobStats) and abort (virDomainAbortJob); the target needs nothing new: it
+  // sees kStarted/kResumed events with `migration` set.
+};
+
+class Libvirt {
+ public:
+  virtual ~Libvirt() = default;
+  // Opens `uri`. The callbacks are called until the returned connection is destroyed.
+  // Unavailable when nothing answers at `uri`.
+  virtual absl::StatusOr<std::unique_ptr<LibvirtConnection>> Connect(
+      const std::string& uri, LibvirtCallbacks callbacks) = 0;
+};
+
+// The libvirt C API (libvirt.so). Connecting starts libvirt's event loop thread once per
+// process (the embedded driver, events and keepalive need it).
+std::shared_ptr<Libvirt> LibvirtCApi();
+
+}  // namespace k6t::launcher
