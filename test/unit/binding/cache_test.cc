@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "k6t/binding/planner.h"
 #include "k6t/binding/plan_json.h"
+#include "k6t/binding/planner.h"
 #include "test_pod.h"
 
 namespace k6t::binding {
