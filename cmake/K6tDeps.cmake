@@ -13,6 +13,11 @@ pkg_check_modules(LIBVIRT REQUIRED IMPORTED_TARGET libvirt libvirt-qemu)
 pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 if(K6T_BUILD_TESTS)
   find_package(GTest REQUIRED)
+  # The CNI conformance runner (test/netns/handler/cni_conformance) is Go over libcni's source
+  # (golang-go, golang-github-appc-cni-dev), built offline in GOPATH mode; skipped without them.
+  find_program(K6T_GO go)
+  find_path(K6T_LIBCNI_GOPATH src/github.com/containernetworking/cni/libcni/api.go
+            PATHS /usr/share/gocode NO_DEFAULT_PATH)
 endif()
 if(K6T_BUILD_BENCH)
   find_package(benchmark REQUIRED)

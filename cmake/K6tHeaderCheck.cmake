@@ -28,6 +28,7 @@ endfunction()
 
 k6t_check_public_headers(k6t_api ${PROJECT_SOURCE_DIR}/api/include)
 k6t_check_public_headers(k6t_binding ${PROJECT_SOURCE_DIR}/libbinding/include)
+k6t_check_public_headers(k6t_dhcp ${PROJECT_SOURCE_DIR}/libdhcp/include)
 k6t_check_public_headers(k6t_domxml ${PROJECT_SOURCE_DIR}/libdomxml/include)
 k6t_check_public_headers(k6t_rpc ${PROJECT_SOURCE_DIR}/librpc/include)
 if(TARGET k6t_binding_testing)

@@ -14,6 +14,8 @@ PACKAGES=(
   qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients passt
   containernetworking-plugins busybox-static isc-dhcp-client iproute2 procps
   python3 python3-yaml
+  # the CNI conformance runner: Go and libcni's source (test/netns/handler/cni_conformance)
+  golang-go golang-github-appc-cni-dev
   # the Debian cloud guest (hack/build-cloud-guest.sh) and its raw-QEMU test: rootfs, disk,
   # qcow2, cloud-init ISOs, DHCP on the test bridge, ssh, an independent OCI reader
   mmdebstrap e2fsprogs fdisk qemu-utils xorriso dnsmasq-base openssh-client umoci

@@ -1,14 +1,14 @@
 #include "dhcp_service.h"
 
 #include "k6t/binding/cache.h"
-#include "k6t/binding/dhcp/resolv_conf.h"
+#include "k6t/dhcp/resolv_conf.h"
 #include "spdlog/spdlog.h"
 
 namespace k6t::launcher {
 
 binding::DhcpPlan WithPodDns(binding::DhcpPlan plan, const std::string& resolv_conf) {
-  auto rc = binding::dhcp::ReadResolvConf(resolv_conf);
-  binding::dhcp::ResolvConf conf;
+  auto rc = dhcp::ReadResolvConf(resolv_conf);
+  dhcp::ResolvConf conf;
   if (rc.ok()) {
     conf = *rc;
   } else {
@@ -36,42 +36,46 @@ absl::Status DhcpService::Start(Launcher&) { return StartStandalone(); }
 absl::Status DhcpService::StartStandalone() {
   auto cached = binding::ReadCachedInterfaces(state_dir_);
   if (!cached.ok()) return cached.status();
-  server_ = std::make_unique<binding::dhcp::Server>();
+  server_ = std::make_unique<dhcp::Server>();
   for (const auto& c : *cached) {
     if (!c.plan.dhcp) continue;
-    if (auto st = Add(c.plan.dhcp.value()); !st.ok()) return st;
+    // Before the loop starts this only checks the offers; what fails is logged by the
+    // server when it opens the interface, and reported in Statuses().
+    (void)server_->AddInterface(WithPodDns(c.plan.dhcp.value(), resolv_conf_));
   }
+  // Fails only when the event loop itself cannot be set up.
   if (auto st = server_->Start(); !st.ok()) return st;
-  spdlog::info("dhcp: serving {} interface(s)", interfaces());
+  int failed = 0;
+  const auto statuses = server_->Statuses();
+  for (const auto& s : statuses)
+    if (!s.Overall().ok()) ++failed;
+  if (failed == 0) {
+    spdlog::info("dhcp: serving {} interface(s)", statuses.size());
+  } else {
+    spdlog::warn("dhcp: serving {} interface(s), {} of them not completely (see above)",
+                 statuses.size(), failed);
+  }
   return absl::OkStatus();
 }
 
 absl::Status DhcpService::Add(const binding::DhcpPlan& plan) {
   if (!server_) return absl::FailedPreconditionError("dhcp service not started");
-  if (auto st = server_->AddInterface(WithPodDns(plan, resolv_conf_)); !st.ok()) return st;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    served_.insert(plan.bridge);
-  }
-  spdlog::info("dhcp: serving {}{}{}{}", plan.bridge, plan.v4 ? " v4" : "", plan.v6 ? " v6" : "",
-               plan.ra ? " ra" : "");
-  return absl::OkStatus();
+  absl::Status st = server_->AddInterface(WithPodDns(plan, resolv_conf_));
+  // A hot-plugged NIC is attached only when its DHCP is served completely: the caller gets
+  // the error and nothing is left serving half of the plan.
+  if (!st.ok()) (void)server_->RemoveInterface(plan.bridge);
+  return st;
 }
 
 absl::Status DhcpService::Remove(const std::string& bridge) {
   if (!server_) return absl::OkStatus();
   auto st = server_->RemoveInterface(bridge);
-  if (st.ok() || absl::IsNotFound(st)) {
-    std::lock_guard<std::mutex> l(mu_);
-    served_.erase(bridge);
-    if (st.ok()) spdlog::info("dhcp: stopped serving {}", bridge);
-  }
   return absl::IsNotFound(st) ? absl::OkStatus() : st;
 }
 
-int DhcpService::interfaces() const {
-  std::lock_guard<std::mutex> l(mu_);
-  return static_cast<int>(served_.size());
+std::vector<dhcp::InterfaceStatus> DhcpService::Statuses() const {
+  if (!server_) return {};
+  return server_->Statuses();
 }
 
 void DhcpService::Stop() {

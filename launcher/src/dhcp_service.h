@@ -1,18 +1,18 @@
 // The launcher's in-pod DHCPv4/DHCPv6/RA servers: one event loop serving every interface
 // whose cached plan carries a DHCP offer, with DNS taken from the pod's resolv.conf when
-// the plan left it to the launcher (as KubeVirt's virt-launcher does).
+// the plan left it to the launcher (as KubeVirt's virt-launcher does). An interface that
+// cannot be served (its bridge missing, an invalid offer) is logged and reported by
+// Statuses(); it never stops the service or the other interfaces.
 #pragma once
 
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "hotplug.h"
-#include "k6t/binding/dhcp/server.h"
 #include "k6t/binding/plan.h"
+#include "k6t/dhcp/server.h"
 #include "k6t/launcher/launcher.h"
 
 namespace k6t::launcher {
@@ -32,16 +32,17 @@ class DhcpService : public LauncherService, public HotplugDhcp {
   // Without a Launcher: `k6t-launcher --network-only`.
   absl::Status StartStandalone();
   // Serves one more interface (hotplug; a bridge already served gets the new plan) or
-  // stops serving one (unplug; a bridge not served is fine). Thread-safe.
+  // stops serving one (unplug; a bridge not served is fine). When part of the plan cannot be
+  // served, Add returns why and serves none of it (hotplug then attaches nothing).
+  // Thread-safe.
   absl::Status Add(const binding::DhcpPlan& plan) override;
   absl::Status Remove(const std::string& bridge) override;
-  int interfaces() const;
+  // Every interface's status (empty before the service started). Thread-safe.
+  std::vector<dhcp::InterfaceStatus> Statuses() const;
 
  private:
   std::string state_dir_, resolv_conf_;
-  std::unique_ptr<binding::dhcp::Server> server_;
-  mutable std::mutex mu_;
-  std::set<std::string> served_;
+  std::unique_ptr<dhcp::Server> server_;
 };
 
 }  // namespace k6t::launcher

@@ -5,6 +5,22 @@
 #include "absl/strings/str_cat.h"
 #include "plan_json_value.h"
 
+namespace k6t::api {
+
+// The DHCP offers are api types (k6t/api/dhcp_offer.h); their JSON functions must live in
+// their namespace for nlohmann's argument-dependent lookup to find them.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Route, destination, gateway)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DhcpV4Offer, server_ip, client_ip, prefix_len,
+                                                router, routes, mtu, dns_servers, search_domains,
+                                                hostname, tftp_server_name, boot_file_name,
+                                                ntp_servers, private_options, lease_seconds)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DhcpV6Offer, client_ip, prefix_len, dns_servers,
+                                                search_domains, lease_seconds)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouterAdvert, router_ip, prefix, mtu, managed,
+                                                other)
+
+}  // namespace k6t::api
+
 namespace k6t::binding {
 
 using nlohmann::json;
@@ -24,15 +40,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeleteLink, name, kind)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SetSysctl, key, value, restore)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NftTable, family, name, body)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeleteNftTable, family, name)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Route, destination, gateway)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DhcpV4Offer, server_ip, client_ip, prefix_len,
-                                                router, routes, mtu, dns_servers, search_domains,
-                                                hostname, tftp_server_name, boot_file_name,
-                                                ntp_servers, private_options, lease_seconds)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DhcpV6Offer, client_ip, prefix_len, dns_servers,
-                                                search_domains, lease_seconds)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouterAdvert, router_ip, prefix, mtu, managed,
-                                                other)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PasstPlan, pod_interface, forwards, mtu)
 
 void to_json(json& j, const CreatePlaceholder& o) {

@@ -270,6 +270,11 @@ absl::Status FakeKernel::CreateTap(const TapSpec& spec) {
   Link l;
   l.name = spec.name;
   l.kind = "tun";
+  // The kernel gives a new tap a random locally administered MAC; the fake derives one from the
+  // name, so a namespace reached by another order of creation dumps the same.
+  const size_t h = std::hash<std::string>{}(spec.name);
+  l.mac = absl::StrFormat("02:%02x:%02x:%02x:%02x:%02x", h & 0xff, (h >> 8) & 0xff,
+                          (h >> 16) & 0xff, (h >> 24) & 0xff, (h >> 32) & 0xff);
   l.mtu = spec.mtu ? spec.mtu : 1500;
   AddLink(l);
   taps_[spec.name] = TapInfo{spec.owner, spec.group, spec.queues};

@@ -3,19 +3,19 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "k6t/binding/dhcp/dhcpv6_packet.h"
-#include "k6t/binding/dhcp/dns_name.h"
-#include "k6t/binding/dhcp/responder.h"
+#include "k6t/dhcp/dhcpv6_packet.h"
+#include "k6t/dhcp/dns_name.h"
+#include "k6t/dhcp/responder.h"
 
 namespace {
 
-using namespace k6t::binding::dhcp;
+using namespace k6t::dhcp;
 
 const Dhcpv6Responder& Responder(bool filtered) {
   static const Dhcpv6Responder* any = nullptr;
   static const Dhcpv6Responder* vm = nullptr;
   if (any == nullptr) {
-    k6t::binding::DhcpV6Offer o;
+    k6t::api::DhcpV6Offer o;
     o.client_ip = "fd10:0:2::2";
     o.prefix_len = 120;
     o.dns_servers = {"fd00::a"};

@@ -2,9 +2,9 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "k6t/binding/dhcp/ndp_packet.h"
+#include "k6t/dhcp/ndp_packet.h"
 
-using namespace k6t::binding::dhcp;
+using namespace k6t::dhcp;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::span<const uint8_t> in(data, size);

@@ -151,16 +151,20 @@ absl::StatusOr<PrevResult> ParsePrevResult(const json& j) {
   return r;
 }
 
+// GC's list of live attachments: "cni.dev/valid-attachments" (CNI 1.1), or the older
+// "cni.dev/attachments" some runtimes still send; both are read and merged.
 absl::Status ParseValidAttachments(const json& j, Config& c) {
-  return ForEachObject(j, "cni.dev/valid-attachments", "",
-                       [&](const json& e, const std::string& p) {
-                         Attachment a;
-                         if (auto st = GetString(e, "containerID", p, a.container_id); !st.ok())
-                           return st;
-                         if (auto st = GetString(e, "ifname", p, a.ifname); !st.ok()) return st;
-                         c.valid_attachments.push_back(std::move(a));
-                         return absl::OkStatus();
-                       });
+  for (const char* key : {"cni.dev/valid-attachments", "cni.dev/attachments"}) {
+    auto st = ForEachObject(j, key, "", [&](const json& e, const std::string& p) {
+      Attachment a;
+      if (auto st = GetString(e, "containerID", p, a.container_id); !st.ok()) return st;
+      if (auto st = GetString(e, "ifname", p, a.ifname); !st.ok()) return st;
+      c.valid_attachments.push_back(std::move(a));
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+  }
+  return absl::OkStatus();
 }
 
 int VersionPart(const std::string& v, size_t i) {

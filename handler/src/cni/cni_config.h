@@ -13,7 +13,8 @@
 //    "primary": false,               bridge/l2bridge on the pod's default network (tap0)
 //    "vmNetworkCIDR": "10.0.2.0/24", "vmIPv6NetworkCIDR": "fd10:0:2::/120"   masquerade
 //    "tapOwner": 107, "tapGroup": 107,
-//    "stateDir": "/var/lib/cni/k6t"  root; each attachment keeps <root>/<containerid>/<ifname>
+//    "stateDir": "/var/lib/cni/k6t"  root; each attachment keeps
+//                                    <root>/<network name>/<containerid>/<ifname>
 //    "prevResult": {...}}            set by the runtime
 #pragma once
 
@@ -93,7 +94,8 @@ struct Config {
   std::optional<uint32_t> tap_group;
   std::string state_dir = kDefaultStateDir;
   std::optional<PrevResult> prev_result;
-  std::vector<Attachment> valid_attachments;  // GC: "cni.dev/valid-attachments"
+  std::vector<Attachment> valid_attachments;  // GC: "cni.dev/valid-attachments" (or the
+                                              // older "cni.dev/attachments")
 };
 
 // The bindings k6t-cni plumbs: bridge, l2bridge, masquerade.

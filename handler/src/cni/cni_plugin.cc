@@ -13,6 +13,8 @@
 #include "cni/cni_error.h"
 #include "cni/cni_request.h"
 #include "cni/cni_result.h"
+#include "cni/cni_sandbox.h"
+#include "k6t/binding/cache.h"
 #include "k6t/binding/pod_network.h"
 #include "spdlog/spdlog.h"
 
@@ -52,7 +54,7 @@ bool NetnsExists(const std::string& path) {
   return !path.empty() && ::access(path.c_str(), F_OK) == 0;
 }
 
-// Leaves no empty directories behind: the attachment's, then its container's.
+// Leaves no empty directories behind: the attachment's, its container's, its network's.
 void PruneDirs(const Config& c, const Env& env, bool remove_state) {
   std::error_code ec;
   const fs::path dir = AttachmentDir(c, env);
@@ -62,7 +64,8 @@ void PruneDirs(const Config& c, const Env& env, bool remove_state) {
     fs::remove(dir / "interfaces", ec);
     fs::remove(dir, ec);
   }
-  fs::remove(dir.parent_path(), ec);  // only when empty
+  fs::remove(dir.parent_path(), ec);                // only when empty
+  fs::remove(dir.parent_path().parent_path(), ec);  // only when empty
 }
 
 struct Prepared {
@@ -71,7 +74,8 @@ struct Prepared {
 };
 
 // What ADD and CHECK start from: the pod link in prevResult, the sandbox, the request.
-absl::StatusOr<Prepared> Prepare(const Config& c, const Env& env, int missing_netns_code) {
+absl::StatusOr<Prepared> Prepare(const Config& c, const Env& env, int missing_netns_code,
+                                 const RequestHook& hook) {
   auto pod_link = ChainedInterface(c, env);
   if (!pod_link.ok()) return pod_link.status();
   if (!NetnsExists(env.netns))
@@ -79,12 +83,40 @@ absl::StatusOr<Prepared> Prepare(const Config& c, const Env& env, int missing_ne
                  absl::StrCat("CNI_NETNS ", env.netns, ": ", std::strerror(errno)));
   auto req = BuildRequest(c, env);
   if (!req.ok()) return req.status();
+  if (hook) hook(*req);
   return Prepared{*pod_link, *std::move(req)};
 }
 
-absl::StatusOr<std::string> Add(const Config& c, const Env& env) {
-  auto p = Prepare(c, env, kInvalidEnvironment);
+// The links k6t made for the result (the bridge, then the tap), each with the MAC the kernel
+// gave it: runtimes parse the MAC of every sandbox interface.
+absl::StatusOr<std::vector<ResultInterface>> AddedInterfaces(
+    const binding::PodNetworkRequest& req, const std::vector<binding::InterfacePlan>& plans,
+    const std::string& sandbox) {
+  std::vector<std::string> names;
+  for (const auto& plan : plans)
+    for (const auto& op : plan.ops) {
+      if (auto* b = std::get_if<binding::CreateBridge>(&op)) names.push_back(b->name);
+      if (auto* t = std::get_if<binding::CreateTap>(&op)) names.push_back(t->name);
+    }
+  auto macs = SandboxMacs(req, names);
+  if (!macs.ok()) return macs.status();
+  std::vector<ResultInterface> added;
+  for (size_t i = 0; i < names.size(); ++i) added.push_back({names[i], (*macs)[i], sandbox});
+  return added;
+}
+
+absl::StatusOr<std::string> Add(const Config& c, const Env& env, const RequestHook& hook) {
+  auto p = Prepare(c, env, kInvalidEnvironment, hook);
   if (!p.ok()) return p.status();
+  auto present = PodLinkPresent(p->req, DerivedNames(c, env));
+  if (!present.ok())
+    return Error(kIoFailure, absl::StrCat("cannot read the sandbox ", env.netns),
+                 std::string(present.status().message()));
+  if (!*present)
+    return Error(
+        kTryAgainLater,
+        absl::StrCat("pod interface ", PodLink(c, env), " is not there yet in ", env.netns),
+        "the plugin that creates it has not run or not finished; retry later");
   auto r = binding::SetupPodNetwork(p->req);
   if (!r.ok()) {
     PruneDirs(c, env, /*remove_state=*/false);
@@ -99,18 +131,16 @@ absl::StatusOr<std::string> Add(const Config& c, const Env& env) {
                               " failed; the namespace is as before"),
                  std::string(r.status().message()));
   }
-  std::vector<ResultInterface> added;
-  for (const auto& plan : r->plans) {
-    for (const auto& op : plan.ops) {
-      if (auto* b = std::get_if<binding::CreateBridge>(&op))
-        added.push_back({b->name, b->mac, env.netns});
-      if (auto* t = std::get_if<binding::CreateTap>(&op)) added.push_back({t->name, "", env.netns});
-    }
-  }
-  return EncodeAddResult(c.cni_version, c.prev_result ? &*c.prev_result : nullptr, added);
+  auto added = AddedInterfaces(p->req, r->plans, env.netns);
+  if (!added.ok())
+    return Error(kPlumbingFailed,
+                 absl::StrCat("k6t ", c.binding, " plumbing on ", PodLink(c, env),
+                              " is in place but its links cannot be read back for the result"),
+                 std::string(added.status().message()));
+  return EncodeAddResult(c.cni_version, c.prev_result ? &*c.prev_result : nullptr, *added);
 }
 
-absl::Status Del(const Config& c, const Env& env) {
+absl::Status Del(const Config& c, const Env& env, const RequestHook& hook) {
   // The spec: DEL succeeds when the sandbox is gone (its links went with it).
   if (!NetnsExists(env.netns)) {
     PruneDirs(c, env, /*remove_state=*/true);
@@ -118,17 +148,24 @@ absl::Status Del(const Config& c, const Env& env) {
   }
   auto req = BuildRequest(c, env);
   if (!req.ok()) return absl::OkStatus();  // a name k6t cannot plumb was never plumbed
-  auto t = binding::TeardownPodNetwork(*req);
-  if (!t.ok())
+  if (hook) hook(*req);
+  auto cached = binding::ReadCachedInterfaces(req->state_dir);
+  absl::Status st;
+  if (cached.ok() && cached->empty()) {
+    st = RemoveDerivedLinks(*req, DerivedNames(c, env));
+  } else {
+    st = binding::TeardownPodNetwork(*req).status();
+  }
+  if (!st.ok())
     return Error(kTeardownFailed, absl::StrCat("k6t teardown on ", PodLink(c, env), " failed"),
-                 std::string(t.status().message()));
+                 std::string(st.message()));
   PruneDirs(c, env, /*remove_state=*/true);
   return absl::OkStatus();
 }
 
-absl::Status Check(const Config& c, const Env& env) {
+absl::Status Check(const Config& c, const Env& env, const RequestHook& hook) {
   if (auto st = NeedsVersion(c, env, "0.4.0"); !st.ok()) return st;
-  auto p = Prepare(c, env, kUnknownContainer);
+  auto p = Prepare(c, env, kUnknownContainer, hook);
   if (!p.ok()) return p.status();
   auto checked = binding::CheckPodNetwork(p->req);
   if (!checked.ok() || !checked->drift.empty())
@@ -158,15 +195,18 @@ absl::Status Status(const Config& c, const Env& env) {
   return absl::OkStatus();
 }
 
-// Removes the state of attachments the runtime no longer knows. Their links went with their
-// sandboxes; a live sandbox's state is never in question because the runtime lists it.
+// Removes the state of this network's attachments the runtime no longer knows. Their links went
+// with their sandboxes; a live sandbox's state is never in question because the runtime lists
+// it. Another network's attachments (its own directory) are its own GC's business: the runtime
+// lists only this network's attachments.
 absl::Status Gc(const Config& c, const Env& env) {
   if (auto st = NeedsVersion(c, env, "1.1.0"); !st.ok()) return st;
   std::set<std::pair<std::string, std::string>> valid;
   for (const auto& a : c.valid_attachments) valid.insert({a.container_id, a.ifname});
   std::error_code ec;
-  fs::directory_iterator containers(c.state_dir, ec);
-  if (ec) return absl::OkStatus();  // nothing was ever set up
+  const fs::path network_dir = NetworkStateDir(c);
+  fs::directory_iterator containers(network_dir, ec);
+  if (ec) return absl::OkStatus();  // nothing was ever set up on this network
   int removed = 0;
   for (const auto& cdir : containers) {
     if (!cdir.is_directory(ec)) continue;
@@ -179,13 +219,15 @@ absl::Status Gc(const Config& c, const Env& env) {
     }
     fs::remove(cdir.path(), ec);  // only when empty
   }
-  spdlog::info("gc state_dir={} removed={} valid={}", c.state_dir, removed, valid.size());
+  fs::remove(network_dir, ec);  // only when empty
+  spdlog::info("gc network={} state_dir={} removed={} valid={}", c.name, network_dir.string(),
+               removed, valid.size());
   return absl::OkStatus();
 }
 
 }  // namespace
 
-Outcome RunPlugin(const EnvLookup& getenv, std::string_view stdin_text) {
+Outcome RunPlugin(const EnvLookup& getenv, std::string_view stdin_text, const RequestHook& hook) {
   std::string version = PeekVersion(stdin_text);
   if (!IsSupportedVersion(version)) version = SupportedVersions().back();
   auto fail = [&](const absl::Status& st) {
@@ -201,13 +243,13 @@ Outcome RunPlugin(const EnvLookup& getenv, std::string_view stdin_text) {
   spdlog::debug("{} container={} ifname={} netns={} binding={}", env->command, env->container_id,
                 env->ifname, env->netns, config->binding);
   if (env->command == "ADD") {
-    auto r = Add(*config, *env);
+    auto r = Add(*config, *env, hook);
     if (!r.ok()) return fail(r.status());
     return {0, *r};
   }
   absl::Status st;
-  if (env->command == "DEL") st = Del(*config, *env);
-  if (env->command == "CHECK") st = Check(*config, *env);
+  if (env->command == "DEL") st = Del(*config, *env, hook);
+  if (env->command == "CHECK") st = Check(*config, *env, hook);
   if (env->command == "STATUS") st = Status(*config, *env);
   if (env->command == "GC") st = Gc(*config, *env);
   if (!st.ok()) return fail(st);

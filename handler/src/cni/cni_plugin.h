@@ -4,10 +4,12 @@
 // in-process.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "cni/cni_config.h"
+#include "k6t/binding/pod_network.h"
 
 namespace k6t::handler::cni {
 
@@ -16,6 +18,11 @@ struct Outcome {
   std::string output;  // stdout: a result, VERSION's answer, an error JSON, or nothing
 };
 
-Outcome RunPlugin(const EnvLookup& getenv, std::string_view stdin_text);
+// Applied to every session request before use: tests run the plugin on a FakeKernel
+// (binding::testing::UseFakeKernel); empty: the real sandbox and kernel.
+using RequestHook = std::function<void(binding::PodNetworkRequest&)>;
+
+Outcome RunPlugin(const EnvLookup& getenv, std::string_view stdin_text,
+                  const RequestHook& hook = {});
 
 }  // namespace k6t::handler::cni

@@ -32,17 +32,28 @@ api::NetworkStatusEntry StatusFromPrevResult(const Config& c, const Env& env, bo
   return e;
 }
 
+// Masquerade is always the pod's primary network.
+bool IsPrimary(const Config& c) { return c.binding == "masquerade" || c.primary; }
+
 }  // namespace
 
+api::PodLinkNames DerivedNames(const Config& c, const Env& env) {
+  return api::DeriveLinkNames(PodLink(c, env), IsPrimary(c));
+}
+
+std::string NetworkStateDir(const Config& config) {
+  return absl::StrCat(config.state_dir, "/", config.name);
+}
+
 std::string AttachmentDir(const Config& config, const Env& env) {
-  return absl::StrCat(config.state_dir, "/", env.container_id, "/", env.ifname);
+  return absl::StrCat(NetworkStateDir(config), "/", env.container_id, "/", env.ifname);
 }
 
 absl::StatusOr<binding::PodNetworkRequest> BuildRequest(const Config& c, const Env& env) {
   const bool masquerade = c.binding == "masquerade";
-  const bool primary = masquerade || c.primary;
+  const bool primary = IsPrimary(c);
   const std::string& link = PodLink(c, env);
-  const api::PodLinkNames names = api::DeriveLinkNames(link, primary);
+  const api::PodLinkNames names = DerivedNames(c, env);
   for (const std::string* n : {&names.bridge, &names.tap, &names.nic}) {
     if (masquerade && n == &names.nic) continue;
     if (n->size() > api::kMaxIfNameLen)

@@ -6,23 +6,30 @@
 namespace k6t::binding {
 namespace {
 
-// KubeVirt's DHCP cache rules (reference §2.3): the router is the next hop of the first IPv4
-// route through the link; the routes are all IPv4 routes through it except the pod's own
-// subnet, with the default route last.
+// The DHCP offer's routing from the pod link's IPv4 routes (KubeVirt's DHCP cache rules,
+// reference §2.3, with one deliberate difference). Routes: every IPv4 route through the
+// link except the pod's own subnet, the default route last. Router (option 3): the default
+// route's gateway — KubeVirt takes the next hop of the first route with one, which hands a
+// guest a default route (through option 3, or through the default route libdhcp adds to
+// option 121 for a router) on a link whose pod has none, e.g. a secondary network with only
+// a static route. Here a pod link without a default route gives the guest none: it gets its
+// subnet (option 1) and the link's other routes (option 121), nothing else.
 void FillRoutes(const ObservedLink& pod, const Cidr& addr, DhcpV4Offer& o) {
   const std::string subnet = NetworkOf(addr);
   std::optional<Route> default_route;
   for (const auto& r : pod.routes) {
     if (r.destination.find(':') != std::string::npos) continue;
-    if (o.router.empty() && !r.gateway.empty()) o.router = r.gateway;
     if (r.destination == subnet) continue;
     if (r.destination == "0.0.0.0/0") {
-      default_route = r;
+      if (!default_route) default_route = r;
       continue;
     }
     o.routes.push_back(r);
   }
-  if (default_route && !o.routes.empty()) o.routes.push_back(*default_route);
+  if (!default_route) return;
+  o.router = default_route->gateway;
+  // Option 3 says it all when there is nothing else; an on-link default needs option 121.
+  if (!o.routes.empty() || default_route->gateway.empty()) o.routes.push_back(*default_route);
 }
 
 class BridgeBinding : public Binding {

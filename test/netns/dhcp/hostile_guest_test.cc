@@ -11,13 +11,13 @@
 #include <cstdio>
 #include <random>
 
-#include "dhcp/frames.h"
-#include "k6t/binding/dhcp/dhcpv4_packet.h"
-#include "k6t/binding/dhcp/dhcpv6_packet.h"
+#include "frames.h"
+#include "k6t/dhcp/dhcpv4_packet.h"
+#include "k6t/dhcp/dhcpv6_packet.h"
 #include "spdlog/spdlog.h"
 #include "test/netns/dhcp/pod_fixture.h"
 
-namespace k6t::binding::dhcp::testing {
+namespace k6t::dhcp::testing {
 namespace {
 
 long RssKiB() {
@@ -296,4 +296,4 @@ TEST_F(HostileGuest, HundredThousandBadPacketsLeaveTheServerServing) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp::testing
+}  // namespace k6t::dhcp::testing

@@ -21,10 +21,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "k6t/binding/dhcp/server.h"
 #include "k6t/binding/netns.h"
+#include "k6t/dhcp/server.h"
 
-namespace k6t::binding::dhcp::testing {
+namespace k6t::dhcp::testing {
+
+using api::DhcpPlan;
+using api::DhcpV4Offer;
+using api::DhcpV6Offer;
+using api::RouterAdvert;
+using binding::NetnsThread;
 
 struct CmdResult {
   int rc = -1;
@@ -167,6 +173,36 @@ class PodFixture : public ::testing::Test {
     return ParseEnv(ReadFile(out));
   }
 
+  // ISC dhclient -4, once, with `conf` (dhclient.conf statements; the options requested
+  // below are always in it). Returns the env of the BOUND/REBOOT event (empty: no lease);
+  // the client's own output is in last_client_output_.
+  std::map<std::string, std::string> Dhclient(const std::string& conf = "") {
+    const std::string conf_file = dir_ + "/dhclient.conf";
+    const std::string script = dir_ + "/dhclient.sh";
+    const std::string env_file = dir_ + "/dhclient.env";
+    std::filesystem::remove(env_file);
+    std::filesystem::remove(dir_ + "/dhclient.leases");
+    {
+      std::ofstream f(conf_file);
+      f << "option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;\n"
+           "option k6t-private code 240 = string;\n"
+           "timeout 20;\n"
+           "request subnet-mask, routers, domain-name, domain-name-servers, host-name,\n"
+           "  domain-search, interface-mtu, rfc3442-classless-static-routes, ntp-servers,\n"
+           "  tftp-server-name, bootfile-name, k6t-private;\n"
+        << conf;
+      std::ofstream s(script);
+      s << "#!/bin/sh\ncase \"$reason\" in BOUND|REBOOT) set > " << env_file << ";; esac\nexit 0\n";
+    }
+    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+    CmdResult r = Sh(InGuest("dhclient -4 -1 -v -cf " + conf_file + " -sf " + script + " -lf " +
+                             dir_ + "/dhclient.leases -pf " + dir_ + "/dhclient.pid eth0"));
+    last_client_output_ = r.out;
+    // dhclient -1 stays in the background once bound; the next run must start afresh.
+    Sh(InGuest("dhclient -4 -x -pf " + dir_ + "/dhclient.pid eth0"));
+    return ParseEnv(ReadFile(env_file));
+  }
+
   ::testing::AssertionResult GuestHas(const std::string& cmd, const std::string& needle) {
     CmdResult r = Sh(InGuest(cmd));
     if (r.out.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
@@ -210,4 +246,4 @@ inline DhcpPlan MasqueradePlan() {
   return p;
 }
 
-}  // namespace k6t::binding::dhcp::testing
+}  // namespace k6t::dhcp::testing

@@ -15,6 +15,10 @@ using testing::FakeKernel;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+MATCHER_P2(RouteIs, destination, gateway, "") {
+  return arg.destination == destination && arg.gateway == gateway;
+}
+
 std::vector<std::string> Describe(const InterfacePlan& p) {
   std::vector<std::string> out;
   for (const auto& op : p.ops) out.push_back(Describe(op));
@@ -146,14 +150,67 @@ TEST_F(PlannerTest, BridgeSecondaryMatchesKubeVirtLayout) {
   EXPECT_EQ(p.dhcp->client_mac, "0a:58:c0:a8:64:0a");
   EXPECT_EQ(p.dhcp->v4->client_ip, "192.168.100.10");
   EXPECT_EQ(p.dhcp->v4->server_ip, "169.254.75.11");
-  EXPECT_EQ(p.dhcp->v4->router, "192.168.100.1");
-  ASSERT_EQ(p.dhcp->v4->routes.size(), 1u);
-  EXPECT_EQ(p.dhcp->v4->routes[0].destination, "10.10.0.0/16");
+  // The pod link has no default route: neither has the guest (only the static route).
+  EXPECT_EQ(p.dhcp->v4->router, "");
+  EXPECT_THAT(p.dhcp->v4->routes, ElementsAre(RouteIs("10.10.0.0/16", "192.168.100.1")));
   ASSERT_TRUE(p.device);
   EXPECT_EQ(p.device->kind, DeviceKind::kTap);
   EXPECT_EQ(p.device->tap, "tap16477688c0e");
   EXPECT_EQ(p.device->mac, "0a:58:c0:a8:64:0a");
   EXPECT_EQ(p.device->alias, "ua-blue");
+}
+
+// Option 121 carries exactly the pod link's routes, and a default route only when the pod
+// link has one (clients that get option 121 ignore option 3).
+class BridgeDhcpRoutes : public PlannerTest {
+ protected:
+  absl::StatusOr<api::DhcpV4Offer> Offer() {
+    api::Vmi vmi = testing::MasqueradeVmi();
+    vmi.spec.domain.interfaces[0] = testing::MakeInterface("default", api::BindingMethod::kBridge);
+    auto plans = Plan(vmi);
+    if (!plans.ok()) return plans.status();
+    if (plans->size() != 1 || !(*plans)[0].dhcp || !(*plans)[0].dhcp->v4)
+      return absl::InternalError("no DHCPv4 offer");
+    return *(*plans)[0].dhcp->v4;
+  }
+};
+
+TEST_F(BridgeDhcpRoutes, OnlyADefaultRouteIsTheRouter) {
+  BuildPod(k_, /*ipv6=*/false, /*blue=*/false);  // eth0: its subnet and default via .1
+  auto o = Offer();
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->router, "10.244.0.1");
+  EXPECT_THAT(o->routes, ElementsAre());  // option 3 says it all
+}
+
+TEST_F(BridgeDhcpRoutes, StaticRoutesWithTheDefaultLast) {
+  BuildPod(k_, /*ipv6=*/false, /*blue=*/false);
+  k_.AddPodRoute("eth0", "10.96.0.0/12", "10.244.0.254");
+  k_.AddPodRoute("eth0", "192.168.7.0/24", "");
+  auto o = Offer();
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->router, "10.244.0.1");
+  EXPECT_THAT(o->routes,
+              ElementsAre(RouteIs("10.96.0.0/12", "10.244.0.254"), RouteIs("192.168.7.0/24", ""),
+                          RouteIs("0.0.0.0/0", "10.244.0.1")));
+}
+
+TEST_F(BridgeDhcpRoutes, NoDefaultRouteNoRouter) {
+  testing::AddEth0(k_);
+  k_.AddPodRoute("eth0", "10.96.0.0/12", "10.244.0.1");  // KubeVirt would make .1 the router
+  auto o = Offer();
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->router, "");
+  EXPECT_THAT(o->routes, ElementsAre(RouteIs("10.96.0.0/12", "10.244.0.1")));
+}
+
+TEST_F(BridgeDhcpRoutes, OnLinkDefaultRouteGoesInOption121) {
+  testing::AddEth0(k_);
+  k_.AddPodRoute("eth0", "0.0.0.0/0", "");  // `default dev eth0`: option 3 cannot say it
+  auto o = Offer();
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->router, "");
+  EXPECT_THAT(o->routes, ElementsAre(RouteIs("0.0.0.0/0", "")));
 }
 
 TEST_F(PlannerTest, PlaceholderIsIfbWhenKernelHasNoDummy) {

@@ -2,7 +2,7 @@
 
 namespace k6t::binding::testing {
 
-void BuildPod(FakeKernel& k, bool ipv6, bool blue) {
+void AddEth0(FakeKernel& k) {
   Link eth0;
   eth0.name = "eth0";
   eth0.kind = "veth";
@@ -12,6 +12,10 @@ void BuildPod(FakeKernel& k, bool ipv6, bool blue) {
   k.AddLink(eth0);
   k.AddPodAddress("eth0", "10.244.0.5/24");
   k.AddPodRoute("eth0", "10.244.0.0/24", "");
+}
+
+void BuildPod(FakeKernel& k, bool ipv6, bool blue) {
+  AddEth0(k);
   k.AddPodRoute("eth0", "0.0.0.0/0", "10.244.0.1");
   if (ipv6) {
     k.AddPodAddress("eth0", "fd00:10:244::5/64");

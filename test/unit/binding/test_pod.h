@@ -11,6 +11,9 @@ namespace k6t::binding::testing {
 // eth0 (10.244.0.5/24, fd00:10:244::5/64, mtu 1400, default routes) and, for `blue`,
 // pod16477688c0e (192.168.100.10/24 with a route to 10.10.0.0/16 via 192.168.100.1).
 void BuildPod(FakeKernel& k, bool ipv6 = false, bool blue = true);
+// eth0 (10.244.0.5/24, mtu 1400) with only its subnet route: BuildPod's eth0 before its
+// default route, for tests that choose the routes.
+void AddEth0(FakeKernel& k);
 
 api::Interface MakeInterface(const std::string& name, api::BindingMethod m);
 api::Network PodNetwork(const std::string& name = "default");

@@ -1,11 +1,11 @@
-#include "k6t/binding/dhcp/dhcpv4_packet.h"
+#include "k6t/dhcp/dhcpv4_packet.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "test/unit/dhcp/hex.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 using testing::Hex;
@@ -227,20 +227,60 @@ TEST(Dhcpv4Packet, OverloadsIntoFileAndSnameWhenOptionsDoNotFit) {
                {224, std::string(40, 'a')},
                {225, std::string(100, 'b')},
                {226, std::string(50, 'c')}};
-  // 300 bytes: 60 for options. 53 (3) + 224 (42) fit with 52 (3) and End; 225 goes to
-  // file, 226 to sname.
+  // 300 bytes: 60 for options, 56 beside 52 (3) and End. Largest first: 225 (102) goes to
+  // file, 226 (52) fits beside 53 (3), 224 (42) goes to sname.
   auto enc = EncodeDhcpv4(m, 300);
   ASSERT_TRUE(enc.ok()) << enc.status();
   EXPECT_TRUE(enc->overloaded);
   EXPECT_EQ(enc->bytes.size(), 300u);
-  EXPECT_EQ(ToHex(std::span<const uint8_t>(enc->bytes.data() + 240, 3)), "34 01 03");
+  EXPECT_EQ(ToHex(std::span<const uint8_t>(enc->bytes.data() + 240, 6)), "34 01 03 35 01 05");
+  EXPECT_EQ(enc->bytes[246], 226);  // options field, after the message type
   EXPECT_EQ(enc->bytes[108], 225);  // file
-  EXPECT_EQ(enc->bytes[44], 226);   // sname
+  EXPECT_EQ(enc->bytes[44], 224);   // sname
   auto back = DecodeDhcpv4(enc->bytes);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back->Find(224), std::string(40, 'a'));
   EXPECT_EQ(*back->Find(225), std::string(100, 'b'));
   EXPECT_EQ(*back->Find(226), std::string(50, 'c'));
+}
+
+TEST(Dhcpv4Packet, PacksLargestFirstWhereFillingInOrderFails) {
+  Dhcpv4Message m;
+  m.options = {{opt4::kMessageType, "\x05"},
+               {224, std::string(38, 'a')},   // 40
+               {225, std::string(118, 'b')},  // 120
+               {226, std::string(58, 'c')},   // 60
+               {227, std::string(8, 'd')}};   // 10
+  // In order: 53 + 224 fill the options field (56), 225 takes file, 226 sname, and 227
+  // finds no room. Largest first: 225 in file, 226 in sname, 224 and 227 beside 53.
+  auto enc = EncodeDhcpv4(m, 300);
+  ASSERT_TRUE(enc.ok()) << enc.status();
+  EXPECT_EQ(enc->bytes.size(), 300u);
+  auto back = DecodeDhcpv4(enc->bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->Type(), Dhcpv4Type::kAck);
+  EXPECT_EQ(*back->Find(224), std::string(38, 'a'));
+  EXPECT_EQ(*back->Find(225), std::string(118, 'b'));
+  EXPECT_EQ(*back->Find(226), std::string(58, 'c'));
+  EXPECT_EQ(*back->Find(227), std::string(8, 'd'));
+}
+
+TEST(Dhcpv4Packet, SplitOptionPiecesKeepTheirOrderAcrossAreas) {
+  Dhcpv4Message m;
+  std::string long_value;
+  for (int i = 0; i < 300; ++i) long_value.push_back(static_cast<char>('a' + i % 26));
+  m.options = {{opt4::kMessageType, "\x02"}, {230, long_value}, {224, std::string(100, 'z')}};
+  // 548 bytes (a 576-byte message): 304 for options beside 52 and End. 230's first piece
+  // (257) takes the options field, 224 (102) file, and 230's second piece (47) fits
+  // neither: it goes to sname, after the first piece in RFC 3396's concatenation order.
+  auto enc = EncodeDhcpv4(m, 548);
+  ASSERT_TRUE(enc.ok()) << enc.status();
+  EXPECT_EQ(enc->bytes[44], 230);   // sname
+  EXPECT_EQ(enc->bytes[108], 224);  // file
+  auto back = DecodeDhcpv4(enc->bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back->Find(230), long_value);
+  EXPECT_EQ(*back->Find(224), std::string(100, 'z'));
 }
 
 TEST(Dhcpv4Packet, FailsWhenEvenOverloadingCannotFit) {
@@ -332,4 +372,4 @@ TEST(Dhcpv4Helpers, AddressesAndMasks) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

@@ -1,10 +1,10 @@
-#include "k6t/binding/dhcp/dhcpv6_packet.h"
+#include "k6t/dhcp/dhcpv6_packet.h"
 
 #include <gtest/gtest.h>
 
 #include "test/unit/dhcp/hex.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 using testing::Hex;
@@ -103,4 +103,4 @@ TEST(Dhcpv6Packet, OptionHelpers) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

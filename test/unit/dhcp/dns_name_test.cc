@@ -1,10 +1,10 @@
-#include "k6t/binding/dhcp/dns_name.h"
+#include "k6t/dhcp/dns_name.h"
 
 #include <gtest/gtest.h>
 
 #include "test/unit/dhcp/hex.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 using testing::HexStr;
@@ -88,5 +88,23 @@ TEST(DomainList, RejectsNamesLongerThan253) {
   EXPECT_FALSE(DecodeDomainList(wire).ok());
 }
 
+TEST(SearchList, NormalisesSkipsAndKeepsAPrefix) {
+  const SearchList list = BuildSearchList(
+      {"Default.SVC.cluster.local.", "-bad.example", "svc.cluster.local",
+       "default.svc.cluster.local", "a.example", "cluster.local", "b.example"},
+      27 + 19 + 11 + 14);  // the first three valid ones; cluster.local needs 15 more
+  EXPECT_EQ(list.names, (std::vector<std::string>{"default.svc.cluster.local", "svc.cluster.local",
+                                                  "a.example"}));
+  ASSERT_EQ(list.wire.size(), 3u);
+  EXPECT_EQ(ToHex(list.wire[2]), "01 61 07 65 78 61 6d 70 6c 65 00");
+  // What was skipped, by reason; b.example would fit but comes after cluster.local.
+  EXPECT_EQ(list.skipped,
+            (std::vector<std::string>{
+                "search domains that are not domain names: \"-bad.example\"",
+                "repeated search domains: default.svc.cluster.local",
+                "search domains beyond 71 bytes of search list: cluster.local, b.example"}));
+  EXPECT_TRUE(BuildSearchList({}, 255).names.empty());
+}
+
 }  // namespace
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

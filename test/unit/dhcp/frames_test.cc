@@ -1,11 +1,11 @@
-#include "dhcp/frames.h"
+#include "frames.h"
 
 #include <gtest/gtest.h>
 
-#include "dhcp/rate_limiter.h"
+#include "rate_limiter.h"
 #include "test/unit/dhcp/hex.h"
 
-namespace k6t::binding::dhcp::internal {
+namespace k6t::dhcp::internal {
 namespace {
 
 using dhcp::testing::Hex;
@@ -57,4 +57,4 @@ TEST(RateLimiter, TableIsBoundedAndOverflowShared) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp::internal
+}  // namespace k6t::dhcp::internal

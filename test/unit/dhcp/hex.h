@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace k6t::binding::dhcp::testing {
+namespace k6t::dhcp::testing {
 
 inline std::vector<uint8_t> Hex(std::string_view s) {
   std::vector<uint8_t> out;
@@ -52,4 +52,4 @@ inline std::string ToHex(std::string_view s) {
   return ToHex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
 }
 
-}  // namespace k6t::binding::dhcp::testing
+}  // namespace k6t::dhcp::testing

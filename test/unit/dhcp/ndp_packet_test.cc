@@ -1,10 +1,10 @@
-#include "k6t/binding/dhcp/ndp_packet.h"
+#include "k6t/dhcp/ndp_packet.h"
 
 #include <gtest/gtest.h>
 
 #include "test/unit/dhcp/hex.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 using testing::Hex;
@@ -71,4 +71,4 @@ TEST(RouterAdvert, FlagsAndOptionalOptions) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

@@ -1,4 +1,4 @@
-#include "k6t/binding/dhcp/resolv_conf.h"
+#include "k6t/dhcp/resolv_conf.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
 TEST(ResolvConf, ParsesAKubernetesPodFile) {
@@ -97,4 +97,4 @@ TEST(ResolvConf, ReadsAFile) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

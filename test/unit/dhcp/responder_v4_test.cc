@@ -1,14 +1,18 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "k6t/binding/dhcp/responder.h"
+#include "absl/strings/str_cat.h"
+#include "k6t/dhcp/dns_name.h"
+#include "k6t/dhcp/responder.h"
 #include "test/unit/dhcp/hex.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
+using api::DhcpV4Offer;
 using ::testing::HasSubstr;
 using testing::HexStr;
+using ::testing::Not;
 using testing::ToHex;
 
 const Mac kGuest{0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
@@ -290,20 +294,70 @@ TEST(Dhcpv4Responder, RejectsBadOffers) {
               }).message(),
               HasSubstr("224..254"));
   EXPECT_THAT(bad([](auto& o) { o.hostname = "a b"; }).message(), HasSubstr("hostname"));
-  EXPECT_THAT(bad([](auto& o) { o.search_domains = {"bad..domain"}; }).message(),
-              HasSubstr("search_domains"));
-  EXPECT_THAT(bad([](auto& o) {
-                o.search_domains.clear();
-                for (int i = 0; i < 6; ++i)
-                  o.search_domains.push_back(std::string(40, static_cast<char>('a' + i)) + ".x");
-              }).message(),
-              HasSubstr("255 bytes"));
   EXPECT_THAT(bad([](auto& o) {
                 o.routes = {{"10.0.0.1/8", ""}};
               }).message(),
               HasSubstr("host bits"));
   EXPECT_THAT(bad([](auto& o) { o.mtu = 20; }).message(), HasSubstr("mtu"));
   EXPECT_FALSE(Dhcpv4Responder::Create(Masquerade(), "zz").ok());
+}
+
+// The pod's resolv.conf with six ~60-character search domains (Kubernetes allows 32, 2048
+// characters): the offer used to be refused, leaving the guest without an address.
+TEST(Dhcpv4Responder, SearchListsTooLongForOneReplyAreTrimmedNotRefused) {
+  DhcpV4Offer o = Masquerade();
+  o.search_domains.clear();
+  for (int i = 0; i < 6; ++i)
+    o.search_domains.push_back(absl::StrCat(
+        "ns", i, "-", std::string(36, static_cast<char>('a' + i)), ".svc.cluster.example"));
+  auto r = Dhcpv4Responder::Create(o, "");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->max_message(), 1400u);
+  // A 576-byte reply leaves out the tail of the list, and the responder says what.
+  auto req = Request(Dhcpv4Type::kDiscover);
+  auto small = r->Respond(req);
+  ASSERT_TRUE(small.reply) << small.note;
+  EXPECT_LE(small.reply->payload.size(), 548u);
+  auto search = DecodeDomainList(*Decode(*small.reply).Find(opt4::kDomainSearch));
+  ASSERT_TRUE(search.ok());
+  ASSERT_GE(search->size(), 1u);
+  ASSERT_LT(search->size(), 6u);
+  EXPECT_EQ(search->front(), o.search_domains.front());
+  ASSERT_FALSE(r->left_out().empty());
+  EXPECT_EQ(r->left_out().front(), "search domain " + o.search_domains.back());
+  EXPECT_THAT(small.note, HasSubstr("leaves out search domain " + o.search_domains.back()));
+  // A client that accepts 1500 bytes gets all six (within the 1400-byte MTU).
+  req.Set(opt4::kMaxMessageSize, HexStr("05 dc"));
+  auto big = r->Respond(req);
+  ASSERT_TRUE(big.reply);
+  EXPECT_LE(big.reply->payload.size(), 1400u - 28);
+  search = DecodeDomainList(*Decode(*big.reply).Find(opt4::kDomainSearch));
+  ASSERT_TRUE(search.ok());
+  EXPECT_EQ(*search, o.search_domains);
+  EXPECT_THAT(big.note, Not(HasSubstr("leaves out")));
+}
+
+TEST(Dhcpv4Responder, TheLinkMtuBoundsTheReplyWhenTheOfferHasNone) {
+  DhcpV4Offer o = Masquerade();
+  o.mtu = 0;
+  for (int code = 224; code <= 228; ++code)
+    o.private_options.push_back({code, std::string(200, 'p')});
+  auto r = Dhcpv4Responder::Create(o, "", /*link_mtu=*/1000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->max_message(), 1000u);
+  auto req = Request(Dhcpv4Type::kDiscover);
+  req.Set(opt4::kMaxMessageSize, HexStr("ff ff"));
+  auto out = r->Respond(req);
+  ASSERT_TRUE(out.reply);
+  EXPECT_LE(out.reply->payload.size(), 1000u - 28);
+  EXPECT_GT(out.reply->payload.size(), 548u);
+  // Without a link MTU either, nothing beyond the RFC's 576 bytes.
+  auto unknown = Dhcpv4Responder::Create(o, "");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->max_message(), 576u);
+  out = unknown->Respond(req);
+  ASSERT_TRUE(out.reply);
+  EXPECT_LE(out.reply->payload.size(), 548u);
 }
 
 TEST(Dhcpv4Responder, DecodesAndAnswersRawBytes) {
@@ -317,4 +371,4 @@ TEST(Dhcpv4Responder, DecodesAndAnswersRawBytes) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

@@ -1,13 +1,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "k6t/binding/dhcp/dns_name.h"
-#include "k6t/binding/dhcp/responder.h"
+#include "absl/strings/str_cat.h"
+#include "k6t/dhcp/dns_name.h"
+#include "k6t/dhcp/responder.h"
 #include "test/unit/dhcp/hex.h"
 
-namespace k6t::binding::dhcp {
+namespace k6t::dhcp {
 namespace {
 
+using api::DhcpV6Offer;
+using api::RouterAdvert;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::HexStr;
 using testing::ToHex;
@@ -217,6 +221,30 @@ TEST(Dhcpv6Responder, RejectsBadOffers) {
   EXPECT_FALSE(Dhcpv6Responder::Create(o, kBridge, "").ok());
 }
 
+// A search list that cannot be offered whole is trimmed (and reported), never refused: one
+// interface's DNS configuration never costs the guest its address.
+TEST(Dhcpv6Responder, SearchListsThatCannotBeOfferedAreTrimmedNotRefused) {
+  DhcpV6Offer o = Offer();
+  o.search_domains = {"svc.cluster.local", "bad..domain"};
+  for (int i = 0; i < 20; ++i)
+    o.search_domains.push_back(absl::StrCat("n", 10 + i, "-", std::string(56, 'x'), ".example"));
+  auto r = Dhcpv6Responder::Create(o, kBridge, "");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->left_out(), ElementsAre(HasSubstr("bad..domain"), HasSubstr("beyond 1024")));
+  auto req = Msg(Dhcpv6Type::kSolicit);
+  req.options.push_back({opt6::kIaNa, Ia(7)});
+  auto out = r->Respond(req, kSrc);
+  ASSERT_TRUE(out.reply);
+  const Dhcpv6Message reply = Decoded(out);
+  const std::string* list = reply.Find(opt6::kDomainList);
+  ASSERT_NE(list, nullptr);
+  EXPECT_LE(list->size(), kMaxSearchListBytes);
+  auto names = DecodeDomainList(*list);
+  ASSERT_TRUE(names.ok()) << names.status();
+  EXPECT_EQ(names->front(), "svc.cluster.local");
+  EXPECT_EQ(names->size(), 1u + (1024 - 19) / 70);  // 19 bytes, then 70 per long name
+}
+
 TEST(RouterAdvertFromPlan, MasqueradeDefaults) {
   auto p =
       MakeRouterAdvert(RouterAdvert{"fd10:0:2::1", "fd10:0:2::1/120", 1400, true, true}, kBridge);
@@ -235,4 +263,4 @@ TEST(RouterAdvertFromPlan, MasqueradeDefaults) {
 }
 
 }  // namespace
-}  // namespace k6t::binding::dhcp
+}  // namespace k6t::dhcp

@@ -1,6 +1,8 @@
 // k6t-cni's parsing and encoding without privileges: the stdin configuration and prevResult,
 // the CNI_* environment, results per spec version, the error JSON and its codes, and the
-// commands that need no namespace (VERSION, DEL of a vanished sandbox, GC).
+// commands that need no namespace (VERSION, DEL of a vanished sandbox, GC), and ADD/CHECK/DEL
+// driven whole on a FakeKernel (the session's seams) for the result's MACs, the retryable
+// missing pod link and DEL without state.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -17,6 +19,7 @@
 #include "cni/cni_plugin.h"
 #include "cni/cni_request.h"
 #include "cni/cni_result.h"
+#include "k6t/binding/testing/fake_pod.h"
 
 namespace k6t::handler::cni {
 namespace {
@@ -233,7 +236,7 @@ TEST(CniRequestTest, SynthesizesOneInterfaceOnTheCniLink) {
   EXPECT_EQ(req->vmi.spec.networks[0].pod_interface, "net1");
   EXPECT_TRUE(req->vmi.spec.networks[0].multus);
   EXPECT_EQ(req->vmi.meta.name, "vm");
-  EXPECT_EQ(req->state_dir, "/var/lib/cni/k6t/c0ffee/net1");
+  EXPECT_EQ(req->state_dir, "/var/lib/cni/k6t/blue-net/c0ffee/net1");
   ASSERT_EQ(req->network_status.size(), 1u);
   EXPECT_EQ(req->network_status[0].interface, "net1");
   EXPECT_THAT(req->network_status[0].ips, ElementsAre("192.168.100.5"));
@@ -268,7 +271,7 @@ TEST(CniRequestTest, OwnAttachmentNamesItsPodLink) {
   ASSERT_TRUE(req.ok()) << req.status();
   EXPECT_EQ(req->vmi.spec.networks[0].pod_interface, "eth0");
   EXPECT_EQ(req->network_status[0].interface, "eth0");
-  EXPECT_EQ(req->state_dir, "/var/lib/cni/k6t/c0ffee/net1");  // keyed by the attachment
+  EXPECT_EQ(req->state_dir, "/var/lib/cni/k6t/k6t-masquerade/c0ffee/net1");  // network, attachment
   auto bad = ParseConfig(R"({"cniVersion":"1.0.0","name":"x","binding":"bridge",
                              "podInterface":"a/b"})");
   ASSERT_FALSE(bad.ok());
@@ -307,7 +310,7 @@ TEST(CniPluginTest, RefusesWithTheSpecErrorJson) {
 
 TEST(CniPluginTest, DelOfAVanishedSandboxRemovesItsState) {
   const std::string root = ::testing::TempDir() + "/k6t-cni-del-" + std::to_string(::getpid());
-  const std::string dir = root + "/c0ffee/net1/interfaces";
+  const std::string dir = root + "/blue-net/c0ffee/net1/interfaces";
   std::filesystem::create_directories(dir);
   { std::ofstream(dir + "/blue.json") << "{}"; }
   auto env = AddEnv("DEL");
@@ -318,23 +321,162 @@ TEST(CniPluginTest, DelOfAVanishedSandboxRemovesItsState) {
     EXPECT_EQ(o.exit_code, 0) << o.output;
     EXPECT_EQ(o.output, "");
   }
-  EXPECT_FALSE(std::filesystem::exists(root + "/c0ffee"));
+  EXPECT_FALSE(std::filesystem::exists(root + "/blue-net"));
   std::filesystem::remove_all(root);
 }
 
-TEST(CniPluginTest, GcKeepsOnlyValidAttachments) {
+// Attachment state dirs with an interfaces/ subdirectory, as ADD leaves them.
+void MakeAttachments(const std::string& root, std::initializer_list<const char*> attachments) {
+  for (const char* a : attachments) std::filesystem::create_directories(root + a + "/interfaces");
+}
+
+std::string GcConf(const std::string& root, const std::string& network,
+                   const std::string& attachments) {
+  return absl::StrCat(R"({"cniVersion":"1.1.0","name":")", network,
+                      R"(","binding":"bridge","stateDir":")", root, R"(",)", attachments, "}");
+}
+
+TEST(CniPluginTest, GcKeepsOnlyValidAttachmentsOfItsOwnNetwork) {
   const std::string root = ::testing::TempDir() + "/k6t-cni-gc-" + std::to_string(::getpid());
-  for (const char* a : {"/keep/net1/interfaces", "/gone/net1/interfaces", "/keep/net2/interfaces"})
-    std::filesystem::create_directories(root + a);
-  const std::string conf = absl::StrCat(
-      R"({"cniVersion":"1.1.0","name":"blue-net","binding":"bridge","stateDir":")", root,
-      R"(","cni.dev/valid-attachments":[{"containerID":"keep","ifname":"net1"}]})");
-  auto o = RunPlugin(Env({{"CNI_COMMAND", "GC"}, {"CNI_PATH", "/usr/lib/cni"}}), conf);
+  MakeAttachments(root, {"/blue-net/keep/net1", "/blue-net/gone/net1", "/blue-net/keep/net2",
+                         "/red-net/gone/net1", "/red-net/keep/net2"});
+  const auto gc = Env({{"CNI_COMMAND", "GC"}, {"CNI_PATH", "/usr/lib/cni"}});
+  auto o = RunPlugin(
+      gc, GcConf(root, "blue-net",
+                 R"("cni.dev/valid-attachments":[{"containerID":"keep","ifname":"net1"}])"));
   EXPECT_EQ(o.exit_code, 0) << o.output;
-  EXPECT_TRUE(std::filesystem::exists(root + "/keep/net1/interfaces"));
-  EXPECT_FALSE(std::filesystem::exists(root + "/keep/net2"));
-  EXPECT_FALSE(std::filesystem::exists(root + "/gone"));
+  EXPECT_TRUE(std::filesystem::exists(root + "/blue-net/keep/net1/interfaces"));
+  EXPECT_FALSE(std::filesystem::exists(root + "/blue-net/keep/net2"));
+  EXPECT_FALSE(std::filesystem::exists(root + "/blue-net/gone"));
+  // red-net's live attachments are not blue-net's to judge, gone or not.
+  EXPECT_TRUE(std::filesystem::exists(root + "/red-net/gone/net1/interfaces"));
+  EXPECT_TRUE(std::filesystem::exists(root + "/red-net/keep/net2/interfaces"));
+
+  // The older key means the same; an empty list on red-net leaves nothing of it.
+  o = RunPlugin(gc, GcConf(root, "red-net",
+                           R"("cni.dev/attachments":[{"containerID":"keep","ifname":"net2"}])"));
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_TRUE(std::filesystem::exists(root + "/red-net/keep/net2/interfaces"));
+  EXPECT_FALSE(std::filesystem::exists(root + "/red-net/gone"));
+  o = RunPlugin(gc, GcConf(root, "red-net", R"("cni.dev/valid-attachments":[])"));
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_FALSE(std::filesystem::exists(root + "/red-net"));
+  EXPECT_TRUE(std::filesystem::exists(root + "/blue-net/keep/net1/interfaces"));
   std::filesystem::remove_all(root);
+}
+
+// A sandbox on a FakeKernel: the pod link net1 the bridge plugin made (kPrev's MAC and IP),
+// a state dir and a netns path that exists (the plugin checks it before entering).
+struct FakeSandbox {
+  binding::testing::FakeKernel kernel;
+  std::string root;
+  std::map<std::string, std::string> env = AddEnv();
+  std::string conf;
+  RequestHook hook = [this](binding::PodNetworkRequest& r) {
+    binding::testing::UseFakeKernel(r, kernel);
+  };
+
+  FakeSandbox() {
+    root = ::testing::TempDir() + "/k6t-cni-fake-" + std::to_string(::getpid());
+    std::filesystem::create_directories(root);
+    { std::ofstream(root + "/netns"); }
+    env["CNI_NETNS"] = root + "/netns";
+    binding::Link net1;
+    net1.name = "net1";
+    net1.kind = "veth";
+    net1.mac = "aa:00:00:00:00:03";
+    net1.mtu = 1500;
+    net1.admin_up = net1.oper_up = true;
+    kernel.AddLink(net1);
+    kernel.AddPodAddress("net1", "192.168.100.5/24");
+    std::string prev = kPrev;
+    prev.replace(prev.find("/run/netns/p"), 12, env["CNI_NETNS"]);
+    conf = Conf(absl::StrCat(R"(,"stateDir":")", root, R"(/state","prevResult":)", prev));
+  }
+  ~FakeSandbox() { std::filesystem::remove_all(root); }
+
+  Outcome Run(const std::string& command) {
+    auto e = env;
+    e["CNI_COMMAND"] = command;
+    return RunPlugin(Env(e), conf, hook);
+  }
+  std::optional<binding::Link> Link(const std::string& name) {
+    auto l = kernel.GetLink(name);
+    EXPECT_TRUE(l.ok()) << l.status();
+    return l.ok() ? *l : std::nullopt;
+  }
+};
+
+TEST(CniPluginTest, AddResultGivesEveryInterfaceItsMacChainFirst) {
+  FakeSandbox sb;
+  auto o = sb.Run("ADD");
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  const json r = json::parse(o.output);
+  std::vector<std::string> names;
+  for (const auto& i : r["interfaces"]) {
+    names.push_back(i["name"]);
+    ASSERT_TRUE(i.contains("mac")) << i.dump();
+    EXPECT_THAT(i["mac"].get<std::string>(),
+                ::testing::MatchesRegex("([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}"))
+        << i.dump();
+  }
+  EXPECT_THAT(names, ElementsAre("br-blue", "veth1", "net1", "k6t-net1", "tap1"));
+  // The tap's MAC is the one the kernel gave it, read back after creating it.
+  auto tap = sb.Link("tap1");
+  ASSERT_TRUE(tap);
+  EXPECT_EQ(r["interfaces"][4]["mac"], tap->mac);
+  EXPECT_EQ(r["interfaces"][3]["mac"], sb.Link("k6t-net1")->mac);
+  EXPECT_EQ(r["interfaces"][4]["sandbox"], sb.env["CNI_NETNS"]);
+  EXPECT_EQ(r["ips"][0]["interface"], 2);  // still the pod link
+  EXPECT_EQ(sb.Run("CHECK").exit_code, 0);
+}
+
+TEST(CniPluginTest, MissingPodLinkIsTryAgainLater) {
+  FakeSandbox sb;
+  ASSERT_TRUE(sb.kernel.DeleteLink("net1").ok());
+  const std::string before = sb.kernel.Dump();
+  auto o = sb.Run("ADD");
+  const auto j = ErrorJson(o);
+  EXPECT_EQ(j["code"], kTryAgainLater);
+  EXPECT_THAT(j["msg"].get<std::string>(), HasSubstr("net1 is not there yet"));
+  EXPECT_EQ(sb.kernel.Dump(), before);
+}
+
+TEST(CniPluginTest, DelWithoutStateRemovesTheDerivedLinksIdempotently) {
+  FakeSandbox sb;
+  ASSERT_EQ(sb.Run("ADD").exit_code, 0);
+  ASSERT_TRUE(sb.Link("net1-nic"));
+  std::filesystem::remove_all(sb.root + "/state");  // lost, or an older layout's
+  for (int i = 0; i < 2; ++i) {
+    auto o = sb.Run("DEL");
+    EXPECT_EQ(o.exit_code, 0) << o.output;
+    EXPECT_FALSE(sb.Link("tap1"));
+    EXPECT_FALSE(sb.Link("k6t-net1"));
+    EXPECT_FALSE(sb.Link("net1-nic"));
+    auto pod = sb.Link("net1");
+    ASSERT_TRUE(pod);
+    EXPECT_EQ(pod->kind, "veth");  // the pod link itself, renamed back
+    EXPECT_EQ(pod->mac, "aa:00:00:00:00:03");
+    EXPECT_EQ(pod->master_index, 0);
+  }
+  // A fresh ADD on the returned link works (podman network reload: DEL then ADD).
+  EXPECT_EQ(sb.Run("ADD").exit_code, 0);
+  EXPECT_EQ(sb.Run("DEL").exit_code, 0);
+  EXPECT_FALSE(sb.Link("tap1"));
+  EXPECT_FALSE(sb.Link("net1-nic"));
+}
+
+TEST(CniPluginTest, DelWithoutStateLeavesOtherLinksAlone) {
+  FakeSandbox sb;
+  // Links that happen to carry k6t's names but are not of k6t's kinds.
+  binding::Link imposter;
+  imposter.name = "k6t-net1";
+  imposter.kind = "veth";
+  sb.kernel.AddLink(imposter);
+  const std::string before = sb.kernel.Dump();
+  auto o = sb.Run("DEL");
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_EQ(sb.kernel.Dump(), before);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "k6t/api/dhcp_offer.h"
 #include "k6t/binding/guest_device.h"
 
 namespace k6t::binding {
@@ -135,53 +136,13 @@ using Operation =
 // One line, e.g. `create bridge k6t-eth0 mac=02:00:00:00:00:00 mtu=1400`.
 std::string Describe(const Operation& op);
 
-// ---- What the in-pod servers offer the guest on this interface.
-
-struct Route {
-  std::string destination;  // CIDR; "0.0.0.0/0" for the default route
-  std::string gateway;      // "" or "0.0.0.0" for on-link
-};
-
-struct DhcpV4Offer {
-  std::string server_ip;                    // option 54, also the source address
-  std::string client_ip;                    // 10.0.2.2
-  int prefix_len = 24;                      // option 1
-  std::string router;                       // option 3; empty for none
-  std::vector<Route> routes;                // option 121 (default route last when present)
-  int mtu = 0;                              // option 26
-  std::vector<std::string> dns_servers;     // option 6
-  std::vector<std::string> search_domains;  // option 119; the longest is option 15
-  std::string hostname;                     // option 12
-  std::string tftp_server_name;             // 66
-  std::string boot_file_name;               // 67
-  std::vector<std::string> ntp_servers;     // 42
-  std::vector<std::pair<int, std::string>> private_options;  // 224..254
-  uint32_t lease_seconds = 999u * 24 * 3600;
-};
-
-struct DhcpV6Offer {
-  std::string client_ip;  // fd10:0:2::2
-  int prefix_len = 120;
-  std::vector<std::string> dns_servers;
-  std::vector<std::string> search_domains;
-  uint32_t lease_seconds = 999u * 24 * 3600;
-};
-
-struct RouterAdvert {
-  std::string router_ip;  // link-local of the bridge is used as source; this is informative
-  std::string prefix;     // fd10:0:2::/120 (advertised on-link, not autonomous)
-  int mtu = 0;
-  bool managed = true;  // M flag: addresses from DHCPv6
-  bool other = true;    // O flag
-};
-
-struct DhcpPlan {
-  std::string bridge;      // link the servers listen on
-  std::string client_mac;  // only this MAC is served (bridge binding); empty: any
-  std::optional<DhcpV4Offer> v4;
-  std::optional<DhcpV6Offer> v6;
-  std::optional<RouterAdvert> ra;
-};
+// ---- What the in-pod servers offer the guest on this interface: value types of the ground
+// floor (k6t/api/dhcp_offer.h), shared with libdhcp, which serves them.
+using api::DhcpPlan;
+using api::DhcpV4Offer;
+using api::DhcpV6Offer;
+using api::Route;
+using api::RouterAdvert;
 
 // ---- What passt serves the guest (the launcher runs it, or libvirt where it has a passt
 // backend). The guest's NIC on it is the plan's device (DeviceKind::kPasst).
