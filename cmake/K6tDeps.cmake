@@ -13,6 +13,7 @@ pkg_check_modules(LIBVIRT REQUIRED IMPORTED_TARGET libvirt libvirt-qemu)
 # Cloud-init ISOs (libisofs) and containerDisk image layers (libarchive), in-process.
 pkg_check_modules(LIBISOFS REQUIRED IMPORTED_TARGET libisofs-1)
 pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
+pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 if(K6T_BUILD_TESTS)
   find_package(GTest REQUIRED)
   # The CNI conformance runner (test/netns/handler/cni_conformance) is Go over libcni's source

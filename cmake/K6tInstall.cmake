@@ -1,13 +1,13 @@
-# `cmake --install`: the three shared libraries (SONAME = major version), the in-memory kernel
+# `cmake --install`: the five shared libraries (SONAME = major version), the in-memory kernel
 # and launcher fakes for embedders' tests, their public headers, a CMake package
-# (find_package(k6t) -> k6t::api, k6t::binding, k6t::dhcp, k6t::rpc, k6t::binding_testing,
-# k6t::rpc_testing) and pkg-config files. The binaries install
+# (find_package(k6t) -> k6t::api, k6t::binding, k6t::dhcp, k6t::domxml, k6t::rpc,
+# k6t::binding_testing, k6t::rpc_testing) and pkg-config files. The binaries install
 # too, so one prefix holds a working k6t.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(K6T_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/k6t)
-set(_k6t_libs k6t_api k6t_binding k6t_dhcp k6t_rpc)
+set(_k6t_libs k6t_api k6t_binding k6t_dhcp k6t_domxml k6t_rpc)
 foreach(_testing k6t_binding_testing k6t_rpc_testing)
   if(TARGET ${_testing})
     list(APPEND _k6t_libs ${_testing})
@@ -16,6 +16,7 @@ endforeach()
 set_target_properties(k6t_api PROPERTIES EXPORT_NAME api)
 set_target_properties(k6t_binding PROPERTIES EXPORT_NAME binding)
 set_target_properties(k6t_dhcp PROPERTIES EXPORT_NAME dhcp)
+set_target_properties(k6t_domxml PROPERTIES EXPORT_NAME domxml)
 set_target_properties(k6t_rpc PROPERTIES EXPORT_NAME rpc)
 if(TARGET k6t_binding_testing)
   set_target_properties(k6t_binding_testing PROPERTIES EXPORT_NAME binding_testing)
@@ -23,9 +24,9 @@ endif()
 if(TARGET k6t_rpc_testing)
   set_target_properties(k6t_rpc_testing PROPERTIES EXPORT_NAME rpc_testing)
 endif()
-# libk6tbinding, libk6tdhcp and libk6trpc find libk6tapi next to themselves wherever the
-# prefix is.
-set_target_properties(k6t_api k6t_binding k6t_dhcp k6t_rpc PROPERTIES INSTALL_RPATH "$ORIGIN")
+# libk6tbinding, libk6tdhcp, libk6tdomxml and libk6trpc find libk6tapi (and libk6tbinding)
+# next to themselves wherever the prefix is.
+set_target_properties(k6t_api k6t_binding k6t_dhcp k6t_domxml k6t_rpc PROPERTIES INSTALL_RPATH "$ORIGIN")
 
 install(TARGETS ${_k6t_libs} EXPORT k6tTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev
@@ -33,6 +34,7 @@ install(TARGETS ${_k6t_libs} EXPORT k6tTargets
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/api/include/ ${PROJECT_SOURCE_DIR}/libbinding/include/
                   ${PROJECT_SOURCE_DIR}/libdhcp/include/ ${PROJECT_SOURCE_DIR}/librpc/include/
+                  ${PROJECT_SOURCE_DIR}/libdomxml/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev FILES_MATCHING PATTERN "*.h")
 if(TARGET k6t_binding_testing)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/libbinding/testing/include/
@@ -66,7 +68,7 @@ install(FILES ${CMAKE_BINARY_DIR}/k6tConfig.cmake ${CMAKE_BINARY_DIR}/k6tConfigV
 # time works as well as CMAKE_INSTALL_PREFIX.
 file(RELATIVE_PATH K6T_PC_TO_PREFIX /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 string(REGEX REPLACE "/$" "" K6T_PC_TO_PREFIX "${K6T_PC_TO_PREFIX}")
-foreach(_pc k6t-api k6t-binding k6t-dhcp k6t-rpc)
+foreach(_pc k6t-api k6t-binding k6t-dhcp k6t-domxml k6t-rpc)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${_pc}.pc.in ${CMAKE_BINARY_DIR}/${_pc}.pc @ONLY)
   install(FILES ${CMAKE_BINARY_DIR}/${_pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
           COMPONENT dev)

@@ -36,6 +36,7 @@ soname() { readelf -d "$libdir/$1" | grep -q "SONAME.*\[$2\]"; }
 check "libk6tapi.so has SONAME libk6tapi.so.0" soname libk6tapi.so libk6tapi.so.0
 check "libk6tbinding.so has SONAME libk6tbinding.so.0" soname libk6tbinding.so libk6tbinding.so.0
 check "libk6tdhcp.so has SONAME libk6tdhcp.so.0" soname libk6tdhcp.so libk6tdhcp.so.0
+check "libk6tdomxml.so has SONAME libk6tdomxml.so.0" soname libk6tdomxml.so libk6tdomxml.so.0
 check "libk6trpc.so has SONAME libk6trpc.so.0" soname libk6trpc.so libk6trpc.so.0
 
 # The example sees only the prefix: a path into this checkout in its build would mean the
@@ -43,20 +44,22 @@ check "libk6trpc.so has SONAME libk6trpc.so.0" soname libk6trpc.so libk6trpc.so.
 cmake_build() {
   cmake -S examples/embed -B "$work/cmake" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" &&
     cmake --build "$work/cmake" &&
-    ! grep -F -e "$ROOT/api" -e "$ROOT/libbinding" -e "$ROOT/librpc" -e "$ROOT/$BUILD" "$work/cmake/build.ninja"
+    ! grep -F -e "$ROOT/api" -e "$ROOT/libbinding" -e "$ROOT/libdhcp" -e "$ROOT/libdomxml" \
+      -e "$ROOT/librpc" \
+      -e "$ROOT/$BUILD" "$work/cmake/build.ninja"
 }
 check "examples/embed builds with find_package(k6t) from the prefix" cmake_build
 
 pc_build() {
   local flags
-  flags=$(PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs k6t-binding) &&
+  flags=$(PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs k6t-domxml) &&
     c++ -std=c++20 -Wall -Wextra -Werror examples/embed/main.cc -o "$work/embed-pc" $flags \
       -Wl,-rpath,"$libdir" || return 1
   # Without arguments it prints its usage: it loaded, so the libraries resolve.
   "$work/embed-pc" 2>"$work/usage"
   [ $? = 2 ] && grep -q usage "$work/usage"
 }
-check "examples/embed builds with pkg-config k6t-binding" pc_build
+check "examples/embed builds with pkg-config k6t-domxml (and k6t-binding)" pc_build
 
 # libdhcp alone: a program serving DHCP needs k6t::dhcp and k6t::api, never libk6tbinding.
 mkdir -p "$work/dhcp-src"
@@ -111,7 +114,8 @@ if [ ! -x "$bin" ]; then finish; fi
 ip netns add "$ns"
 run() { "$bin" --netns "/run/netns/$ns" --state-dir "$work/state" "$@"; }
 applied() {
-  run | tee /dev/stderr | grep -q "changed=5" &&
+  run | tee /dev/stderr >"$work/applied" && grep -q "changed=5" "$work/applied" &&
+    grep -q "<target dev='tap0' managed='no'/>" "$work/applied" &&
     ip -n "$ns" -d link show tap0 | grep -q "master k6t-eth0" &&
     ip -n "$ns" -d link show k6t-eth0 | grep -q "bridge"
 }

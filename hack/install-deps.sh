@@ -7,7 +7,7 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   # libraries
-  libnl-3-dev libnl-route-3-dev libnftables-dev nftables libvirt-dev libisofs-dev libarchive-dev
+  libnl-3-dev libnl-route-3-dev libnftables-dev nftables libvirt-dev libisofs-dev libarchive-dev libxml2-dev
   nlohmann-json3-dev libyaml-cpp-dev libabsl-dev libspdlog-dev libfmt-dev libssl-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # runtime: VM, network, CNI, DHCP clients

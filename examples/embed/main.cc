@@ -2,9 +2,9 @@
 // binding of its own ("example-tap": a bridge with the VM's tap, no CNI link needed), decodes
 // and validates a VMI that uses it and hands it to the pod-network session
 // (k6t/binding/pod_network.h), which plans it against the pod namespace it is given, records
-// it in the state dir and applies it; the example then checks for drift and reads the result
-// back through the kernel adapters. `--teardown` removes it again. Needs root (CAP_NET_ADMIN
-// in the namespace, /dev/net/tun).
+// it in the state dir and applies it; the example then checks for drift, reads the result
+// back through the kernel adapters and prints the plan's libvirt device (libk6tdomxml).
+// `--teardown` removes it again. Needs root (CAP_NET_ADMIN in the namespace, /dev/net/tun).
 //
 //   k6t-embed-example --netns /run/netns/NAME --state-dir DIR [--teardown]
 #include <cstdio>
@@ -26,6 +26,7 @@
 #include "k6t/binding/netns.h"
 #include "k6t/binding/pod_network.h"
 #include "k6t/binding/registry.h"
+#include "k6t/domxml/device.h"
 
 namespace {
 
@@ -65,8 +66,14 @@ class ExampleTapBinding : public kb::Binding {
         kb::SetLinkUp{in.names.bridge, true},
         kb::SetLinkUp{in.names.tap, true},
     };
-    plan.domain_xml = "<interface type='ethernet'><mac address='" + plan.mac + "'/><target dev='" +
-                      in.names.tap + "' managed='no'/><model type='virtio'/></interface>";
+    kb::GuestDevice nic;
+    nic.kind = kb::DeviceKind::kTap;
+    nic.alias = "ua-" + in.iface.name;
+    nic.mac = plan.mac;
+    nic.model = "virtio";
+    nic.tap = in.names.tap;
+    nic.mtu = plan.mtu;
+    plan.device = nic;
     return absl::OkStatus();
   }
 };
@@ -140,7 +147,9 @@ absl::Status Run(const std::string& netns, const std::string& state_dir, bool te
   for (const auto& op : plan.ops) std::printf("  %s\n", kb::Describe(op).c_str());
   std::printf("embed: applied ops=%d changed=%d in %.2f ms\n", setup->report.operations,
               setup->report.changed, absl::ToDoubleMilliseconds(setup->timings.apply));
-  std::printf("embed: domain xml %s\n", plan.domain_xml.c_str());
+  auto device = k6t::domxml::PlanDeviceXml(plan, k6t::domxml::DeviceContext{});
+  if (!device.ok()) return device.status();
+  std::printf("embed: libvirt device\n%s", device->c_str());
   auto checked = kb::CheckPodNetwork(req);
   if (!checked.ok()) return checked.status();
   if (!checked->drift.empty())

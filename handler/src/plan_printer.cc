@@ -127,7 +127,7 @@ std::string PlansToText(const std::vector<InterfacePlan>& plans) {
         absl::StrAppend(&out, proto, "/", port, " ");
       out += "\n";
     }
-    if (!p.domain_xml.empty()) absl::StrAppend(&out, "  domain:\n", Indent(p.domain_xml, "    "));
+    if (p.device) absl::StrAppend(&out, "  guest device: ", Describe(*p.device), "\n");
     for (const auto& n : p.notes) absl::StrAppend(&out, "  note: ", n, "\n");
     out += "\n";
   }

@@ -1,10 +1,11 @@
-// What hotplug needs to know about a live domain, read from libvirt's own XML: the network
-// devices (by alias), and which pcie-root-ports still have nothing behind them. Also the
-// small XML edits hotplug makes (link state of a live <interface>).
+// What hotplug needs to know about a live domain, read from libvirt's own XML (through
+// libxml2): the network devices by alias, and which pcie-root-ports still have nothing
+// behind them. Also the one XML edit hotplug makes: the link state of a live <interface>.
 //
-// The input is libvirt's output (virDomainGetXMLDesc), not user input: the scanner expects
-// well-formed XML and skips what it does not understand, returning an error only when the
-// document is not XML at all.
+// The input is libvirt's output (virDomainGetXMLDesc), not user input: what is not
+// understood is skipped. Errors: InvalidArgument when the document is not a well-formed
+// <domain> (or, for WithLinkState, not an <interface>). Thread-safety: pure functions.
+// Privileges: none.
 #pragma once
 
 #include <string>
@@ -23,8 +24,7 @@ struct LiveDevice {
   std::string link_state;  // "up" | "down"
   std::string model;
   int queues = 1;
-  // Byte range of the whole element in the document it was read from.
-  size_t begin = 0, end = 0;
+  std::string element;  // the whole element, as libvirt gave it (for UpdateDevice)
 };
 
 struct LiveDomain {
@@ -37,10 +37,7 @@ struct LiveDomain {
 
 absl::StatusOr<LiveDomain> ParseLiveDomain(std::string_view xml);
 
-// The alias a device fragment (a plan's domain_xml) declares: `<alias name='ua-blue'/>`.
-std::string FragmentAlias(std::string_view fragment);
-
-// `element` (one <interface>...</interface>) with its <link state=...> set to `up`/down.
-std::string WithLinkState(std::string_view element, bool up);
+// `element` (one <interface>) with its <link state=...> set to up or down.
+absl::StatusOr<std::string> WithLinkState(std::string_view element, bool up);
 
 }  // namespace k6t::launcher

@@ -1,6 +1,14 @@
 // The libvirt domain XML of a VMI: a pure function of the VMI, the interface plans the
 // handler cached, and launcher options. Nothing here touches the host; the host facts it
-// needs (accelerator, vhost-net) are decided before and passed in.
+// needs (accelerator, vhost-net, passt's sockets) are decided before and passed in.
+//
+// Built as a libxml2 tree by phases, each in its file under launcher/src/domain/: machine
+// (name, resources, <os>, CPU, features), disks (disks and the boot source), devices
+// (controllers, NICs, console, memballoon; each plan's device through k6t::domxml, the one
+// emitter of plan devices) — then emitted once in libvirt's own layout.
+//
+// Errors: InvalidArgument/FailedPrecondition starting "domain XML: " and naming the
+// interface, disk or field at fault. Thread-safety: pure. Privileges: none.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +20,7 @@
 #include "host_caps.h"
 #include "k6t/api/vmi.h"
 #include "k6t/binding/plan.h"
-#include "k6t/binding/xml_escape.h"
+#include "k6t/domxml/device.h"
 
 namespace k6t::launcher {
 
@@ -29,19 +37,18 @@ struct DomainOptions {
   std::string serial_log;  // serial console file; empty: a pty
   // VMI interface name -> passt's unix socket (the launcher runs passt; see PasstPlan).
   std::map<std::string, std::string> passt_sockets;
-  // libvirt accepts <backend type='passt'/> (not Debian 12's libvirt 9): use the plan's
-  // native_domain_xml instead of <qemu:commandline>.
+  // libvirt accepts <backend type='passt'/> (not Debian 12's libvirt 9) and runs passt.
   bool native_passt = false;
-  // Host has /dev/vhost-net. Without it every <driver name='vhost'> of a fragment becomes
-  // name='qemu' (same queues), since libvirt would fail to start the domain.
+  // Host has /dev/vhost-net. Without it a device asking for vhost gets QEMU's own backend
+  // (same queues), since libvirt would fail to start the domain.
   bool vhost_net = false;
   // Free pcie-root-ports to add for hotplug; -1: the policy of HotplugRootPorts.
   int hotplug_ports = -1;
 };
 
-// A binding's device fragment as this host can run it: without /dev/vhost-net,
-// <driver name='vhost'> becomes name='qemu' (libvirt would refuse to start the device).
-std::string AdaptDeviceFragment(const std::string& fragment, bool vhost_net);
+// What the device emitter must know about this host (hotplug's devices; the domain's NICs
+// add their passt socket).
+domxml::DeviceContext HostDeviceContext(const DomainOptions& options);
 
 // `<namespace>_<name>`, as KubeVirt names domains.
 std::string DomainName(const api::Vmi& vmi);
@@ -60,7 +67,5 @@ int HotplugRootPorts(int in_use, int64_t memory_bytes);
 absl::StatusOr<std::string> GenerateDomainXml(const api::Vmi& vmi,
                                               const std::vector<binding::InterfacePlan>& plans,
                                               const DomainOptions& options);
-
-using binding::XmlEscape;
 
 }  // namespace k6t::launcher

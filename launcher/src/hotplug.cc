@@ -8,6 +8,7 @@
 #include "domain_xml.h"
 #include "k6t/binding/cache.h"
 #include "k6t/binding/kernel.h"
+#include "k6t/domxml/device.h"
 #include "k6t/launcher/launcher.h"
 #include "spdlog/spdlog.h"
 
@@ -22,16 +23,11 @@ constexpr DeviceFlags kLiveAndConfig = kLive | kConfig;
 
 double Ms(absl::Time since) { return absl::ToDoubleMilliseconds(absl::Now() - since); }
 
-std::string AliasOf(const InterfacePlan& plan) {
-  std::string alias = FragmentAlias(plan.domain_xml);
-  return alias.empty() ? absl::StrCat("ua-", plan.interface_name) : alias;
-}
-
 // The VMI interface a live device belongs to: the plan declaring its alias, else the
 // `ua-<name>` convention.
 std::string InterfaceNameOf(const LiveDevice& d, const std::vector<CachedInterface>& cached) {
   for (const auto& c : cached)
-    if (AliasOf(c.plan) == d.alias) return c.plan.interface_name;
+    if (domxml::PlanDeviceAlias(c.plan) == d.alias) return c.plan.interface_name;
   if (d.alias.rfind("ua-", 0) == 0) return d.alias.substr(3);
   return "";
 }
@@ -98,7 +94,7 @@ absl::StatusOr<Hotplug::Target> Hotplug::Resolve(const std::string& what, const 
   auto cached = binding::ReadCachedInterface(launcher_.options().state_dir, name);
   if (!cached.ok()) return cached.status();
   t.cached = std::move(*cached);
-  t.alias = t.cached ? AliasOf(t.cached->plan) : absl::StrCat("ua-", name);
+  t.alias = t.cached ? domxml::PlanDeviceAlias(t.cached->plan) : absl::StrCat("ua-", name);
   auto xml = t.dom->Xml();
   if (!xml.ok()) return xml.status();
   t.xml = std::move(*xml);
@@ -125,8 +121,10 @@ absl::StatusOr<bool> Hotplug::AttachLocked(const std::string& name) {
         absl::StrCat(what,
                      ": restart required: passt interfaces are wired at domain start and cannot be "
                      "hot-plugged"));
-  if (plan.domain_xml.empty())
-    return absl::FailedPreconditionError(absl::StrCat(what, ": its plan has no device"));
+  auto device = domxml::PlanDeviceXml(plan, HostDeviceContext(launcher_.domain_options()));
+  if (!device.ok())
+    return absl::Status(device.status().code(),
+                        absl::StrCat(what, ": ", device.status().message()));
   const bool present = t->live.FindAlias(t->alias) != nullptr;
   // Serve DHCP before the guest sees the NIC: its client starts as soon as the driver binds.
   if (dhcp_ && plan.dhcp) {
@@ -142,9 +140,7 @@ absl::StatusOr<bool> Hotplug::AttachLocked(const std::string& name) {
         " root port(s) and all are in use; restart the VM to get more (k6t-launcher "
         "--hotplug-ports, or fewer NICs per VM)"));
   }
-  const std::string device =
-      AdaptDeviceFragment(plan.domain_xml, launcher_.domain_options().vhost_net);
-  if (auto st = t->dom->AttachDevice(device, kLiveAndConfig); !st.ok()) {
+  if (auto st = t->dom->AttachDevice(*device, kLiveAndConfig); !st.ok()) {
     StopDhcp(*t);
     return absl::Status(st.code(), absl::StrCat(what, ": ", st.message()));
   }
@@ -197,11 +193,13 @@ absl::StatusOr<bool> Hotplug::SetLinkStateLocked(const std::string& name, bool u
     return absl::FailedPreconditionError(
         absl::StrCat(what, ": a ", dev->kind, " has no link state to change"));
   if ((dev->link_state == "up") == up) return false;
-  const std::string element =
-      WithLinkState(std::string_view(t->xml).substr(dev->begin, dev->end - dev->begin), up);
+  auto element = WithLinkState(dev->element, up);
+  if (!element.ok())
+    return absl::Status(element.status().code(),
+                        absl::StrCat(what, ": ", element.status().message()));
   // The persistent definition follows when libvirt accepts the live element for it.
-  if (auto st = t->dom->UpdateDevice(element, kLiveAndConfig); !st.ok()) {
-    if (auto live_only = t->dom->UpdateDevice(element, kLive); !live_only.ok())
+  if (auto st = t->dom->UpdateDevice(*element, kLiveAndConfig); !st.ok()) {
+    if (auto live_only = t->dom->UpdateDevice(*element, kLive); !live_only.ok())
       return absl::Status(live_only.code(), absl::StrCat(what, ": ", live_only.message()));
     spdlog::warn("{}: changed live only ({})", what, std::string(st.message()));
   }
@@ -261,15 +259,16 @@ absl::StatusOr<rpc::GetDomainResult> Hotplug::Domain() {
     i.kind = d.kind;
     out.interfaces.push_back(std::move(i));
   }
-  // passt's NIC is QEMU's own device (<qemu:commandline>): libvirt does not list it.
+  // passt's NIC through <qemu:commandline> is QEMU's own device: libvirt does not list it.
   if (launcher_.status().phase == DomainPhase::kRunning) {
+    const domxml::DeviceContext host = HostDeviceContext(launcher_.domain_options());
     for (const auto& c : *cached) {
-      if (!c.plan.passt) continue;
+      if (!c.plan.device || domxml::OnRootPort(*c.plan.device, host)) continue;
       rpc::DomainInterface i;
       i.name = c.plan.interface_name;
-      i.mac = c.plan.passt->mac.empty() ? c.plan.mac : c.plan.passt->mac;
+      i.mac = c.plan.device->mac;
       i.link_state = "up";
-      i.model = "virtio-net-pci";
+      i.model = domxml::kPasstQemuDevice;
       out.interfaces.push_back(std::move(i));
     }
   }

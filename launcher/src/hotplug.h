@@ -1,7 +1,7 @@
 // Live changes to a running VM's NICs, as the command socket's AttachInterface,
 // DetachInterface, SetLinkState and SyncVMI ask for them. The device of an interface is the
-// one its plan (written to the state dir by k6t-handler) describes; a device is found in the
-// live domain by the alias of that plan's fragment. Every call is idempotent: attaching what
+// one its plan (written to the state dir by k6t-handler) describes, emitted by libdomxml; a
+// device is found in the live domain by its alias. Every call is idempotent: attaching what
 // is attached, detaching what is gone or setting the link state it already has answer
 // "unchanged". One change at a time (calls are serialized).
 #pragma once

@@ -110,10 +110,11 @@ absl::StatusOr<std::optional<CachedInterface>> ReadCachedInterface(const std::st
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return absl::DataLossError(absl::StrCat(path, ": not valid JSON"));
-  if (j.value("version", 0) != kCacheSchemaVersion)
-    return absl::FailedPreconditionError(absl::StrCat(path, ": schema version ",
-                                                      j.value("version", 0), ", this k6t reads ",
-                                                      kCacheSchemaVersion));
+  const int version = j.value("version", 0);
+  if (version < kOldestCacheSchemaVersion || version > kCacheSchemaVersion)
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": schema version ", version, ", this k6t reads ",
+                     kOldestCacheSchemaVersion, " to ", kCacheSchemaVersion));
   auto plan = PlanFromJsonValue(j.value("plan", nlohmann::json::object()));
   if (!plan.ok()) return absl::DataLossError(absl::StrCat(path, ": ", plan.status().message()));
   CachedInterface c;

@@ -1,4 +1,4 @@
-// Human-readable one-liners for plan operations (plan output, logs).
+// Human-readable one-liners for plan operations and guest devices (plan output, logs).
 #include "absl/strings/str_cat.h"
 #include "k6t/binding/plan.h"
 
@@ -67,5 +67,39 @@ struct Describer {
 }  // namespace
 
 std::string Describe(const Operation& op) { return std::visit(Describer{}, op); }
+
+const char* DeviceKindName(DeviceKind kind) {
+  switch (kind) {
+    case DeviceKind::kTap:
+      return "tap";
+    case DeviceKind::kHostdev:
+      return "hostdev";
+    case DeviceKind::kPasst:
+      return "passt";
+  }
+  return "tap";
+}
+
+std::optional<DeviceKind> DeviceKindFromName(const std::string& name) {
+  for (DeviceKind k : {DeviceKind::kTap, DeviceKind::kHostdev, DeviceKind::kPasst})
+    if (name == DeviceKindName(k)) return k;
+  return std::nullopt;
+}
+
+std::string Describe(const GuestDevice& d) {
+  std::string out = DeviceKindName(d.kind);
+  if (!d.tap.empty()) absl::StrAppend(&out, " ", d.tap);
+  if (!d.host_pci_address.empty()) absl::StrAppend(&out, " ", d.host_pci_address);
+  if (!d.mac.empty()) absl::StrAppend(&out, " mac ", d.mac);
+  if (!d.model.empty()) absl::StrAppend(&out, " model ", d.model);
+  if (d.mtu > 0) absl::StrAppend(&out, " mtu ", d.mtu);
+  if (d.queues > 1) absl::StrAppend(&out, " queues ", d.queues, d.vhost ? " (vhost)" : "");
+  if (!d.link_up) out += " link down";
+  if (d.boot_order) absl::StrAppend(&out, " boot ", *d.boot_order);
+  if (!d.guest_pci_address.empty()) absl::StrAppend(&out, " at ", d.guest_pci_address);
+  if (d.acpi_index) absl::StrAppend(&out, " acpi ", *d.acpi_index);
+  absl::StrAppend(&out, " alias ", d.alias);
+  return out;
+}
 
 }  // namespace k6t::binding

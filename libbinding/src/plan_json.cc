@@ -40,8 +40,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeleteLink, name, kind)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SetSysctl, key, value, restore)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NftTable, family, name, body)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeleteNftTable, family, name)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PasstPlan, pod_interface, forwards, mac, mtu,
-                                                native_domain_xml)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PasstPlan, pod_interface, forwards, mtu)
 
 void to_json(json& j, const CreatePlaceholder& o) {
   j = json{{"name", o.name},
@@ -84,6 +83,46 @@ void PutOptional(json& j, const char* key, const std::optional<T>& v) {
 template <typename T>
 void GetOptional(const json& j, const char* key, std::optional<T>& v) {
   if (j.contains(key) && !j[key].is_null()) v = j[key].get<T>();
+}
+
+json DeviceToJson(const GuestDevice& d) {
+  json j{{"kind", DeviceKindName(d.kind)},
+         {"alias", d.alias},
+         {"mac", d.mac},
+         {"model", d.model},
+         {"tap", d.tap},
+         {"mtu", d.mtu},
+         {"queues", d.queues},
+         {"vhost", d.vhost},
+         {"link_up", d.link_up},
+         {"guest_pci_address", d.guest_pci_address},
+         {"host_pci_address", d.host_pci_address}};
+  PutOptional(j, "boot_order", d.boot_order);
+  PutOptional(j, "acpi_index", d.acpi_index);
+  return j;
+}
+
+// Throws json exceptions on a wrong type; PlanFromJsonValue turns them into a status.
+absl::StatusOr<GuestDevice> DeviceFromJson(const json& j) {
+  if (!j.is_object()) return absl::InvalidArgumentError("device is not an object");
+  GuestDevice d;
+  const std::string kind = j.value("kind", "");
+  auto k = DeviceKindFromName(kind);
+  if (!k) return absl::InvalidArgumentError(absl::StrCat("unknown device kind \"", kind, "\""));
+  d.kind = *k;
+  d.alias = j.value("alias", "");
+  d.mac = j.value("mac", "");
+  d.model = j.value("model", "");
+  d.tap = j.value("tap", "");
+  d.mtu = j.value("mtu", 0);
+  d.queues = j.value("queues", 1);
+  d.vhost = j.value("vhost", false);
+  d.link_up = j.value("link_up", true);
+  d.guest_pci_address = j.value("guest_pci_address", "");
+  d.host_pci_address = j.value("host_pci_address", "");
+  GetOptional(j, "boot_order", d.boot_order);
+  GetOptional(j, "acpi_index", d.acpi_index);
+  return d;
 }
 
 }  // namespace
@@ -129,7 +168,6 @@ json PlanToJsonValue(const InterfacePlan& p) {
          {"mtu", p.mtu},
          {"queues", p.queues},
          {"ops", ops},
-         {"domain_xml", p.domain_xml},
          {"notes", p.notes},
          {"original",
           {{"mac", p.original_mac},
@@ -138,6 +176,7 @@ json PlanToJsonValue(const InterfacePlan& p) {
            {"addresses", p.original_addresses},
            {"link_local", p.original_link_local},
            {"routes", p.original_routes}}}};
+  if (p.device) j["device"] = DeviceToJson(*p.device);
   if (p.dhcp) j["dhcp"] = DhcpPlanToJson(*p.dhcp);
   PutOptional(j, "passt", p.passt);
   return j;
@@ -158,7 +197,12 @@ absl::StatusOr<InterfacePlan> PlanFromJsonValue(const json& j) {
       if (!op.ok()) return op.status();
       p.ops.push_back(*op);
     }
-    p.domain_xml = j.value("domain_xml", "");
+    // Schema 1 had the device as a libvirt XML fragment ("domain_xml"), not read any more.
+    if (j.contains("device")) {
+      auto d = DeviceFromJson(j["device"]);
+      if (!d.ok()) return d.status();
+      p.device = *std::move(d);
+    }
     p.notes = j.value("notes", std::vector<std::string>{});
     if (j.contains("original")) {
       const json& o = j["original"];

@@ -124,11 +124,14 @@ class LauncherE2E : public ::testing::Test {
     ci.plan.pod_interface = "eth0";
     ci.plan.mac = "02:6b:36:74:00:02";
     ci.plan.mtu = 1500;
-    ci.plan.domain_xml =
-        "<interface type='ethernet'>\n  <mac address='02:6b:36:74:00:02'/>\n"
-        "  <target dev='tap0' managed='no'/>\n  <model type='virtio-non-transitional'/>\n"
-        "  <mtu size='1500'/>\n  <rom enabled='no'/>\n  <alias name='ua-default'/>\n"
-        "</interface>\n";
+    k6t::binding::GuestDevice nic;
+    nic.kind = k6t::binding::DeviceKind::kTap;
+    nic.alias = "ua-default";
+    nic.mac = ci.plan.mac;
+    nic.model = "virtio-non-transitional";
+    nic.tap = "tap0";
+    nic.mtu = ci.plan.mtu;
+    ci.plan.device = nic;
     auto s = k6t::binding::WriteCachedInterface(state_dir_, ci);
     ASSERT_TRUE(s.ok()) << s;
   }

@@ -1,7 +1,7 @@
 #include "bindings/bridge.h"
 
 #include "bindings/common.h"
-#include "domain_fragment.h"
+#include "bindings/devices.h"
 #include "k6t/api/net.h"
 
 namespace k6t::binding {
@@ -40,9 +40,7 @@ class BridgeBinding : public Binding {
     plan.mac = GuestMac(in.iface, pod.link.mac);
     plan.mtu = InterfaceMtu(in.iface, &pod);
     AppendBridgePlumbing(in, /*fake_ipv4=*/true, plan);
-    plan.domain_xml = TapInterfaceXml(
-        in.vmi, in.iface,
-        TapDevice{in.names.tap, plan.mac, plan.mtu, plan.queues, in.options.vhost_net});
+    plan.device = TapNic(in.vmi, in.iface, in.names.tap, plan, in.options.vhost_net);
     const std::string v4 = pod.GlobalIPv4();
     const std::string v6 = pod.GlobalIPv6();
     if (v4.empty() && v6.empty()) {

@@ -1,7 +1,7 @@
 #include "bindings/l2bridge.h"
 
 #include "bindings/common.h"
-#include "domain_fragment.h"
+#include "bindings/devices.h"
 
 namespace k6t::binding {
 namespace {
@@ -13,9 +13,7 @@ class L2BridgeBinding : public Binding {
     plan.mac = GuestMac(in.iface, pod.link.mac);
     plan.mtu = InterfaceMtu(in.iface, &pod);
     AppendBridgePlumbing(in, /*fake_ipv4=*/false, plan);
-    plan.domain_xml = TapInterfaceXml(
-        in.vmi, in.iface,
-        TapDevice{in.names.tap, plan.mac, plan.mtu, plan.queues, in.options.vhost_net});
+    plan.device = TapNic(in.vmi, in.iface, in.names.tap, plan, in.options.vhost_net);
     plan.notes.push_back("addresses come from the network provider (no k6t DHCP)");
     return absl::OkStatus();
   }

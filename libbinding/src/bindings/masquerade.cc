@@ -2,8 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "bindings/common.h"
+#include "bindings/devices.h"
 #include "bindings/masquerade_nat.h"
-#include "domain_fragment.h"
 #include "k6t/api/naming.h"
 #include "k6t/api/net.h"
 
@@ -80,8 +80,7 @@ class MasqueradeBinding : public Binding {
       ops.push_back(MasqueradeNatTable(nat));
     }
 
-    plan.domain_xml = TapInterfaceXml(
-        in.vmi, in.iface, TapDevice{n.tap, plan.mac, plan.mtu, plan.queues, in.options.vhost_net});
+    plan.device = TapNic(in.vmi, in.iface, n.tap, plan, in.options.vhost_net);
 
     DhcpPlan dhcp;
     dhcp.bridge = n.bridge;

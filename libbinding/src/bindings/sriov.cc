@@ -1,7 +1,7 @@
 #include "bindings/sriov.h"
 
 #include "absl/strings/str_cat.h"
-#include "domain_fragment.h"
+#include "bindings/devices.h"
 
 namespace k6t::binding {
 namespace {
@@ -22,9 +22,9 @@ class SriovBinding : public Binding {
           "no VF PCI address for SR-IOV network \"", in.network.name,
           "\": network-status has no device-info.pci.pci-address for it and the network-info "
           "file has none either (is the SR-IOV device plugin running?)"));
-    auto xml = SriovHostdevXml(in.iface, in.network.name, pci);
-    if (!xml.ok()) return xml.status();
-    plan.domain_xml = *xml;
+    auto vf = VfHostdev(in.iface, in.network.name, pci);
+    if (!vf.ok()) return vf.status();
+    plan.device = *std::move(vf);
     plan.mac = in.iface.mac_address;
     plan.pod_interface = "";
     plan.notes.push_back(absl::StrCat("VF ", pci, " is passed through; nothing in the pod"));

@@ -128,7 +128,7 @@ TEST_F(CrashResumeTest, PlanPrintsTheTreeAndChangesNothing) {
               HasSubstr("k6t-eth0  bridge up  mac 02:00:00:00:00:00  mtu 1400  10.0.2.1/24"));
   EXPECT_THAT(plan.output, HasSubstr("└─ tap0  tap up"));
   EXPECT_THAT(plan.output, HasSubstr("nftables table ip k6t_nat"));
-  EXPECT_THAT(plan.output, HasSubstr("<target dev='tap16477688c0e' managed='no'/>"));
+  EXPECT_THAT(plan.output, HasSubstr("guest device: tap tap16477688c0e mac "));
   EXPECT_EQ(NetnsSnapshot(pod_->name()), initial);
 
   auto bad = Sh(absl::StrCat(testsupport::BuildDir(), "/bin/k6t-handler plan --vmi ",

@@ -66,11 +66,10 @@ TEST_F(PlannerTest, MasqueradeMatchesKubeVirtLayout) {
   EXPECT_THAT(nft.body, HasSubstr("oifname \"k6t-eth0\" jump KUBEVIRT_POSTINBOUND"));
   EXPECT_THAT(nft.body, HasSubstr("ip daddr 127.0.0.1 dnat to 10.0.2.2"));
   EXPECT_THAT(nft.body, HasSubstr("ip saddr 127.0.0.1 snat to 10.0.2.1"));
-  EXPECT_THAT(p.domain_xml, HasSubstr("<target dev='tap0' managed='no'/>"));
-  EXPECT_THAT(p.domain_xml, HasSubstr("<mac address='0a:58:0a:f4:00:05'/>"));
-  EXPECT_THAT(p.domain_xml, HasSubstr("<model type='virtio-non-transitional'/>"));
-  EXPECT_THAT(p.domain_xml, HasSubstr("<mtu size='1400'/>"));
-  EXPECT_THAT(p.domain_xml, HasSubstr("<alias name='ua-default'/>"));
+  ASSERT_TRUE(p.device);
+  EXPECT_EQ(Describe(*p.device),
+            "tap tap0 mac 0a:58:0a:f4:00:05 model virtio-non-transitional mtu 1400 alias "
+            "ua-default");
   ASSERT_TRUE(p.dhcp && p.dhcp->v4);
   EXPECT_EQ(p.dhcp->bridge, "k6t-eth0");
   EXPECT_EQ(p.dhcp->v4->client_ip, "10.0.2.2");
@@ -154,7 +153,11 @@ TEST_F(PlannerTest, BridgeSecondaryMatchesKubeVirtLayout) {
   // The pod link has no default route: neither has the guest (only the static route).
   EXPECT_EQ(p.dhcp->v4->router, "");
   EXPECT_THAT(p.dhcp->v4->routes, ElementsAre(RouteIs("10.10.0.0/16", "192.168.100.1")));
-  EXPECT_THAT(p.domain_xml, HasSubstr("<target dev='tap16477688c0e' managed='no'/>"));
+  ASSERT_TRUE(p.device);
+  EXPECT_EQ(p.device->kind, DeviceKind::kTap);
+  EXPECT_EQ(p.device->tap, "tap16477688c0e");
+  EXPECT_EQ(p.device->mac, "0a:58:c0:a8:64:0a");
+  EXPECT_EQ(p.device->alias, "ua-blue");
 }
 
 // Option 121 carries exactly the pod link's routes, and a default route only when the pod
@@ -266,10 +269,8 @@ TEST_F(PlannerTest, SriovTakesVfFromNetworkStatus) {
   ASSERT_TRUE(plans.ok()) << plans.status();
   const InterfacePlan& p = (*plans)[1];
   EXPECT_TRUE(p.ops.empty());
-  EXPECT_THAT(p.domain_xml, HasSubstr("<hostdev mode='subsystem' type='pci' managed='no'>"));
-  EXPECT_THAT(p.domain_xml,
-              HasSubstr("<address domain='0x0000' bus='0x65' slot='0x00' function='0x2'/>"));
-  EXPECT_THAT(p.domain_xml, HasSubstr("<alias name='ua-sriov-vf'/>"));
+  ASSERT_TRUE(p.device);
+  EXPECT_EQ(Describe(*p.device), "hostdev 0000:65:00.2 alias ua-sriov-vf");
 
   auto missing = Plan(vmi, {});
   ASSERT_FALSE(missing.ok());
@@ -290,7 +291,12 @@ TEST_F(PlannerTest, PasstNeedsNoLinks) {
   EXPECT_EQ(p.passt->pod_interface, "eth0");
   EXPECT_THAT(p.passt->forwards, ElementsAre(std::pair<std::string, int>{"tcp", 8080},
                                              std::pair<std::string, int>{"udp", 53}));
-  EXPECT_THAT(p.passt->native_domain_xml, HasSubstr("<backend type='passt'/>"));
+  EXPECT_EQ(p.passt->mtu, p.mtu);
+  ASSERT_TRUE(p.device);
+  EXPECT_EQ(p.device->kind, DeviceKind::kPasst);
+  EXPECT_EQ(p.device->mac, p.mac);
+  EXPECT_EQ(p.device->mtu, p.mtu);
+  EXPECT_EQ(p.device->alias, "ua-default");
 }
 
 TEST_F(PlannerTest, MissingPodLinkNamesTheInterface) {
@@ -315,14 +321,17 @@ TEST_F(PlannerTest, MtuOverrideAndMultiqueue) {
   EXPECT_EQ(p.queues, 4);
   EXPECT_THAT(Describe(p),
               ::testing::Contains("create tap tap0 owner=107 group=107 queues=4 mtu=1300"));
-  EXPECT_THAT(p.domain_xml, HasSubstr("<driver name='qemu' queues='4'/>"));
+  ASSERT_TRUE(p.device);
+  EXPECT_EQ(p.device->queues, 4);
+  EXPECT_EQ(p.device->mtu, 1300);
+  EXPECT_FALSE(p.device->vhost);  // the planner's option; the emitter checks the host too
 }
 
 class RecordingBinding : public Binding {
  public:
   absl::Status Plan(const BindingInput& in, InterfacePlan& plan) const override {
     plan.ops.push_back(CreateBridge{"br-" + in.names.pod, "", 0});
-    plan.domain_xml = "<interface type='ethernet'/>";
+    plan.device = GuestDevice{DeviceKind::kTap, "ua-mine"};
     return absl::OkStatus();
   }
 };

@@ -1,5 +1,6 @@
 // Golden files for the domain XML of a few VMs, each also validated against libvirt's own
-// schema with virt-xml-validate. K6T_UPDATE_GOLDEN=1 rewrites the golden files.
+// schema with virt-xml-validate. K6T_UPDATE_GOLDEN=1 rewrites the golden files. The phases
+// have their own tests (domain_{machine,disks,devices_phase}_test.cc).
 #include "domain_xml.h"
 
 #include <sys/wait.h>
@@ -82,11 +83,14 @@ binding::InterfacePlan TapPlan(const std::string& iface, const std::string& tap,
   p.binding = binding;
   p.mac = mac;
   p.mtu = mtu;
-  p.domain_xml = "<interface type='ethernet'>\n  <mac address='" + mac + "'/>\n  <target dev='" +
-                 tap +
-                 "' managed='no'/>\n  <model type='virtio-non-transitional'/>\n  <mtu size='" +
-                 std::to_string(mtu) + "'/>\n  <rom enabled='no'/>\n  <alias name='ua-" + iface +
-                 "'/>\n</interface>\n";
+  binding::GuestDevice d;
+  d.kind = binding::DeviceKind::kTap;
+  d.alias = "ua-" + iface;
+  d.mac = mac;
+  d.model = "virtio-non-transitional";
+  d.tap = tap;
+  d.mtu = mtu;
+  p.device = d;
   return p;
 }
 
@@ -127,12 +131,10 @@ TEST(DomainXml, BridgeSecondaryKvmTopologyAndKernelArgs) {
   std::vector<binding::InterfacePlan> plans = {
       TapPlan("blue", "tap16477688c0e", "02:aa:bb:cc:dd:02", "bridge", 1500),
       TapPlan("default", "tap0", "02:aa:bb:cc:dd:01", "masquerade", 1400)};
-  plans[0].domain_xml =
-      "<interface type='ethernet'>\n  <mac address='02:aa:bb:cc:dd:02'/>\n"
-      "  <target dev='tap16477688c0e' managed='no'/>\n"
-      "  <model type='virtio-non-transitional'/>\n"
-      "  <driver name='vhost' queues='4'/>\n  <link state='down'/>\n"
-      "  <alias name='ua-blue'/>\n</interface>\n";
+  plans[0].device->mtu = 0;
+  plans[0].device->queues = 4;
+  plans[0].device->vhost = true;
+  plans[0].device->link_up = false;
   DomainOptions o = Options();
   o.accel = Accel::kKvm;
   auto xml = GenerateDomainXml(vmi, plans, o);
@@ -171,10 +173,10 @@ TEST(DomainXml, SriovHostdevAndDisks) {
   binding::InterfacePlan sriov;
   sriov.interface_name = "sriov-net";
   sriov.binding = "sriov";
-  sriov.domain_xml =
-      "<hostdev mode='subsystem' type='pci' managed='no'>\n  <source>\n    <address "
-      "domain='0x0000' bus='0x65' slot='0x00' function='0x2'/>\n  </source>\n  <alias "
-      "name='ua-sriov-sriov-net'/>\n</hostdev>\n";
+  sriov.device = binding::GuestDevice{};
+  sriov.device->kind = binding::DeviceKind::kHostdev;
+  sriov.device->alias = "ua-sriov-sriov-net";
+  sriov.device->host_pci_address = "0000:65:00.2";
   auto xml = GenerateDomainXml(
       vmi, {TapPlan("default", "tap0", "02:aa:bb:cc:dd:01", "masquerade", 1500), sriov}, Options());
   ASSERT_TRUE(xml.ok()) << xml.status();
@@ -194,14 +196,13 @@ TEST(DomainXml, PasstThroughQemuCommandline) {
   p.binding = "passt";
   p.mac = "02:aa:bb:cc:dd:03";
   p.mtu = 1450;
-  p.passt = binding::PasstPlan{"eth0",
-                               {{"tcp", 8080}},
-                               "02:aa:bb:cc:dd:03",
-                               1450,
-                               "<interface type='vhostuser'>\n  <mac address='02:aa:bb:cc:dd:03'/>"
-                               "\n  <source dev='eth0'/>\n  <model type='virtio'/>\n  "
-                               "<backend type='passt'/>\n  <alias name='ua-default'/>\n"
-                               "</interface>\n"};
+  p.passt = binding::PasstPlan{"eth0", {{"tcp", 8080}}, 1450};
+  p.device = binding::GuestDevice{};
+  p.device->kind = binding::DeviceKind::kPasst;
+  p.device->alias = "ua-default";
+  p.device->mac = "02:aa:bb:cc:dd:03";
+  p.device->model = "virtio";
+  p.device->mtu = 1450;
   DomainOptions o = Options();
   auto missing = GenerateDomainXml(vmi, {p}, o);
   EXPECT_FALSE(missing.ok());
@@ -221,6 +222,57 @@ TEST(DomainXml, PasstThroughQemuCommandline) {
   ASSERT_TRUE(native.ok());
   EXPECT_THAT(*native, HasSubstr("<backend type='passt'/>"));
   EXPECT_THAT(*native, Not(HasSubstr("qemu:commandline")));
+  EXPECT_THAT(*native, HasSubstr("<range start='8080'/>"));
+}
+
+TEST(DomainXml, EveryDeviceFieldIsValidLibvirtXml) {
+  api::Vmi vmi = BaseVmi("full");
+  vmi.spec.domain.interfaces = {Iface("default", api::BindingMethod::kMasquerade),
+                                Iface("vf", api::BindingMethod::kSriov)};
+  api::Disk scsi;
+  scsi.name = "data";
+  scsi.bus = "scsi";
+  scsi.image_path = "/var/lib/images/data.qcow2";
+  vmi.spec.domain.disks = {scsi};
+  binding::InterfacePlan nic = TapPlan("default", "tap0", "02:aa:bb:cc:dd:01", "masquerade", 1400);
+  nic.device->queues = 2;
+  nic.device->vhost = true;
+  nic.device->link_up = false;
+  nic.device->boot_order = 1;
+  nic.device->guest_pci_address = "0000:02:00.0";
+  nic.device->acpi_index = 4;
+  binding::InterfacePlan vf;
+  vf.interface_name = "vf";
+  vf.binding = "sriov";
+  vf.device = binding::GuestDevice{};
+  vf.device->kind = binding::DeviceKind::kHostdev;
+  vf.device->alias = "ua-sriov-vf";
+  vf.device->host_pci_address = "0000:65:00.2";
+  vf.device->boot_order = 2;
+  vf.device->guest_pci_address = "0000:03:00.0";
+  DomainOptions o = Options();
+  o.serial_log.clear();
+  o.vhost_net = true;
+  auto xml = GenerateDomainXml(vmi, {nic, vf}, o);
+  ASSERT_TRUE(xml.ok()) << xml.status();
+  EXPECT_THAT(*xml, HasSubstr("<driver name='vhost' queues='2'/>"));
+  EXPECT_THAT(*xml, HasSubstr("<acpi index='4'/>"));
+  EXPECT_THAT(*xml, HasSubstr("<controller type='scsi' model='virtio-scsi'/>"));
+  EXPECT_THAT(*xml, HasSubstr("<serial type='pty'>"));
+  auto [rc, out] = Validate(*xml);
+  EXPECT_EQ(rc, 0) << out << "\n" << *xml;
+}
+
+TEST(DomainXml, PlanWithoutADeviceIsAnErrorNamingTheInterface) {
+  api::Vmi vmi = BaseVmi("x");
+  vmi.spec.domain.interfaces = {Iface("default", api::BindingMethod::kMasquerade)};
+  binding::InterfacePlan old = TapPlan("default", "tap0", "02:00:00:00:00:01", "masquerade", 1500);
+  old.device.reset();  // as read from a schema-1 cache
+  auto xml = GenerateDomainXml(vmi, {old}, Options());
+  ASSERT_FALSE(xml.ok());
+  EXPECT_EQ(xml.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(xml.status().message()), HasSubstr("domain XML: interface \"default\""));
+  EXPECT_THAT(std::string(xml.status().message()), HasSubstr("k6t-handler setup"));
 }
 
 TEST(DomainXml, MissingPlanIsAnErrorNamingTheInterface) {

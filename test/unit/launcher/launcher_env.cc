@@ -17,11 +17,13 @@ binding::InterfacePlan TapPlan(const std::string& name, const std::string& mac) 
   p.binding = name == "default" ? "masquerade" : "bridge";
   p.mac = mac;
   p.mtu = 1500;
-  p.domain_xml = absl::StrCat("<interface type='ethernet'>\n  <mac address='", mac,
-                              "'/>\n  <target dev='tap", name,
-                              "' managed='no'/>\n  <model type='virtio-non-transitional'/>\n"
-                              "  <alias name='ua-",
-                              name, "'/>\n</interface>\n");
+  binding::GuestDevice nic;
+  nic.kind = binding::DeviceKind::kTap;
+  nic.alias = absl::StrCat("ua-", name);
+  nic.mac = mac;
+  nic.model = "virtio-non-transitional";
+  nic.tap = absl::StrCat("tap", name);
+  p.device = nic;
   binding::DhcpPlan dhcp;
   dhcp.bridge = absl::StrCat("k6t-", name);
   dhcp.client_mac = mac;

@@ -26,7 +26,6 @@ binding::PasstPlan Plan(std::vector<std::pair<std::string, int>> forwards) {
   binding::PasstPlan p;
   p.pod_interface = "eth0";
   p.forwards = std::move(forwards);
-  p.mac = "02:aa:bb:cc:dd:03";
   p.mtu = 1400;
   return p;
 }

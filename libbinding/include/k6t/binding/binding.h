@@ -49,7 +49,7 @@ class Binding {
   virtual ~Binding() = default;
   // Whether planning needs the CNI link to exist in the pod (false for sriov).
   virtual bool NeedsPodLink() const { return true; }
-  // Fills ops, domain_xml, dhcp/passt and mac/mtu of `plan`, whose identity fields
+  // Fills ops, device, dhcp/passt and mac/mtu of `plan`, whose identity fields
   // (interface/network/binding/pod_interface/queues) the planner has set already.
   virtual absl::Status Plan(const BindingInput& in, InterfacePlan& plan) const = 0;
 };

@@ -23,8 +23,10 @@
 
 namespace k6t::binding {
 
-// The cache file's schema is the plan JSON's (plan_json.h).
+// The cache file's schema is the plan JSON's (plan_json.h): written as kCacheSchemaVersion,
+// read back to kOldestCacheSchemaVersion (a schema-1 plan has no typed guest device).
 inline constexpr int kCacheSchemaVersion = kPlanSchemaVersion;
+inline constexpr int kOldestCacheSchemaVersion = kOldestPlanSchemaVersion;
 
 // Phase of one interface's plumbing, as KubeVirt's pending/started/finished, except that
 // k6t resumes from kStarted instead of failing the VM.

@@ -1,6 +1,6 @@
-// What a binding decides for one VMI interface: the pod-side operations, the libvirt device
-// the VM gets, and what the in-pod DHCP/RA servers must offer. Plain values: the planner
-// produces them without touching the kernel, the executor applies them, the cache stores
+// What a binding decides for one VMI interface: the pod-side operations, the device the
+// guest gets (guest_device.h), and what the in-pod DHCP/RA servers must offer. Plain values: the
+// planner produces them without touching the kernel, the executor applies them, the cache stores
 // them as JSON.
 //
 // Plain values: no errors, no locking (copy or share read-only across threads), no
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "k6t/api/dhcp_offer.h"
+#include "k6t/binding/guest_device.h"
 
 namespace k6t::binding {
 
@@ -143,15 +144,12 @@ using api::DhcpV6Offer;
 using api::Route;
 using api::RouterAdvert;
 
-// ---- What the launcher must run for passt.
+// ---- What passt serves the guest (the launcher runs it, or libvirt where it has a passt
+// backend). The guest's NIC on it is the plan's device (DeviceKind::kPasst).
 struct PasstPlan {
   std::string pod_interface;                          // interface passt takes addresses from
   std::vector<std::pair<std::string, int>> forwards;  // {"tcp"|"udp", port}; empty: all
-  std::string mac;
-  int mtu = 0;
-  // The libvirt form for a libvirt that supports it (`<backend type='passt'/>`); Debian 12's
-  // libvirt 9 does not, so the launcher runs passt itself and uses <qemu:commandline>.
-  std::string native_domain_xml;
+  int mtu = 0;                                        // offered to the guest
 };
 
 // ---- The whole decision for one interface.
@@ -164,7 +162,9 @@ struct InterfacePlan {
   int mtu = 0;
   int queues = 1;
   std::vector<Operation> ops;
-  std::string domain_xml;  // <interface>/<hostdev> fragment for libvirt
+  // The guest's NIC. Absent only in a plan cached by a k6t before it was typed (cache
+  // schema 1): that plan can be torn down but not given to a VM again.
+  std::optional<GuestDevice> device;
   std::optional<DhcpPlan> dhcp;
   std::optional<PasstPlan> passt;
   std::vector<std::string> notes;  // e.g. "kernel has no dummy driver: placeholder is ifb"

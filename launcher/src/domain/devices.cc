@@ -1,0 +1,104 @@
+#include "domain/devices.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+
+namespace k6t::launcher {
+namespace {
+
+constexpr int kMaxRootPorts = 30;
+
+void AppendControllers(domxml::Element devices, int root_ports, bool virtio_scsi) {
+  devices.Add("controller").Set("type", "pci").Set("index", 0).Set("model", "pcie-root");
+  for (int i = 1; i <= root_ports; ++i)
+    devices.Add("controller").Set("type", "pci").Set("index", i).Set("model", "pcie-root-port");
+  devices.Add("controller").Set("type", "usb").Set("model", "none");
+  if (virtio_scsi) devices.Add("controller").Set("type", "scsi").Set("model", "virtio-scsi");
+}
+
+// The serial console: a file both <serial> and <console> write, or a pty.
+void AppendConsole(domxml::Element devices, const std::string& log) {
+  const char* type = log.empty() ? "pty" : "file";
+  domxml::Element serial = devices.Add("serial").Set("type", type);
+  if (!log.empty()) serial.Add("source").Set("path", log);
+  serial.Add("target").Set("port", 0);
+  domxml::Element console = devices.Add("console").Set("type", type);
+  if (!log.empty()) console.Add("source").Set("path", log);
+  console.Add("target").Set("type", "serial").Set("port", 0);
+}
+
+}  // namespace
+
+domxml::DeviceContext HostDeviceContext(const DomainOptions& options) {
+  domxml::DeviceContext c;
+  c.vhost_net = options.vhost_net;
+  c.native_passt = options.native_passt;
+  return c;
+}
+
+int HotplugRootPorts(int in_use, int64_t memory_bytes) {
+  const bool big = memory_bytes > (int64_t{2} << 30);
+  int free_ports = big ? std::max(16 - in_use, 6) : std::max(8 - in_use, 3);
+  return std::max(0, std::min(free_ports, kMaxRootPorts - in_use));
+}
+
+int RootPorts(int in_use, int64_t memory_bytes, const DomainOptions& options) {
+  const int free_ports = options.hotplug_ports >= 0
+                             ? std::min(options.hotplug_ports, kMaxRootPorts - in_use)
+                             : HotplugRootPorts(in_use, memory_bytes);
+  return std::max(0, std::min(in_use + free_ports, kMaxRootPorts));
+}
+
+absl::StatusOr<NicLayout> LayOutNics(const api::Vmi& vmi,
+                                     const std::vector<binding::InterfacePlan>& plans,
+                                     const DomainOptions& options) {
+  std::vector<const binding::InterfacePlan*> ordered;
+  std::set<std::string> listed;
+  for (const api::Interface& iface : vmi.spec.domain.interfaces) {
+    if (iface.absent()) continue;
+    auto it = std::find_if(plans.begin(), plans.end(), [&](const binding::InterfacePlan& p) {
+      return p.interface_name == iface.name;
+    });
+    if (it == plans.end())
+      return absl::FailedPreconditionError(
+          absl::StrCat("interface \"", iface.name,
+                       "\" has no cached plan (k6t-handler setup has not run for it?)"));
+    ordered.push_back(&*it);
+    listed.insert(iface.name);
+  }
+  for (const auto& p : plans)
+    if (!listed.count(p.interface_name)) ordered.push_back(&p);
+
+  NicLayout out;
+  int passt_nics = 0;
+  for (const binding::InterfacePlan* p : ordered) {
+    NicLayout::Nic nic{p, HostDeviceContext(options)};
+    // A plan without a device is refused when its device is emitted.
+    if (!p->device || domxml::OnRootPort(*p->device, nic.context)) {
+      ++out.root_ports;
+    } else {
+      auto sock = options.passt_sockets.find(p->interface_name);
+      if (sock != options.passt_sockets.end()) nic.context.passt_socket = sock->second;
+      nic.context.passt_index = passt_nics++;
+    }
+    out.nics.push_back(std::move(nic));
+  }
+  return out;
+}
+
+absl::Status AppendDevices(domxml::Element domain, const StorageLayout& storage,
+                           const NicLayout& nics, int root_ports, const DomainOptions& options) {
+  domxml::Element devices = domain.Add("devices");
+  devices.Add("emulator", options.emulator);
+  AppendControllers(devices, root_ports, storage.virtio_scsi);
+  AppendDisks(devices, storage);
+  for (const NicLayout::Nic& nic : nics.nics)
+    if (auto st = domxml::AppendPlanDevice(domain, *nic.plan, nic.context); !st.ok()) return st;
+  AppendConsole(devices, options.serial_log);
+  devices.Add("memballoon").Set("model", "none");
+  return absl::OkStatus();
+}
+
+}  // namespace k6t::launcher
