@@ -81,7 +81,9 @@ absl::StatusOr<std::vector<InterfacePlan>> PlanVmi(const PlanRequest& req,
     plan.interface_name = iface.name;
     plan.network_name = net->name;
     plan.binding = binding_name;
-    plan.pod_interface = pod_iface;
+    // A binding that builds without a pod link (sriov, an embedder's own) names one only when
+    // it is there: the drift check and the ownership check below read this as "mine".
+    plan.pod_interface = pod_link ? pod_iface : "";
     plan.queues = Queues(vmi, iface);
     BindingInput in{vmi,
                     iface,

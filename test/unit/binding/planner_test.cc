@@ -358,6 +358,36 @@ TEST_F(PlannerTest, EmbedderRegistersItsOwnBinding) {
   EXPECT_THAT(unknown.status().message(), HasSubstr("no binding \"mine\""));
 }
 
+class NoPodLinkBinding : public Binding {
+ public:
+  bool NeedsPodLink() const override { return false; }
+  absl::Status Plan(const BindingInput& in, InterfacePlan& plan) const override {
+    plan.ops.push_back(CreateTap{in.names.tap, 107, 107, 1, 1500});
+    plan.device = GuestDevice{DeviceKind::kTap, "ua-mine"};
+    return absl::OkStatus();
+  }
+};
+
+TEST_F(PlannerTest, ABindingWithoutAPodLinkClaimsNoneWhereThereIsNone) {
+  BindingRegistry registry;
+  ASSERT_TRUE(registry.Register("mine", std::make_shared<NoPodLinkBinding>()).ok());
+  api::Vmi vmi = testing::MasqueradeVmi();
+  vmi.spec.domain.interfaces[0] = testing::MakeInterface("default", api::BindingMethod::kPlugin);
+  vmi.spec.domain.interfaces[0].plugin_name = "mine";
+  auto empty_pod = ObservePod(k_.kernel());  // no eth0
+  ASSERT_TRUE(empty_pod.ok());
+  std::vector<api::NetworkStatusEntry> none;
+  auto plans = PlanVmi(PlanRequest{vmi, none, *empty_pod, {}}, registry);
+  ASSERT_TRUE(plans.ok()) << plans.status();
+  EXPECT_EQ((*plans)[0].pod_interface, "");
+  BuildPod(k_, false, false);
+  auto pod = ObservePod(k_.kernel());
+  ASSERT_TRUE(pod.ok());
+  plans = PlanVmi(PlanRequest{vmi, none, *pod, {}}, registry);
+  ASSERT_TRUE(plans.ok()) << plans.status();
+  EXPECT_EQ((*plans)[0].pod_interface, "eth0");
+}
+
 TEST_F(PlannerTest, AbsentInterfacesAreNotPlanned) {
   BuildPod(k_);
   api::Vmi vmi = testing::MasqueradeAndBridgeVmi();
