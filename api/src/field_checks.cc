@@ -2,25 +2,7 @@
 
 #include <algorithm>
 
-#include "absl/strings/str_cat.h"
-
 namespace k6t::api::internal {
-
-std::string Quote(const std::string& s) {
-  std::string v = s.size() > 80 ? s.substr(0, 80) + "..." : s;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += absl::StrCat("\\x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 bool IsDnsLabel(const std::string& s) {
   if (s.empty() || s.size() > 63) return false;

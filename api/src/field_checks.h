@@ -5,10 +5,6 @@
 
 namespace k6t::api::internal {
 
-// A value quoted for a message: at most 80 characters, quotes, backslashes and control
-// characters escaped.
-std::string Quote(const std::string& s);
-
 // DNS-1123 label (hostnames, disk names) and subdomain (network and claim names), as
 // Kubernetes validates them.
 bool IsDnsLabel(const std::string& s);

@@ -14,6 +14,8 @@
 #include "field_checks.h"
 #include "json_reader.h"
 #include "k6t/api/image_ref.h"
+#include "k6t/api/net.h"
+#include "net_util.h"
 
 namespace k6t::api::internal {
 namespace {
@@ -232,11 +234,10 @@ class StorageValidator {
       Err(bp, "sata hard disks cannot be read-only");
     }
     if (!d.pci_address.empty()) {
-      static const std::regex kPci("^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]$");
       const std::string pp = JoinPath(p, "disk.pciAddress");
       if (d.bus != "virtio") Err(pp, "a PCI address can be set only on the virtio bus");
-      if (!std::regex_match(d.pci_address, kPci))
-        Err(pp, absl::StrCat(Quote(d.pci_address), ": malformed PCI address (want DDDD:BB:SS.F)"));
+      if (auto pci = PciAddress::Parse(d.pci_address); !pci.ok())
+        Err(pp, std::string(pci.status().message()));
     }
   }
 

@@ -323,8 +323,8 @@ TEST_F(VolumeRulesTest, DiskDevicesBusesAndModes) {
                               "writeback)"));
   EXPECT_THAT(e, Contains(p + ".io: \"io_uring\" is not an IO mode (native, threads)"));
   EXPECT_THAT(e, Contains(p + ".disk.pciAddress: a PCI address can be set only on the virtio bus"));
-  EXPECT_THAT(e, Contains(p + ".disk.pciAddress: \"00:0a.0\": malformed PCI address (want "
-                              "DDDD:BB:SS.F)"));
+  EXPECT_THAT(e, Contains(p + ".disk.pciAddress: \"00:0a.0\" is not a PCI address "
+                              "(DDDD:BB:SS.F): 7 characters, not 12"));
 
   Add("cd", Volume{.cloud_init_no_cloud = CloudInitSource{.user_data = "x"}},
       Disk{.devices = {DiskDevice::kCdrom}, .bus = "virtio"});
