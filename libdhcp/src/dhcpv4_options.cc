@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bytes.h"
+#include "k6t/api/net.h"
 #include "k6t/dhcp/dns_name.h"
 #include "offer_fields.h"
 
@@ -26,11 +27,14 @@ absl::StatusOr<std::string> Ipv4List(const std::vector<std::string>& addresses, 
 }
 
 absl::StatusOr<ClasslessRoute> ParseRoute(const api::Route& route) {
-  auto cidr = internal::SplitCidr(route.destination, 32);
-  if (!cidr.ok()) return cidr.status();
-  auto net = ParseIpv4(cidr->first);
-  if (!net.ok()) return net.status();
-  ClasslessRoute r{*net, cidr->second, kOnLink};
+  auto dest = api::IpPrefix::Parse(route.destination);
+  if (!dest.ok()) return dest.status();
+  if (!dest->address().is_v4())
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", dest->ToString(), "\" is not an IPv4 destination"));
+  Ipv4 net;
+  std::copy(dest->address().bytes().begin(), dest->address().bytes().end(), net.begin());
+  ClasslessRoute r{net, dest->length(), kOnLink};
   if (!route.gateway.empty()) {
     auto gw = ParseIpv4(route.gateway);
     if (!gw.ok()) return gw.status();

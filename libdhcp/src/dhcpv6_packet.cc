@@ -1,11 +1,11 @@
 #include "k6t/dhcp/dhcpv6_packet.h"
 
-#include <arpa/inet.h>
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "bytes.h"
+#include "k6t/api/net.h"
 
 namespace k6t::dhcp {
 namespace {
@@ -185,18 +185,18 @@ std::optional<Mac> MacFromDuid(std::string_view duid) {
   return m;
 }
 
+// Text to and from the codec's bytes through the tree's one vocabulary (net.h).
 absl::StatusOr<Ipv6> ParseIpv6(std::string_view text) {
-  std::string s(text);
-  Ipv6 a;
-  if (inet_pton(AF_INET6, s.c_str(), a.data()) != 1)
-    return absl::InvalidArgumentError(absl::StrCat("\"", s, "\" is not an IPv6 address"));
-  return a;
+  auto a = api::IpAddress::Parse(text);
+  if (!a.ok()) return a.status();
+  if (!a->is_v6())
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", a->ToString(), "\" is not an IPv6 address"));
+  Ipv6 out;
+  std::copy(a->bytes().begin(), a->bytes().end(), out.begin());
+  return out;
 }
 
-std::string FormatIpv6(const Ipv6& a) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  inet_ntop(AF_INET6, a.data(), buf, sizeof(buf));
-  return buf;
-}
+std::string FormatIpv6(const Ipv6& a) { return api::IpAddress::V6(a).ToString(); }
 
 }  // namespace k6t::dhcp

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "k6t/api/net.h"
 #include "k6t/dhcp/dns_name.h"
 #include "k6t/dhcp/responder.h"
 #include "offer_fields.h"
@@ -192,15 +193,17 @@ absl::StatusOr<RouterAdvertParams> MakeRouterAdvert(const api::RouterAdvert& ra,
     p.mtu = static_cast<uint32_t>(ra.mtu);
   }
   if (!ra.prefix.empty()) {
-    auto c = internal::SplitCidr(ra.prefix, 128);
+    auto c = api::IpPrefix::Parse(ra.prefix);
     if (!c.ok()) return InField(c.status(), "prefix");
-    auto a = ParseIpv6(c->first);
-    if (!a.ok()) return InField(a.status(), "prefix");
-    Ipv6 net = *a;
-    for (int bit = c->second; bit < 128; ++bit)
-      net[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
-    p.prefix = net;
-    p.prefix_len = static_cast<uint8_t>(c->second);
+    if (!c->address().is_v6())
+      return InField(
+          absl::InvalidArgumentError(absl::StrCat("\"", c->ToString(), "\" is not an IPv6 prefix")),
+          "prefix");
+    const api::IpAddress net = c->Network();
+    Ipv6 prefix;
+    std::copy(net.bytes().begin(), net.bytes().end(), prefix.begin());
+    p.prefix = prefix;
+    p.prefix_len = static_cast<uint8_t>(c->length());
   }
   return p;
 }
