@@ -1,7 +1,6 @@
-// Netlink on libnl-route-3. Lookups are single RTM_GETLINK requests; a link change is one
-// RTM_SETLINK carrying every changed attribute; addresses and routes are listed with
-// kernel-side filtering (NETLINK_GET_STRICT_CHK), so nothing here dumps all links except
-// ListLinks itself.
+// Netlink on libnl-route-3: links here (lookups are single RTM_GETLINK requests; a link
+// change is one RTM_SETLINK carrying every changed attribute; nothing dumps all links except
+// ListLinks itself), addresses and routes in netlink_addr_route.cc.
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
@@ -11,7 +10,6 @@
 #include <netlink/attr.h>
 #include <netlink/errno.h>
 #include <netlink/msg.h>
-#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <unistd.h>
 
@@ -26,6 +24,7 @@
 #include "k6t/api/net.h"
 #include "k6t/binding/kernel.h"
 #include "kernel/link_query.h"
+#include "kernel/netlink_addr_route.h"
 #include "kernel/nl_socket.h"
 #include "spdlog/spdlog.h"
 
@@ -34,20 +33,6 @@ namespace {
 
 using kernel::LinkDetails;
 using kernel::NlSocket;
-
-int AddrLen(int family) { return family == AF_INET6 ? 16 : 4; }
-
-int Family(const api::IpAddress& a) { return a.is_v6() ? AF_INET6 : AF_INET; }
-
-// The address of `family` in `bytes`, a netlink attribute of at least AddrLen(family).
-api::IpAddress AddressAt(int family, const void* bytes) {
-  return *api::IpAddress::FromBytes(
-      {static_cast<const uint8_t*>(bytes), static_cast<size_t>(AddrLen(family))});
-}
-
-std::string FormatCidr(int family, const void* bytes, int prefix) {
-  return absl::StrCat(AddressAt(family, bytes).ToString(), "/", prefix);
-}
 
 // Process-wide: link kinds depend on the kernel, not on the namespace.
 std::mutex g_kinds_mu;
@@ -185,35 +170,7 @@ class NetlinkImpl : public Netlink {
   absl::StatusOr<std::vector<Address>> ListAddresses(int link_index) override {
     auto s = Sock();
     if (!s.ok()) return s.status();
-    std::vector<Address> out;
-    int err = (*s)->Dump(
-        [&]() -> nl_msg* {
-          out.clear();
-          nl_msg* msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
-          if (!msg) return nullptr;
-          ifaddrmsg ifa = {};
-          ifa.ifa_index = static_cast<uint32_t>(link_index);  // filtered by the kernel
-          if (nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0) {
-            nlmsg_free(msg);
-            return nullptr;
-          }
-          return msg;
-        },
-        [&](nlmsghdr* hdr) {
-          if (hdr->nlmsg_type != RTM_NEWADDR) return NL_OK;
-          auto* ifa = static_cast<ifaddrmsg*>(nlmsg_data(hdr));
-          if (static_cast<int>(ifa->ifa_index) != link_index) return NL_OK;
-          nlattr* tb[IFA_MAX + 1] = {};
-          if (nlmsg_parse(hdr, sizeof(*ifa), tb, IFA_MAX, nullptr) < 0) return NL_OK;
-          // IFA_LOCAL is the address itself; IFA_ADDRESS is the peer on point-to-point.
-          nlattr* a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-          if (!a || nla_len(a) < AddrLen(ifa->ifa_family)) return NL_OK;
-          out.push_back(
-              Address{link_index, FormatCidr(ifa->ifa_family, nla_data(a), ifa->ifa_prefixlen)});
-          return NL_OK;
-        });
-    if (err < 0) return (*s)->Error(err, absl::StrCat("list addresses of link #", link_index));
-    return out;
+    return kernel::ListAddresses(**s, link_index);
   }
 
   absl::Status AddAddress(int link_index, const std::string& cidr) override {
@@ -227,79 +184,13 @@ class NetlinkImpl : public Netlink {
   absl::StatusOr<std::vector<RouteEntry>> ListRoutes() override {
     auto s = Sock();
     if (!s.ok()) return s.status();
-    std::vector<RouteEntry> out;
-    int err = (*s)->Dump(
-        [&]() -> nl_msg* {
-          out.clear();
-          nl_msg* msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
-          if (!msg) return nullptr;
-          rtmsg rtm = {};
-          rtm.rtm_table = RT_TABLE_MAIN;  // filtered by the kernel
-          if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0) {
-            nlmsg_free(msg);
-            return nullptr;
-          }
-          return msg;
-        },
-        [&](nlmsghdr* hdr) {
-          ParseRoute(hdr, out);
-          return NL_OK;
-        });
-    if (err < 0) return (*s)->Error(err, "list routes");
-    return out;
+    return kernel::ListRoutes(**s);
   }
 
   absl::Status AddRoute(const RouteEntry& route) override {
-    const std::string what = absl::StrCat("add route ", route.destination,
-                                          route.gateway.empty() ? "" : " via " + route.gateway,
-                                          " dev #", route.link_index);
-    auto dst = api::IpPrefix::Parse(route.destination);
-    if (!dst.ok())
-      return absl::InvalidArgumentError(absl::StrCat(what, ": ", dst.status().message()));
-    std::optional<api::IpAddress> gw;
-    if (!route.gateway.empty()) {
-      auto g = api::IpAddress::Parse(route.gateway);
-      if (!g.ok())
-        return absl::InvalidArgumentError(absl::StrCat(what, ": ", g.status().message()));
-      if (g->family() != dst->family())
-        return absl::InvalidArgumentError(what + ": gateway and destination families differ");
-      gw = *g;
-    }
     auto s = Sock();
     if (!s.ok()) return s.status();
-    nl_msg* msg = nlmsg_alloc_simple(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
-    if (!msg) return absl::ResourceExhaustedError(what + ": out of memory");
-    rtmsg rtm = {};
-    rtm.rtm_family = static_cast<uint8_t>(Family(dst->address()));
-    rtm.rtm_dst_len = static_cast<uint8_t>(dst->length());
-    rtm.rtm_table = RT_TABLE_MAIN;
-    rtm.rtm_protocol = RTPROT_BOOT;
-    rtm.rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
-    rtm.rtm_type = RTN_UNICAST;
-    bool ok = nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) == 0 &&
-              (dst->length() == 0 ||
-               nla_put(msg, RTA_DST, static_cast<int>(dst->address().bytes().size()),
-                       dst->address().bytes().data()) == 0) &&
-              (!gw || nla_put(msg, RTA_GATEWAY, static_cast<int>(gw->bytes().size()),
-                              gw->bytes().data()) == 0) &&
-              nla_put_u32(msg, RTA_OIF, static_cast<uint32_t>(route.link_index)) == 0;
-    if (!ok) {
-      nlmsg_free(msg);
-      return absl::ResourceExhaustedError(what + ": out of memory");
-    }
-    int err = (*s)->Request(msg);
-    if (err >= 0) return absl::OkStatus();
-    absl::Status st = (*s)->Error(err, what);
-    if ((*s)->last_errno() != EEXIST) return st;
-    // The kernel says "exists" for any route to that destination; only the same one is ours.
-    auto routes = ListRoutes();
-    if (!routes.ok()) return st;
-    std::string want_dst = dst->ToString();
-    std::string want_gw = gw ? gw->ToString() : "";
-    for (const auto& r : *routes)
-      if (r.link_index == route.link_index && r.destination == want_dst && r.gateway == want_gw)
-        return absl::OkStatus();
-    return st;
+    return kernel::AddRoute(**s, route);
   }
 
   bool SupportsKind(const std::string& kind) override {
@@ -497,89 +388,9 @@ class NetlinkImpl : public Netlink {
   }
 
   absl::Status ChangeAddress(bool add, int link_index, const std::string& cidr) {
-    const std::string what =
-        absl::StrCat(add ? "add" : "delete", " address ", cidr, " on link #", link_index);
-    auto c = api::IpPrefix::Parse(cidr);
-    if (!c.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", c.status().message()));
     auto s = Sock();
     if (!s.ok()) return s.status();
-    rtnl_addr* addr = rtnl_addr_alloc();
-    if (!addr) return absl::ResourceExhaustedError(what + ": out of memory");
-    const api::IpAddress& ip = c->address();
-    nl_addr* local = nl_addr_build(Family(ip), ip.bytes().data(), ip.bytes().size());
-    int err = local ? 0 : -NLE_NOMEM;
-    if (err == 0) {
-      nl_addr_set_prefixlen(local, c->length());
-      rtnl_addr_set_ifindex(addr, link_index);
-      err = rtnl_addr_set_local(addr, local);
-      rtnl_addr_set_prefixlen(addr, c->length());
-    }
-    if (err == 0 && add && ip.is_v4() && c->length() < 31) {
-      // Like `ip addr add ... brd +` and the CNI plugins: the subnet broadcast address, the
-      // last one of the prefix.
-      const api::IpAddress brd = *c->Host((uint64_t{1} << (32 - c->length())) - 1);
-      nl_addr* b = nl_addr_build(AF_INET, brd.bytes().data(), brd.bytes().size());
-      if (b) {
-        err = rtnl_addr_set_broadcast(addr, b);
-        nl_addr_put(b);
-      }
-    }
-    // No duplicate address detection on addresses k6t assigns in a namespace it owns: the
-    // guest must be able to use the gateway at once, not after DAD finishes.
-    if (err == 0 && add && ip.is_v6()) rtnl_addr_set_flags(addr, IFA_F_NODAD);
-    nl_msg* msg = nullptr;
-    if (err == 0)
-      err = add ? rtnl_addr_build_add_request(addr, NLM_F_CREATE | NLM_F_EXCL, &msg)
-                : rtnl_addr_build_delete_request(addr, 0, &msg);
-    if (local) nl_addr_put(local);
-    rtnl_addr_put(addr);
-    if (err == 0) err = (*s)->Request(msg);
-    if (err >= 0) return absl::OkStatus();
-    int e = (*s)->last_errno();
-    if (!add && (e == EADDRNOTAVAIL || e == ENODEV)) return absl::OkStatus();
-    return (*s)->Error(err, what);
-  }
-
-  static void ParseRoute(nlmsghdr* hdr, std::vector<RouteEntry>& out) {
-    if (hdr->nlmsg_type != RTM_NEWROUTE) return;
-    auto* rtm = static_cast<rtmsg*>(nlmsg_data(hdr));
-    if (rtm->rtm_type != RTN_UNICAST) return;
-    if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) return;
-    nlattr* tb[RTA_MAX + 1] = {};
-    if (nlmsg_parse(hdr, sizeof(*rtm), tb, RTA_MAX, nullptr) < 0) return;
-    uint32_t table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
-    if (table != RT_TABLE_MAIN) return;
-    const int fam = rtm->rtm_family;
-    const int len = AddrLen(fam);
-    uint8_t zero[16] = {};
-    const void* dst = tb[RTA_DST] && nla_len(tb[RTA_DST]) >= len ? nla_data(tb[RTA_DST]) : zero;
-    RouteEntry base;
-    base.ipv6 = fam == AF_INET6;
-    base.destination = FormatCidr(fam, dst, rtm->rtm_dst_len);
-    auto gw_of = [&](nlattr* g) {
-      return g && nla_len(g) >= len ? AddressAt(fam, nla_data(g)).ToString() : std::string();
-    };
-    if (tb[RTA_MULTIPATH]) {
-      auto* nh = static_cast<rtnexthop*>(nla_data(tb[RTA_MULTIPATH]));
-      int rem = nla_len(tb[RTA_MULTIPATH]);
-      while (rem >= static_cast<int>(sizeof(*nh)) && nh->rtnh_len >= sizeof(*nh) &&
-             nh->rtnh_len <= rem) {
-        RouteEntry r = base;
-        r.link_index = nh->rtnh_ifindex;
-        nlattr* ntb[RTA_MAX + 1] = {};
-        int alen = nh->rtnh_len - static_cast<int>(RTNH_ALIGN(sizeof(*nh)));
-        if (alen > 0 &&
-            nla_parse(ntb, RTA_MAX, reinterpret_cast<nlattr*>(RTNH_DATA(nh)), alen, nullptr) == 0)
-          r.gateway = gw_of(ntb[RTA_GATEWAY]);
-        out.push_back(r);
-        rem -= RTNH_ALIGN(nh->rtnh_len);
-        nh = RTNH_NEXT(nh);
-      }
-      return;
-    }
-    base.link_index = tb[RTA_OIF] ? static_cast<int>(nla_get_u32(tb[RTA_OIF])) : 0;
-    base.gateway = gw_of(tb[RTA_GATEWAY]);
-    out.push_back(base);
+    return kernel::ChangeAddress(**s, add, link_index, cidr);
   }
 
   // A create request that only a present driver can refuse as invalid: its 1-byte
