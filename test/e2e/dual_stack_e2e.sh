@@ -29,12 +29,12 @@ grep -q '^default via fe80:' <<<"$route6" &&
 # kill -9 of the launcher: a new one (with its command socket) adopts the running VM, serves
 # DHCP/RA again, answers GetStatus; Kill over the socket then leaves nothing behind.
 kill -KILL "$LAUNCHER_PID"; wait "$LAUNCHER_PID" 2>/dev/null || true
-served=$(grep -c 'dhcp: serving k6t-eth0 v4 v6 ra' "$WORK/launcher.log" || true)
+served=$(grep -c 'dhcp: serving k6t-eth0 (.*): dhcpv4 dhcpv6 ra' "$WORK/launcher.log" || true)
 launcher_start --socket "$WORK/launcher.sock"
 for _ in $(seq 1 600); do grep -q 'already running: adopted' "$WORK/launcher.log" && break; sleep 0.1; done
 grep -q 'already running: adopted' "$WORK/launcher.log" && ok "a new launcher adopted the running VM" ||
   bad "the new launcher did not adopt the VM"
-[ "$(grep -c 'dhcp: serving k6t-eth0 v4 v6 ra' "$WORK/launcher.log")" -gt "$served" ] &&
+[ "$(grep -c 'dhcp: serving k6t-eth0 (.*): dhcpv4 dhcpv6 ra' "$WORK/launcher.log")" -gt "$served" ] &&
   ok "the new launcher serves DHCPv4, DHCPv6 and RA on k6t-eth0 again" || bad "DHCP not resumed"
 st=$("$BUILD/bin/k6t-handler" status --launcher-socket "$WORK/launcher.sock" --output json || true)
 python3 -c '
