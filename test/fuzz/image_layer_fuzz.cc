@@ -16,14 +16,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Deliberately never destroyed: the atexit handler that removes the directory runs after
+// static destructors registered later, so it must not read a destroyed string.
 const std::string& Root() {
-  static const std::string root = [] {
+  static const std::string* const root = [] {
     char tmpl[] = "/tmp/k6t-layer-fuzz-XXXXXX";
     if (!mkdtemp(tmpl)) std::abort();
+    auto* dir = new std::string(tmpl);
     std::atexit([] { fs::remove_all(Root()); });
-    return std::string(tmpl);
+    return dir;
   }();
-  return root;
+  return *root;
 }
 
 k6t::launcher::images::ByteReader Reader(const uint8_t* data, size_t size) {
