@@ -192,6 +192,15 @@ for m in $(cat /lib/modules/order); do
 done
 hostname k6t-guest
 ip link set lo up
+# Each virtio disk: size, serial, its first bytes and an ISO9660 volume label if it has one
+# (the launcher's e2e checks containerDisk and cloud-init volumes by these lines).
+for b in /sys/block/vd*; do
+  [ -e "$b" ] || continue
+  n=${b##*/}
+  k6t-log "disk $n sectors=$(cat $b/size) serial=$(cat $b/serial 2>/dev/null)" \
+    "head=$(head -c 24 /dev/$n | tr -c 'A-Za-z0-9_-' '.')" \
+    "label=$(dd if=/dev/$n bs=1 skip=32808 count=16 2>/dev/null | tr -dc 'A-Za-z0-9_-')"
+done
 acpid -c /etc/acpi -a /etc/acpid.conf -l /run/acpid.log -p /run/acpid.pid || k6t-log "acpid failed"
 
 NET=dhcp; DHCP6=auto; POWEROFF_AFTER_UP=0

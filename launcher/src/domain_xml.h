@@ -21,6 +21,7 @@
 #include "k6t/api/vmi.h"
 #include "k6t/binding/plan.h"
 #include "k6t/domxml/device.h"
+#include "vm_storage.h"
 
 namespace k6t::launcher {
 
@@ -44,6 +45,9 @@ struct DomainOptions {
   bool vhost_net = false;
   // Free pcie-root-ports to add for hotplug; -1: the policy of HotplugRootPorts.
   int hotplug_ports = -1;
+  // Disk name -> its prepared source (vm_storage.h). A disk absent here uses its own
+  // image_path (a hostDisk path known from the spec alone).
+  std::map<std::string, DiskSource> disk_sources;
 };
 
 // What the device emitter must know about this host (hotplug's devices; the domain's NICs

@@ -13,6 +13,7 @@
 #include "libvirt_daemon.h"
 #include "qemu_user.h"
 #include "spdlog/spdlog.h"
+#include "vm_storage.h"
 
 namespace k6t::launcher {
 namespace {
@@ -127,6 +128,7 @@ absl::Status Launcher::StartLibvirt() {
     o.root = options_.state_dir + "/libvirt";
     o.libvirtd = options_.libvirtd;
     o.qemu_user = qemu_user_;
+    o.dynamic_ownership = NeedsDynamicOwnership(vmi_);
     caps_cache_dir_ = o.root + "/cache";
     const int seeded = caps.Seed(caps_cache_dir_);
     spdlog::info("QEMU capabilities cache: {} file(s) seeded from {}", seeded, caps.SharedDir());
@@ -143,7 +145,7 @@ absl::Status Launcher::StartLibvirt() {
     const std::string root = EmbedRoot(uri);
     if (root.empty())
       return absl::InvalidArgumentError(absl::StrCat("libvirt URI ", uri, " has no root="));
-    if (auto s = PrepareEmbedRoot(root, qemu_user_); !s.ok()) return s;
+    if (auto s = PrepareEmbedRoot(root, qemu_user_, NeedsDynamicOwnership(vmi_)); !s.ok()) return s;
     caps_cache_dir_ = root + "/cache";
     const int seeded = caps.Seed(caps_cache_dir_);
     spdlog::info("embedded libvirt driver at {}; {} capabilities file(s) seeded", root, seeded);
@@ -204,13 +206,24 @@ absl::Status Launcher::Start() {
     svc.ContributeDomainOptions(*domain_options_);
   }
 
+  // A launcher restarted while its VM kept running adopts it instead of starting another.
+  auto running = domain_->Adopt();
+  if (!running.ok()) return Fail(ExitCode::kLibvirt, running.status());
+  {
+    // Disks: made ready for a new start; for an adopted VM only described (its QEMU uses them).
+    PhaseTimer t("disks");
+    auto storage = *running
+                       ? DescribeVmStorage(vmi_, options_.state_dir, options_.storage)
+                       : PrepareVmStorage(vmi_, options_.state_dir, options_.storage, qemu_user_);
+    if (!storage.ok()) return Fail(ExitCode::kConfig, storage.status());
+    storage_ = std::make_unique<VmStorage>(*std::move(storage));
+    domain_options_->disk_sources = storage_->disks;
+  }
+
   auto xml = GenerateDomainXml(vmi_, plans_, *domain_options_);
   if (!xml.ok()) return Fail(ExitCode::kConfig, xml.status());
   generated_xml_ = *xml;
 
-  // A launcher restarted while its VM kept running adopts it instead of starting another.
-  auto running = domain_->Adopt();
-  if (!running.ok()) return Fail(ExitCode::kLibvirt, running.status());
   if (*running) {
     spdlog::info("domain {} already running: adopted", domain_->name());
   } else {
@@ -354,6 +367,10 @@ void Launcher::Stop() {
     if (auto s = domain_->Destroy(); !s.ok()) spdlog::warn("{}", s.ToString());
     if (auto s = domain_->Undefine(); !s.ok()) spdlog::warn("{}", s.ToString());
     domain_.reset();
+  }
+  if (storage_) {
+    ReleaseVmStorage(*storage_);
+    storage_.reset();
   }
   while (services_started_ > 0) services_[--services_started_]->Stop();
   if (daemon_) {

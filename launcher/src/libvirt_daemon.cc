@@ -79,14 +79,15 @@ int CopyXmlFiles(const std::string& from, const std::string& to, bool only_chang
 
 }  // namespace
 
-std::string QemuConf(const QemuUser& user) {
+std::string QemuConf(const QemuUser& user, bool dynamic_ownership) {
   // "+N" is a numeric id that needs no passwd entry (pods rarely have one for 107).
   return absl::StrCat(R"(# Written by k6t-launcher.
 user = "+)",
                       user.uid, R"("
 group = "+)",
                       user.gid, R"("
-dynamic_ownership = 0
+dynamic_ownership = )",
+                      dynamic_ownership ? 1 : 0, R"(
 remember_owner = 0
 security_driver = "none"
 cgroup_controllers = [ ]
@@ -170,10 +171,12 @@ int CapsCache::Publish(const std::string& cache_dir) const {
   return CopyXmlFiles(cache_dir + "/qemu/capabilities", SharedDir(), true);
 }
 
-absl::Status PrepareEmbedRoot(const std::string& root, const QemuUser& user) {
+absl::Status PrepareEmbedRoot(const std::string& root, const QemuUser& user,
+                              bool dynamic_ownership) {
   for (const char* d : kSubdirs)
     if (auto s = MakeDirs(absl::StrCat(root, "/", d)); !s.ok()) return s;
-  return binding::WriteFileAtomically(root + "/etc/qemu.conf", QemuConf(user), 0600);
+  return binding::WriteFileAtomically(root + "/etc/qemu.conf", QemuConf(user, dynamic_ownership),
+                                      0600);
 }
 
 absl::StatusOr<std::unique_ptr<PrivateLibvirtd>> PrivateLibvirtd::Start(
@@ -192,7 +195,8 @@ absl::StatusOr<std::unique_ptr<PrivateLibvirtd>> PrivateLibvirtd::Start(
       !s.ok())
     return s;
   if (auto s = binding::WriteFileAtomically(options.root + "/etc/qemu.conf",
-                                            QemuConf(options.qemu_user), 0600);
+                                            QemuConf(options.qemu_user, options.dynamic_ownership),
+                                            0600);
       !s.ok())
     return s;
 

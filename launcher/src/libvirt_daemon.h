@@ -31,8 +31,10 @@ namespace k6t::launcher {
 // opens the taps and hands QEMU their fds, then drops QEMU to that uid/gid with no
 // capabilities) without dynamic ownership or a security driver (the launcher owns the pod;
 // taps are pre-made for that user), no cgroup or mount-namespace juggling (the pod is the
-// sandbox), stdio to files (no virtlogd).
-std::string QemuConf(const QemuUser& user);
+// sandbox), stdio to files (no virtlogd). `dynamic_ownership` only for a VM with transient
+// disks: libvirt creates their overlays as root and only its DAC relabelling hands them to
+// QEMU (vm_disks.h); it then also gives QEMU the VM's other files while it runs.
+std::string QemuConf(const QemuUser& user, bool dynamic_ownership = false);
 std::string LibvirtdConf();
 // The private libvirtd's environment: the launcher's, with MALLOC_ARENA_MAX=1 and, when
 // `driver_dir` is not empty, LIBVIRT_DRIVER_DIR=driver_dir.
@@ -64,12 +66,14 @@ struct CapsCache {
 
 // Creates DIR/{etc,run,lib,log,cache} and writes DIR/etc/qemu.conf for the embedded driver
 // (`qemu:///embed?root=DIR` reads its config from there).
-absl::Status PrepareEmbedRoot(const std::string& root, const QemuUser& user);
+absl::Status PrepareEmbedRoot(const std::string& root, const QemuUser& user,
+                              bool dynamic_ownership = false);
 
 struct PrivateLibvirtdOptions {
   std::string root;  // <state dir>/libvirt; etc/ run/ lib/ log/ cache/ go below it
   std::string libvirtd = "/usr/sbin/libvirtd";
   QemuUser qemu_user;
+  bool dynamic_ownership = false;  // see QemuConf
   absl::Duration ready_timeout = absl::Seconds(30);
   absl::Duration stop_grace = absl::Seconds(10);
   int max_restarts = 5;  // within restart_window; then the daemon is declared failed

@@ -47,6 +47,17 @@ ABSL_FLAG(std::string, log_format, "text", "text|json (json: one object per line
 ABSL_FLAG(std::string, qemu_user, k6t::launcher::kDefaultQemuUser,
           "who QEMU runs as: UID[:GID], a user name, or root (default 107:107, KubeVirt's "
           "non-root qemu user, the owner k6t-handler gives the taps)");
+ABSL_FLAG(std::string, image_store, "/var/lib/k6t/images",
+          "containerDisk images: OCI layout dirs and OCI/docker archives (no registry); disks "
+          "are extracted once per image digest into <dir>/.extracted");
+ABSL_FLAG(std::string, container_disks_dir, "/var/run/kubevirt/container-disks",
+          "KubeVirt's in-pod containerDisk mounts (disk_<N>.img), looked up before the store");
+ABSL_FLAG(std::string, claims_dir, "/var/lib/k6t/claims",
+          "persistentVolumeClaim/dataVolume/ephemeral volumes: <dir>/<claim> is the disk (a "
+          "file or block device) or a directory holding disk.img");
+ABSL_FLAG(std::string, secrets_dir, "/var/lib/k6t/secrets",
+          "cloud-init secretRef/networkDataSecretRef without a cluster: <dir>/<secret>/<key> "
+          "(KubeVirt's in-pod /var/run/kubevirt-private/secret/<volume>/ is read first)");
 ABSL_FLAG(bool, network_only, false,
           "serve DHCP/RA for the pod's cached plans without starting a VM (debugging a pod's "
           "network; --vmi not needed)");
@@ -136,6 +147,10 @@ int Run() {
   o.hotplug_ports = absl::GetFlag(FLAGS_hotplug_ports);
   const absl::Duration grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_timeout));
   o.qemu_user = absl::GetFlag(FLAGS_qemu_user);
+  o.storage.images.store_dir = absl::GetFlag(FLAGS_image_store);
+  o.storage.images.container_disks_dir = absl::GetFlag(FLAGS_container_disks_dir);
+  o.storage.claims_dir = absl::GetFlag(FLAGS_claims_dir);
+  o.storage.secrets.secrets_root = absl::GetFlag(FLAGS_secrets_dir);
   int result;
   {
     k6t::launcher::Launcher launcher(o, std::move(*vmi));

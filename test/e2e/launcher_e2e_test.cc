@@ -403,6 +403,60 @@ TEST_F(LauncherE2E, EmbeddedDriverNeedsOnlyTheDocumentedCapabilities) {
   ExpectNothingLeft("");
 }
 
+// A KubeVirt user's volumes reach the guest through the real launcher: a containerDisk
+// from a local OCI layout (hack/containerdisk.py) on a per-VM transient overlay over the
+// shared read-only extraction, and a cloud-init NoCloud ISO labelled cidata. The default
+// guest boots by its own kernel and reports each virtio disk on the console.
+TEST_F(LauncherE2E, ContainerDiskAndCloudInitReachTheGuest) {
+  const std::string store = state_dir_ + "/images";
+  {
+    std::string disk(1 << 20, '\0');
+    disk.replace(0, 17, "K6T-CONTAINERDISK");
+    std::ofstream(state_dir_ + "/disk.img", std::ios::binary) << disk;
+  }
+  auto [brc, bout] = Sh("python3 " + source_dir_ + "/hack/containerdisk.py --disk " + state_dir_ +
+                        "/disk.img --ref k6t.local/e2e-disk:1 --layout " + store + "/e2e-disk");
+  ASSERT_EQ(brc, 0) << bout;
+  std::ofstream(state_dir_ + "/vmi.yaml")
+      << "apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstance\n"
+      << "metadata: {name: " << vm_name_ << ", namespace: default}\n"
+      << "spec:\n  domain:\n    firmware:\n      kernelBoot:\n"
+      << "        kernelArgs: \"console=ttyS0 panic=-1 quiet "
+         "k6t.net=static:10.0.2.2/24:10.0.2.1\"\n"
+      << "        container: {image: k6t.local/kernel:1, kernelPath: " << guest_dir_
+      << "/vmlinuz, initrdPath: " << guest_dir_ << "/initrd.cpio.gz}\n"
+      << "    devices:\n      disks:\n"
+      << "      - {name: root, disk: {bus: virtio}, serial: ROOT1}\n"
+      << "      - {name: cloudinitdisk, disk: {bus: virtio}}\n"
+      << "      interfaces: [{name: default, masquerade: {}}]\n"
+      << "  networks: [{name: default, pod: {}}]\n"
+      << "  volumes:\n"
+      << "  - {name: root, containerDisk: {image: k6t.local/e2e-disk:1}}\n"
+      << "  - name: cloudinitdisk\n"
+      << "    cloudInitNoCloud: {userData: \"#cloud-config\\nhostname: e2e\\n\"}\n";
+  StartLauncher({"--libvirt-uri=embed", "--image-store=" + store});
+  ASSERT_TRUE(WaitSerial("iface eth0 up mac=02:6b:36:74:00:02").has_value());
+  const std::string serial = ReadFile(state_dir_ + "/serial.log");
+  EXPECT_THAT(serial, HasSubstr("disk vda sectors=2048 serial=ROOT1 head=K6T-CONTAINERDISK...."))
+      << serial;
+  EXPECT_THAT(serial, ::testing::ContainsRegex("disk vdb sectors=[0-9]+ serial= head=[^ ]* "
+                                               "label=cidata"))
+      << serial;
+  // libvirt's overlay for this VM sits in its state dir while it runs; the base is shared.
+  const std::string overlay = state_dir_ + "/root.base.TRANSIENT-default_" + vm_name_;
+  EXPECT_TRUE(fs::exists(overlay)) << ReadFile(log_path_);
+  const std::string base = fs::read_symlink(state_dir_ + "/root.base").string();
+  EXPECT_THAT(base, HasSubstr(store + "/.extracted/"));
+  EXPECT_THAT(ReadFile(log_path_), HasSubstr("extracted now"));
+  ExpectGuestServesItsAddresses();
+
+  EXPECT_EQ(TerminateLauncher(), 0) << ReadFile(log_path_);
+  ExpectNothingLeft("");
+  EXPECT_FALSE(fs::exists(overlay));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(state_dir_ + "/root.base")));
+  EXPECT_EQ(ReadFile(base).substr(0, 17), "K6T-CONTAINERDISK");
+}
+
 TEST_F(LauncherE2E, GuestPowerOffEndsLauncherWithZero) {
   // A guest that powers itself off (told to by a kernel argument of the default guest)
   // ends the launcher with 0, and the launcher cleans up after it.

@@ -17,20 +17,38 @@ std::string DiskTarget(const std::string& prefix, int index) {
 }
 
 // The device a disk of the spec becomes (its target is given by the bus order).
-absl::StatusOr<DiskDevice> DiskFromVolume(const api::Disk& d) {
-  if (d.image_path.empty())
-    return absl::InvalidArgumentError(absl::StrCat("disk \"", d.name, "\" has no image path"));
+absl::StatusOr<DiskDevice> DiskFromVolume(const api::Disk& d, const DomainOptions& options) {
   DiskDevice out;
   out.name = d.name;
-  out.path = d.image_path;
-  out.format = !d.image_format.empty()                  ? d.image_format
-               : absl::EndsWith(d.image_path, ".qcow2") ? "qcow2"
-                                                        : "raw";
-  out.bus = d.bus.empty() ? "virtio" : d.bus;
+  out.device = api::DiskDeviceField(d.device());
+  if (auto src = options.disk_sources.find(d.name); src != options.disk_sources.end()) {
+    out.path = src->second.path;
+    out.format = src->second.format;
+    out.block = src->second.block;
+    out.readonly = src->second.readonly;
+    out.transient = src->second.transient;
+  } else if (!d.image_path.empty()) {
+    out.path = d.image_path;
+    out.format = !d.image_format.empty()                  ? d.image_format
+                 : absl::EndsWith(d.image_path, ".qcow2") ? "qcow2"
+                                                          : "raw";
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("disk \"", d.name, "\" has no image path"));
+  }
+  const bool cdrom = d.device() == api::DiskDevice::kCdrom;
+  out.bus = !d.bus.empty() ? d.bus : cdrom ? "sata" : "virtio";
   if (out.bus != "virtio" && out.bus != "sata" && out.bus != "scsi")
     return absl::InvalidArgumentError(
         absl::StrCat("disk \"", d.name, "\": unsupported bus \"", out.bus, "\""));
   out.boot_order = d.boot_order;
+  out.serial = d.serial;
+  out.cache = d.cache;
+  out.io = d.io;
+  // A CD-ROM is read-only unless the spec says readonly: false (decode applies that default).
+  out.readonly = out.readonly || d.readonly;
+  out.shareable = d.shareable;
+  // A read-only guest view needs no overlay; libvirt refuses a transient read-only disk.
+  out.transient = out.transient && !out.readonly;
   return out;
 }
 
@@ -72,7 +90,7 @@ absl::StatusOr<StorageLayout> LayOutStorage(const api::Vmi& vmi, const DomainOpt
   // controller (q35's built-in AHCI, one virtio-scsi).
   int virtio = 0, sd = 0;
   for (const api::Disk& d : dom.disks) {
-    auto disk = DiskFromVolume(d);
+    auto disk = DiskFromVolume(d, options);
     if (!disk.ok()) return disk.status();
     if (disk->bus == "virtio") {
       disk->target = DiskTarget("vd", virtio++);
@@ -93,11 +111,19 @@ absl::StatusOr<StorageLayout> LayOutStorage(const api::Vmi& vmi, const DomainOpt
 
 void AppendDisks(domxml::Element devices, const StorageLayout& layout) {
   for (const DiskDevice& d : layout.disks) {
-    domxml::Element disk = devices.Add("disk").Set("type", "file").Set("device", "disk");
-    disk.Add("driver").Set("name", "qemu").Set("type", d.format);
-    disk.Add("source").Set("file", d.path);
+    domxml::Element disk =
+        devices.Add("disk").Set("type", d.block ? "block" : "file").Set("device", d.device);
+    domxml::Element driver = disk.Add("driver").Set("name", "qemu").Set("type", d.format);
+    if (!d.cache.empty()) driver.Set("cache", d.cache);
+    if (!d.io.empty()) driver.Set("io", d.io);
+    disk.Add("source").Set(d.block ? "dev" : "file", d.path);
     disk.Add("target").Set("dev", d.target).Set("bus", d.bus);
     if (d.boot_order) disk.Add("boot").Set("order", *d.boot_order);
+    if (d.readonly) disk.Add("readonly");
+    if (d.shareable) disk.Add("shareable");
+    // shareBacking: the base is opened read-only and shared by every VM (vm_disks.h).
+    if (d.transient) disk.Add("transient").Set("shareBacking", "yes");
+    if (!d.serial.empty()) disk.Add("serial", d.serial);
     disk.Add("alias").Set("name", absl::StrCat("ua-", d.name));
   }
 }

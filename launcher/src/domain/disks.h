@@ -1,12 +1,10 @@
 // Phase "disks" of the domain XML: the VM's disks and where it boots from.
 //
-// Today a disk is a local image file (api::Disk::image_path: a hostDisk or containerDisk
-// path), and the boot source is the VM's own kernel, else its disks (<boot dev='hd'/>
-// unless some device has a boot order), else the default guest's kernel and initrd. What
-// is to come plugs in here: DiskFromVolume() grows a case per volume kind — a containerDisk
-// becomes the per-VM overlay over its read-only base, cloud-init a read-only cdrom with the
-// cidata/config-2 ISO, a `cdrom` disk a cdrom — and each DiskDevice becomes one <disk>.
-// bootOrder already flows from the spec to <boot order=>.
+// A disk's source is what the launcher prepared for its volume (DomainOptions::disk_sources,
+// vm_storage.h: containerDisk overlays, cloud-init ISOs, empty disks, claims), else the
+// spec's own image path (hostDisk). The boot source is the VM's own kernel, else its disks
+// (<boot dev='hd'/> unless some device has a boot order), else the default guest's kernel
+// and initrd. bootOrder, serial, cache, io, readonly and shareable flow from the spec.
 #pragma once
 
 #include <optional>
@@ -29,11 +27,17 @@ struct BootSource {
 
 struct DiskDevice {
   std::string name;    // the spec's; alias ua-<name>
-  std::string path;    // the image file
+  std::string device;  // disk | cdrom | lun
+  std::string path;    // the image file or block device
+  bool block = false;  // <disk type='block'>
   std::string format;  // raw | qcow2
   std::string bus;     // virtio | sata | scsi
   std::string target;  // vda, vdb, ..., sda, ...
   std::optional<int64_t> boot_order;
+  std::string serial, cache, io;  // empty: libvirt's default
+  bool readonly = false;
+  bool shareable = false;
+  bool transient = false;  // a per-VM overlay over a shared read-only base
 };
 
 struct StorageLayout {

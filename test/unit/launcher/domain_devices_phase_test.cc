@@ -89,7 +89,12 @@ TEST(DevicesPhase, RootPortsForHotplug) {
 
 TEST(DevicesPhase, DevicesInLibvirtsOrder) {
   StorageLayout storage;
-  storage.disks = {DiskDevice{"root", "/i/root.img", "raw", "scsi", "sda", std::nullopt}};
+  storage.disks = {DiskDevice{.name = "root",
+                              .device = "disk",
+                              .path = "/i/root.img",
+                              .format = "raw",
+                              .bus = "scsi",
+                              .target = "sda"}};
   storage.virtio_scsi = true;
   NicLayout nics;
   const binding::InterfacePlan tap = Tap("default");

@@ -39,6 +39,7 @@ namespace k6t::launcher {
 
 struct DomainOptions;  // domain_xml.h: what the domain XML generator is told
 class PrivateLibvirtd;
+struct VmStorage;  // vm_storage.h: the files behind the VM's disks
 
 // Process exit codes; `k6t-launcher --help` prints this table.
 enum class ExitCode : int {
@@ -126,7 +127,8 @@ class Launcher {
   size_t services_started_ = 0;
   std::vector<binding::InterfacePlan> plans_;
   std::unique_ptr<DomainOptions> domain_options_;
-  QemuUser qemu_user_;  // options_.qemu_user, resolved by Start()
+  std::unique_ptr<VmStorage> storage_;  // the disks' files while the VM runs
+  QemuUser qemu_user_;                  // options_.qemu_user, resolved by Start()
   std::string generated_xml_;
   std::string caps_cache_dir_;  // the private cache dir seeded from / published to the shared one
   std::string uri_;

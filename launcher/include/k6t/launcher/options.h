@@ -9,6 +9,9 @@
 #include <memory>
 #include <string>
 
+#include "k6t/launcher/cloudinit.h"
+#include "k6t/launcher/image_store.h"
+
 namespace k6t::launcher {
 
 class Libvirt;
@@ -32,6 +35,15 @@ inline constexpr char kDefaultCapsCacheRoot[] = "/var/cache/k6t/qemu-caps";
 // needs no second process, and a launcher restart re-adopts the running QEMU either way.
 inline constexpr char kDefaultLibvirtMode[] = "embed";
 
+// Where the data of the VM's volumes comes from on this machine (see vm_disks.h,
+// image_store.h and cloudinit.h for each layout). The image cache is chowned to the QEMU
+// user whatever `images.owner_*` says.
+struct StorageOptions {
+  images::ImageStoreOptions images;  // containerDisk: store, extraction cache, in-pod mounts
+  cloudinit::SecretDirs secrets;     // cloud-init secretRef / networkDataSecretRef
+  std::string claims_dir = "/var/lib/k6t/claims";  // persistentVolumeClaim, dataVolume
+};
+
 struct LauncherOptions {
   std::string state_dir;
   // Empty: kDefaultLibvirtMode. "private": a private libvirtd in a private mount namespace.
@@ -49,6 +61,7 @@ struct LauncherOptions {
   int hotplug_ports = -1;  // free pcie-root-ports for hotplug; -1: the KubeVirt-like policy
   // Who QEMU runs as: "UID[:GID]", a user name, or "root".
   std::string qemu_user = kDefaultQemuUser;
+  StorageOptions storage;
 };
 
 }  // namespace k6t::launcher
