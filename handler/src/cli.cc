@@ -6,6 +6,7 @@
 
 #include "k6t/binding/logging.h"
 #include "spdlog/spdlog.h"
+#include "verb_console.h"
 #include "verb_network.h"
 #include "verb_status.h"
 #include "verb_stop.h"
@@ -27,6 +28,7 @@ const std::vector<Verb>& Verbs() {
        RunWatch},
       {"status", "show the VM's interfaces as its launcher reports them", RunStatus},
       {"stop", "shut the VM down (or kill it) through its launcher", RunStop},
+      {"console", "attach this terminal to the VM's serial console (^] to leave)", RunConsole},
   };
   return kVerbs;
 }

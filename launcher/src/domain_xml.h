@@ -36,6 +36,9 @@ struct DomainOptions {
   std::string guest_kernel;
   std::string guest_initrd;
   std::string serial_log;  // serial console file; empty: a pty
+  // The serial console's unix socket (console clients attach there; serial_log still gets
+  // every byte). Empty: no socket.
+  std::string serial_socket;
   // VMI interface name -> passt's unix socket (the launcher runs passt; see PasstPlan).
   std::map<std::string, std::string> passt_sockets;
   // libvirt accepts <backend type='passt'/> (not Debian 12's libvirt 9) and runs passt.

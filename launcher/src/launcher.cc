@@ -1,5 +1,6 @@
 #include "k6t/launcher/launcher.h"
 
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "domain_xml.h"
 #include "host_caps.h"
+#include "k6t/api/rpc.h"
 #include "k6t/binding/cache.h"
 #include "k6t/launcher/libvirt.h"
 #include "libvirt_daemon.h"
@@ -172,6 +174,11 @@ absl::Status Launcher::Start() {
     domain_options_->guest_initrd = options_.guest_dir + "/initrd.cpio.gz";
   }
   domain_options_->serial_log = options_.state_dir + "/serial.log";
+  if (const std::string console = options_.state_dir + "/" + api::rpc::kSerialConsoleSocket;
+      console.size() < sizeof(sockaddr_un::sun_path))
+    domain_options_->serial_socket = console;
+  else
+    spdlog::warn("no serial console socket: {} is too long for a unix socket path", console);
   if (auto s = ResolveQemuUser(); !s.ok()) return Fail(ExitCode::kConfig, s);
 
   // Plans.
@@ -231,6 +238,8 @@ absl::Status Launcher::Start() {
     if (auto s = PrepareStateDirFor(options_.state_dir, domain_options_->serial_log, qemu_user_);
         !s.ok())
       return Fail(ExitCode::kConfig, s);
+    // A socket left by an earlier QEMU would make the bind fail.
+    if (!domain_options_->serial_socket.empty()) unlink(domain_options_->serial_socket.c_str());
     {
       ScopedCpuPin pin;  // a probe run now records the same CPUID as StartLibvirt saw
       PhaseTimer t("define (includes QEMU capability probing when the cache is cold)");

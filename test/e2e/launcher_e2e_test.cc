@@ -457,6 +457,73 @@ TEST_F(LauncherE2E, ContainerDiskAndCloudInitReachTheGuest) {
   EXPECT_EQ(ReadFile(base).substr(0, 17), "K6T-CONTAINERDISK");
 }
 
+// `k6t-handler console` against the real launcher: attached while the guest boots it shows
+// the guest's console; a second session ends the first and gets the console from then on
+// (the guest's power-off message); the serial log has everything either way.
+TEST_F(LauncherE2E, SerialConsoleSessionsTakeOverAndTheLogKeepsEverything) {
+  const std::string handler = build_dir_ + "/bin/k6t-handler";
+  ASSERT_EQ(access(handler.c_str(), X_OK), 0) << handler << " not built";
+  auto start_console = [&](const std::string& out) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int null = open("/dev/null", O_RDONLY);
+      dup2(null, 0);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execl(handler.c_str(), handler.c_str(), "console", ("--state-dir=" + state_dir_).c_str(),
+            nullptr);
+      _exit(127);
+    }
+    return pid;
+  };
+  auto wait_file = [&](const std::string& path, const std::string& needle, int timeout_s) {
+    const auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
+    while (Clock::now() < deadline) {
+      if (ReadFile(path).find(needle) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  };
+  auto exit_code = [](pid_t pid, int timeout_s) {
+    const auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
+    int st = 0;
+    while (Clock::now() < deadline) {
+      if (waitpid(pid, &st, WNOHANG) == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+  };
+
+  StartLauncher({"--libvirt-uri=embed"});
+  const std::string sock = state_dir_ + "/serial0.sock";
+  const auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (!fs::exists(sock) && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(fs::exists(sock)) << ReadFile(log_path_);
+  const std::string out_a = state_dir_ + "/console-a.out", out_b = state_dir_ + "/console-b.out";
+  const pid_t a = start_console(out_a);
+  EXPECT_TRUE(wait_file(out_a, "iface eth0 up mac=02:6b:36:74:00:02", 120)) << ReadFile(out_a);
+
+  const pid_t b = start_console(out_b);
+  EXPECT_EQ(exit_code(a, 20), 0) << ReadFile(out_a);
+  EXPECT_THAT(ReadFile(out_a), HasSubstr("session ended"));
+  EXPECT_TRUE(wait_file(out_b, "Connected to the serial console", 20)) << ReadFile(out_b);
+  EXPECT_THAT(ReadFile(out_b), HasSubstr("ending the previous session"));
+
+  EXPECT_EQ(TerminateLauncher(), 0) << ReadFile(log_path_);  // ACPI: the guest logs "poweroff"
+  EXPECT_EQ(exit_code(b, 30), 0) << ReadFile(out_b);
+  EXPECT_THAT(ReadFile(out_b), HasSubstr("K6T-GUEST: poweroff"));
+  EXPECT_THAT(ReadFile(out_b), HasSubstr("the console closed"));
+  EXPECT_THAT(ReadFile(out_b), ::testing::Not(HasSubstr("iface eth0 up")));
+  const std::string log = ReadFile(state_dir_ + "/serial.log");
+  EXPECT_THAT(log, HasSubstr("iface eth0 up mac=02:6b:36:74:00:02"));
+  EXPECT_THAT(log, HasSubstr("K6T-GUEST: poweroff"));
+  ExpectNothingLeft("");
+}
+
 TEST_F(LauncherE2E, GuestPowerOffEndsLauncherWithZero) {
   // A guest that powers itself off (told to by a kernel argument of the default guest)
   // ends the launcher with 0, and the launcher cleans up after it.

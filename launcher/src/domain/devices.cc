@@ -18,15 +18,25 @@ void AppendControllers(domxml::Element devices, int root_ports, bool virtio_scsi
   if (virtio_scsi) devices.Add("controller").Set("type", "scsi").Set("model", "virtio-scsi");
 }
 
-// The serial console: a file both <serial> and <console> write, or a pty.
-void AppendConsole(domxml::Element devices, const std::string& log) {
-  const char* type = log.empty() ? "pty" : "file";
-  domxml::Element serial = devices.Add("serial").Set("type", type);
-  if (!log.empty()) serial.Add("source").Set("path", log);
-  serial.Add("target").Set("port", 0);
-  domxml::Element console = devices.Add("console").Set("type", type);
-  if (!log.empty()) console.Add("source").Set("path", log);
-  console.Add("target").Set("type", "serial").Set("port", 0);
+// The serial console. With a socket: a unix socket the console clients attach to (libvirt
+// binds it and hands QEMU the listening fd) plus the log file QEMU copies every byte to,
+// whether or not anyone is attached — KubeVirt keeps both. Without: a file, or a pty.
+void AppendConsole(domxml::Element devices, const std::string& log, const std::string& socket) {
+  const char* type = !socket.empty() ? "unix" : log.empty() ? "pty" : "file";
+  for (const char* element : {"serial", "console"}) {
+    domxml::Element dev = devices.Add(element).Set("type", type);
+    if (!socket.empty()) {
+      dev.Add("source").Set("mode", "bind").Set("path", socket);
+      // The log belongs to the chardev: once, on <serial> (the console is its alias).
+      if (!log.empty() && element == std::string("serial"))
+        dev.Add("log").Set("file", log).Set("append", "off");
+    } else if (!log.empty()) {
+      dev.Add("source").Set("path", log);
+    }
+    domxml::Element target = dev.Add("target");
+    if (element == std::string("console")) target.Set("type", "serial");
+    target.Set("port", 0);
+  }
 }
 
 }  // namespace
@@ -96,7 +106,7 @@ absl::Status AppendDevices(domxml::Element domain, const StorageLayout& storage,
   AppendDisks(devices, storage);
   for (const NicLayout::Nic& nic : nics.nics)
     if (auto st = domxml::AppendPlanDevice(domain, *nic.plan, nic.context); !st.ok()) return st;
-  AppendConsole(devices, options.serial_log);
+  AppendConsole(devices, options.serial_log, options.serial_socket);
   devices.Add("memballoon").Set("model", "none");
   return absl::OkStatus();
 }

@@ -100,6 +100,7 @@ DomainOptions Options() {
   o.guest_kernel = "/var/cache/k6t/guest/vmlinuz";
   o.guest_initrd = "/var/cache/k6t/guest/initrd.cpio.gz";
   o.serial_log = "/var/run/k6t/vmi/serial.log";
+  o.serial_socket = "/var/run/k6t/vmi/serial0.sock";
   return o;
 }
 
@@ -252,6 +253,7 @@ TEST(DomainXml, EveryDeviceFieldIsValidLibvirtXml) {
   vf.device->guest_pci_address = "0000:03:00.0";
   DomainOptions o = Options();
   o.serial_log.clear();
+  o.serial_socket.clear();
   o.vhost_net = true;
   auto xml = GenerateDomainXml(vmi, {nic, vf}, o);
   ASSERT_TRUE(xml.ok()) << xml.status();

@@ -121,6 +121,11 @@
 
 namespace k6t::api::rpc {
 
+// Besides the command socket: the VM's serial console, a unix stream socket the launcher's
+// libvirt binds at <state dir>/kSerialConsoleSocket (raw bytes both ways, no framing; one
+// client at a time; root only). `k6t-handler console` attaches a terminal to it.
+inline constexpr char kSerialConsoleSocket[] = "serial0.sock";
+
 inline constexpr size_t kDefaultMaxFrameBytes = 4u << 20;
 inline constexpr size_t kFrameHeaderBytes = 4;
 inline constexpr int kMaxJsonDepth = 64;
