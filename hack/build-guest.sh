@@ -78,6 +78,7 @@ KM=kern/lib/modules/$KV/kernel
 MODS="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
       drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci net/core/failover
       drivers/net/net_failover drivers/net/virtio_net drivers/block/virtio_blk
+      drivers/char/virtio_console
       drivers/input/evdev drivers/acpi/button"
 : >"$R/lib/modules/order"
 for m in $MODS; do
@@ -99,6 +100,27 @@ if [ -x /usr/sbin/dhclient ]; then
     cp -L "$lib" "$R$lib"
   done
 fi
+
+# The QEMU guest agent (Debian's qemu-guest-agent, extracted like the kernel, not installed
+# on the host), with the libraries ldd lists: k6t's status reads the guest's interfaces
+# through it, as KubeVirt does.
+QGA_DEB=$(ls /var/cache/apt/archives/qemu-guest-agent_*.deb 2>/dev/null | head -1 || true)
+if [ -z "$QGA_DEB" ]; then
+  apt-get download qemu-guest-agent >/dev/null 2>&1 || { echo "build-guest: apt-get download qemu-guest-agent failed" >&2; exit 1; }
+  QGA_DEB=$(ls "$WORK"/qemu-guest-agent_*.deb | head -1)
+fi
+mkdir qga
+dpkg -x "$QGA_DEB" qga
+cp qga/usr/sbin/qemu-ga "$R/sbin/qemu-ga"
+if ldd qga/usr/sbin/qemu-ga | grep -q 'not found'; then
+  echo "build-guest: qemu-ga needs libraries this host lacks:" >&2
+  ldd qga/usr/sbin/qemu-ga | grep 'not found' >&2
+  exit 1
+fi
+for lib in $(ldd qga/usr/sbin/qemu-ga | grep -o '/[^ ]*'); do
+  mkdir -p "$R$(dirname "$lib")"
+  cp -L "$lib" "$R$lib"
+done
 
 cat >"$R/bin/k6t-log" <<'EOF'
 #!/bin/sh
@@ -192,6 +214,16 @@ for m in $(cat /lib/modules/order); do
 done
 hostname k6t-guest
 ip link set lo up
+# The QEMU guest agent on its virtio port (k6t's domains always have one).
+for p in /sys/class/virtio-ports/*; do
+  [ "$(cat "$p/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
+  mkdir -p /var/lib/qemu-ga
+  if qemu-ga -m virtio-serial -p "/dev/${p##*/}" -d -f /run/qemu-ga.pid -t /var/lib/qemu-ga; then
+    k6t-log "guest agent on ${p##*/}"
+  else
+    k6t-log "guest agent failed"
+  fi
+done
 # Each virtio disk: size, serial, its first bytes and an ISO9660 volume label if it has one
 # (the launcher's e2e checks containerDisk and cloud-init volumes by these lines).
 for b in /sys/block/vd*; do

@@ -280,6 +280,7 @@ absl::Status FromJson(std::string_view text, GetStatusResult* out) {
         K6T_RETURN_IF_ERROR(GetInt(e, p, "queueCount", false, 0, kMaxQueues, &s->queue_count));
         return GetString(e, p, "linkState", false, &s->link_state);
       }));
+  K6T_RETURN_IF_ERROR(GetString(*j, kResult, "guestAgent", false, &v.guest_agent));
   *out = std::move(v);
   return absl::OkStatus();
 }
@@ -334,7 +335,9 @@ std::string ToJson(const GetStatusResult& v) {
     SetIfNotEmpty(e, "linkState", s.link_state);
     ifaces.push_back(std::move(e));
   }
-  return DumpJson(json{{"phase", v.phase}, {"interfaces", std::move(ifaces)}});
+  json out{{"phase", v.phase}, {"interfaces", std::move(ifaces)}};
+  SetIfNotEmpty(out, "guestAgent", v.guest_agent);
+  return DumpJson(out);
 }
 
 std::string ToJson(const ChangedResult& v) { return DumpJson(json{{"changed", v.changed}}); }

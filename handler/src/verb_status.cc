@@ -79,14 +79,14 @@ bool ParseFlags(int argc, char** argv, StatusFlags* flags, std::string* error) {
 std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
 
 std::string RenderTable(const msg::GetStatusResult& st) {
-  const std::vector<std::string> header = {"NAME", "POD-IFACE", "MAC",   "IPS",
-                                           "LINK", "QUEUES",    "SOURCE"};
+  const std::vector<std::string> header = {"NAME", "POD-IFACE", "GUEST-IFACE", "MAC",
+                                           "IPS",  "LINK",      "QUEUES",      "SOURCE"};
   std::vector<std::vector<std::string>> rows = {header};
   for (const auto& i : st.interfaces) {
     std::vector<std::string> ips = i.ip_addresses;
     if (ips.empty() && !i.ip_address.empty()) ips.push_back(i.ip_address);
-    rows.push_back({OrDash(i.name), OrDash(i.pod_interface_name), OrDash(i.mac),
-                    OrDash(absl::StrJoin(ips, ",")), OrDash(i.link_state),
+    rows.push_back({OrDash(i.name), OrDash(i.pod_interface_name), OrDash(i.interface_name),
+                    OrDash(i.mac), OrDash(absl::StrJoin(ips, ",")), OrDash(i.link_state),
                     i.queue_count > 0 ? absl::StrCat(i.queue_count) : "-", OrDash(i.info_source)});
   }
   std::vector<size_t> width(header.size(), 0);
@@ -94,6 +94,7 @@ std::string RenderTable(const msg::GetStatusResult& st) {
     for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
   }
   std::string out = absl::StrCat("phase: ", OrDash(st.phase), "\n");
+  if (!st.guest_agent.empty()) absl::StrAppend(&out, "guest agent: ", st.guest_agent, "\n");
   for (const auto& r : rows) {
     std::string line;
     for (size_t c = 0; c < r.size(); ++c) {

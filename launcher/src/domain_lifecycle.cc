@@ -355,6 +355,13 @@ absl::StatusOr<std::string> DomainLifecycle::Xml(bool inactive) {
   return (*c)->GetXml(name_, inactive);
 }
 
+absl::StatusOr<std::vector<GuestInterface>> DomainLifecycle::GuestInterfaces(
+    absl::Duration timeout) {
+  auto c = Connected("ask the guest agent of");
+  if (!c.ok()) return c.status();
+  return (*c)->GuestInterfaces(name_, timeout);
+}
+
 absl::Status DomainLifecycle::AttachDevice(const std::string& xml, DeviceFlags flags) {
   auto c = Connected("attach device to");
   return c.ok() ? (*c)->AttachDevice(name_, xml, flags) : c.status();

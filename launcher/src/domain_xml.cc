@@ -29,8 +29,11 @@ absl::StatusOr<std::string> GenerateDomainXml(const api::Vmi& vmi,
   auto os = AppendMachine(doc.root(), vmi, options);
   if (!os.ok()) return InDomainXml(os.status());
   AppendBootSource(*os, storage->boot);
+  // The virtio-serial controller of the guest agent's channel takes a root port too.
   const int root_ports =
-      RootPorts(nics->root_ports + storage->root_ports, MemoryBytes(vmi.spec.domain), options);
+      RootPorts(nics->root_ports + storage->root_ports +
+                    (options.guest_agent_socket.empty() ? 0 : kGuestAgentRootPorts),
+                MemoryBytes(vmi.spec.domain), options);
   if (auto st = AppendDevices(doc.root(), *storage, *nics, root_ports, options); !st.ok())
     return InDomainXml(st);
   return doc.Emit();

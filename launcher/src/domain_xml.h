@@ -39,6 +39,8 @@ struct DomainOptions {
   // The serial console's unix socket (console clients attach there; serial_log still gets
   // every byte). Empty: no socket.
   std::string serial_socket;
+  // The QEMU guest agent channel's socket (libvirt binds it). Empty: no agent channel.
+  std::string guest_agent_socket;
   // VMI interface name -> passt's unix socket (the launcher runs passt; see PasstPlan).
   std::map<std::string, std::string> passt_sockets;
   // libvirt accepts <backend type='passt'/> (not Debian 12's libvirt 9) and runs passt.

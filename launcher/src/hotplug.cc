@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "domain_devices.h"
 #include "domain_xml.h"
+#include "guest_status.h"
 #include "k6t/binding/cache.h"
 #include "k6t/binding/kernel.h"
 #include "k6t/domxml/device.h"
@@ -275,6 +276,8 @@ absl::StatusOr<rpc::GetDomainResult> Hotplug::Domain() {
   return out;
 }
 
+constexpr absl::Duration kGuestAgentTimeout = absl::Seconds(1);
+
 absl::StatusOr<rpc::GetStatusResult> Hotplug::Status() {
   auto domain = Domain();
   if (!domain.ok()) return domain.status();
@@ -321,6 +324,19 @@ absl::StatusOr<rpc::GetStatusResult> Hotplug::Status() {
       s.ip_addresses = PodAddresses(p.pod_interface);
     if (!s.ip_addresses.empty()) s.ip_address = s.ip_addresses.front();
     out.interfaces.push_back(std::move(s));
+  }
+  // The guest's own view, when its agent answers within a second (status never waits on a
+  // hung or absent agent longer than that).
+  if (DomainLifecycle* dom = launcher_.domain(); dom && out.phase == "running") {
+    auto guest = dom->GuestInterfaces(kGuestAgentTimeout);
+    if (guest.ok()) {
+      std::map<std::string, std::string> binding_of;
+      for (const auto& c : *cached) binding_of[c.plan.interface_name] = c.plan.binding;
+      MergeGuestInterfaces(*guest, binding_of, out.interfaces);
+      out.guest_agent = "connected";
+    } else {
+      out.guest_agent = absl::StrCat("not connected: ", guest.status().message());
+    }
   }
   return out;
 }

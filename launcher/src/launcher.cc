@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -18,9 +19,12 @@
 #include "vm_storage.h"
 
 namespace k6t::launcher {
+
 namespace {
 
 constexpr char kEmbedPrefix[] = "qemu:///embed";
+// The QEMU guest agent's channel socket, in the state dir (libvirt's talks to it).
+constexpr char kGuestAgentSocket[] = "qga.sock";
 
 std::string EmbedRoot(const std::string& uri) {
   const size_t p = uri.find("root=");
@@ -174,11 +178,17 @@ absl::Status Launcher::Start() {
     domain_options_->guest_initrd = options_.guest_dir + "/initrd.cpio.gz";
   }
   domain_options_->serial_log = options_.state_dir + "/serial.log";
-  if (const std::string console = options_.state_dir + "/" + api::rpc::kSerialConsoleSocket;
-      console.size() < sizeof(sockaddr_un::sun_path))
-    domain_options_->serial_socket = console;
-  else
-    spdlog::warn("no serial console socket: {} is too long for a unix socket path", console);
+  // The console's and the guest agent's sockets, in the state dir when their paths fit.
+  for (auto [socket, name, what] :
+       {std::tuple{&domain_options_->serial_socket, api::rpc::kSerialConsoleSocket,
+                   "serial console"},
+        std::tuple{&domain_options_->guest_agent_socket, kGuestAgentSocket, "guest agent"}}) {
+    const std::string path = options_.state_dir + "/" + name;
+    if (path.size() < sizeof(sockaddr_un::sun_path))
+      *socket = path;
+    else
+      spdlog::warn("no {} socket: {} is too long for a unix socket path", what, path);
+  }
   if (auto s = ResolveQemuUser(); !s.ok()) return Fail(ExitCode::kConfig, s);
 
   // Plans.
@@ -239,7 +249,9 @@ absl::Status Launcher::Start() {
         !s.ok())
       return Fail(ExitCode::kConfig, s);
     // A socket left by an earlier QEMU would make the bind fail.
-    if (!domain_options_->serial_socket.empty()) unlink(domain_options_->serial_socket.c_str());
+    for (const std::string* sock :
+         {&domain_options_->serial_socket, &domain_options_->guest_agent_socket})
+      if (!sock->empty()) unlink(sock->c_str());
     {
       ScopedCpuPin pin;  // a probe run now records the same CPUID as StartLibvirt saw
       PhaseTimer t("define (includes QEMU capability probing when the cache is cold)");

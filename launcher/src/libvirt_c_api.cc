@@ -4,9 +4,11 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "k6t/launcher/libvirt.h"
@@ -127,6 +129,8 @@ absl::Status LibvirtError(const std::string& what) {
     case VIR_ERR_NO_CONNECT:
     case VIR_ERR_SYSTEM_ERROR:
     case VIR_ERR_RPC:
+    case VIR_ERR_AGENT_UNRESPONSIVE:  // not connected, or no answer within the timeout
+    case VIR_ERR_AGENT_UNSYNCED:
       return absl::UnavailableError(msg);
     case VIR_ERR_XML_ERROR:
     case VIR_ERR_XML_DETAIL:
@@ -182,6 +186,8 @@ class CConnection : public LibvirtConnection {
         absl::StrCat("detach device ", alias, " from").c_str(), name,
         [&](virDomainPtr d) { return virDomainDetachDeviceAlias(d, alias.c_str(), flags); });
   }
+  absl::StatusOr<std::vector<GuestInterface>> GuestInterfaces(const std::string& name,
+                                                              absl::Duration timeout) override;
   absl::Status UpdateDevice(const std::string& name, const std::string& xml,
                             DeviceFlags flags) override {
     return WithDomain("update device of", name, [&](virDomainPtr d) {
@@ -313,6 +319,38 @@ absl::StatusOr<std::string> CConnection::GetXml(const std::string& name, bool in
     free(x);
     return 0;
   });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::vector<GuestInterface>> CConnection::GuestInterfaces(const std::string& name,
+                                                                         absl::Duration timeout) {
+  std::vector<GuestInterface> out;
+  const int seconds = std::max<int>(1, static_cast<int>(absl::ToInt64Seconds(timeout)));
+  absl::Status s = WithDomain("ask the guest agent of", name, [&](virDomainPtr d) {
+    // Bounds every agent command of this domain (libvirt's default is to block).
+    if (virDomainAgentSetResponseTimeout(d, seconds, 0) < 0) return -1;
+    virDomainInterfacePtr* ifaces = nullptr;
+    const int n =
+        virDomainInterfaceAddresses(d, &ifaces, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, 0);
+    if (n < 0) return -1;
+    for (int i = 0; i < n; ++i) {
+      GuestInterface g;
+      g.name = ifaces[i]->name ? ifaces[i]->name : "";
+      g.mac = ifaces[i]->hwaddr ? absl::AsciiStrToLower(ifaces[i]->hwaddr) : "";
+      for (unsigned j = 0; j < ifaces[i]->naddrs; ++j)
+        if (ifaces[i]->addrs[j].addr)
+          g.addresses.push_back(
+              absl::StrCat(ifaces[i]->addrs[j].addr, "/", ifaces[i]->addrs[j].prefix));
+      out.push_back(std::move(g));
+      virDomainInterfaceFree(ifaces[i]);
+    }
+    free(ifaces);
+    return 0;
+  });
+  // A domain without the agent's channel: "QEMU guest agent is not configured".
+  if (virErrorPtr e = virGetLastError(); !s.ok() && e && e->code == VIR_ERR_ARGUMENT_UNSUPPORTED)
+    return absl::UnavailableError(s.message());
   if (!s.ok()) return s;
   return out;
 }

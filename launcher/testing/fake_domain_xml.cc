@@ -40,6 +40,11 @@ std::optional<int> FreeRootPort(const std::string& xml) {
   }
   for (const Span& s : Devices(xml))
     if (auto bus = GuestBus(s.Of(xml))) ports.erase(*bus);
+  static const std::regex placed(
+      "<controller[^>]*>\\s*<address\\s+type=['\"]pci['\"][^>]*\\sbus=['\"]([^'\"]+)['\"]");
+  for (auto it = std::sregex_iterator(xml.begin(), xml.end(), placed); it != std::sregex_iterator();
+       ++it)
+    ports.erase(static_cast<int>(std::strtol((*it)[1].str().c_str(), nullptr, 0)));
   if (ports.empty()) return std::nullopt;
   return *ports.begin();
 }
@@ -119,6 +124,15 @@ absl::StatusOr<std::string> PlugInto(const std::string& xml, std::string element
 }
 
 absl::StatusOr<std::string> AssignAddresses(std::string xml) {
+  // The guest agent's virtio-serial controller, as libvirt places it: on a free root port.
+  static const std::regex serial("<controller type='virtio-serial'([^/>]*)/>");
+  for (std::smatch m; std::regex_search(xml, m, serial);) {
+    auto port = FreeRootPort(xml);
+    if (!port) return absl::InternalError("internal error: No more available PCI slots");
+    xml.replace(m.position(0), m.length(0),
+                absl::StrCat("<controller type='virtio-serial'", m[1].str(), ">", PciAddress(*port),
+                             "</controller>"));
+  }
   for (bool changed = true; changed;) {
     changed = false;
     for (const Span& s : Devices(xml)) {

@@ -25,7 +25,8 @@ std::string Scope(DeviceFlags flags) {
 }
 
 bool Mutating(LibvirtCall c) {
-  return c != LibvirtCall::kConnect && c != LibvirtCall::kGetState && c != LibvirtCall::kGetXml;
+  return c != LibvirtCall::kConnect && c != LibvirtCall::kGetState && c != LibvirtCall::kGetXml &&
+         c != LibvirtCall::kGuestInterfaces;
 }
 
 }  // namespace
@@ -56,6 +57,8 @@ const char* LibvirtCallName(LibvirtCall call) {
       return "detach-alias";
     case LibvirtCall::kUpdateDevice:
       return "update";
+    case LibvirtCall::kGuestInterfaces:
+      return "guest-interfaces";
   }
   return "?";
 }
@@ -98,6 +101,20 @@ class FakeLibvirt::Connection : public LibvirtConnection {
     std::string out;
     absl::Status s = On(LibvirtCall::kGetXml, name, inactive ? "inactive" : "", [&](Domain& d) {
       out = (inactive || !Active(d.state)) && d.persistent ? d.config : d.live;
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+  absl::StatusOr<std::vector<GuestInterface>> GuestInterfaces(const std::string& name,
+                                                              absl::Duration) override {
+    std::vector<GuestInterface> out;
+    absl::Status s = On(LibvirtCall::kGuestInterfaces, name, "", [&](Domain& d) -> absl::Status {
+      if (!Active(d.state))
+        return absl::FailedPreconditionError(
+            "Requested operation is not valid: domain is not running");
+      if (!fake_->guest_agent_.ok()) return fake_->guest_agent_.status();
+      out = *fake_->guest_agent_;
       return absl::OkStatus();
     });
     if (!s.ok()) return s;
@@ -146,6 +163,11 @@ class FakeLibvirt::Connection : public LibvirtConnection {
 };
 
 FakeLibvirt::FakeLibvirt() : events_([this] { RunEvents(); }) {}
+
+void FakeLibvirt::SetGuestAgent(absl::StatusOr<std::vector<GuestInterface>> answer) {
+  std::lock_guard<std::mutex> l(mu_);
+  guest_agent_ = std::move(answer);
+}
 
 FakeLibvirt::~FakeLibvirt() {
   {

@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "k6t/binding/cache.h"
+#include "nlohmann/json.hpp"
 
 namespace {
 
@@ -521,6 +522,47 @@ TEST_F(LauncherE2E, SerialConsoleSessionsTakeOverAndTheLogKeepsEverything) {
   const std::string log = ReadFile(state_dir_ + "/serial.log");
   EXPECT_THAT(log, HasSubstr("iface eth0 up mac=02:6b:36:74:00:02"));
   EXPECT_THAT(log, HasSubstr("K6T-GUEST: poweroff"));
+  ExpectNothingLeft("");
+}
+
+// The QEMU guest agent in the default guest (hack/build-guest.sh) through the real
+// launcher: `k6t-handler status` answers within a couple of seconds whether or not the agent
+// is up yet, and once it is, reports the guest's name for the interface and the agent as a
+// source, as KubeVirt's status.interfaces does.
+TEST_F(LauncherE2E, GuestAgentNamesTheGuestsInterfaceInStatus) {
+  const std::string handler = build_dir_ + "/bin/k6t-handler";
+  ASSERT_EQ(access(handler.c_str(), X_OK), 0) << handler << " not built";
+  const std::string sock = state_dir_ + "/launcher.sock";
+  StartLauncher({"--libvirt-uri=embed", "--socket=" + sock});
+  ASSERT_TRUE(WaitSerial("guest agent on vport").has_value());
+  nlohmann::json status;
+  double slowest = 0;
+  const auto deadline = Clock::now() + std::chrono::seconds(90);
+  while (Clock::now() < deadline) {
+    const auto t0 = Clock::now();
+    auto [rc, out] = Sh(handler + " status --output=json --launcher-socket=" + sock);
+    slowest = std::max(slowest, Seconds(t0, Clock::now()));
+    if (rc == 0) {
+      status = nlohmann::json::parse(out, nullptr, false);
+      if (status.value("guestAgent", "") == "connected" && status.contains("interfaces") &&
+          !status["interfaces"].empty() &&
+          status["interfaces"][0].value("interfaceName", "") == "eth0")
+        break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(status.value("guestAgent", ""), "connected") << status.dump(2);
+  ASSERT_TRUE(status.contains("interfaces") && !status["interfaces"].empty()) << status.dump(2);
+  const auto& def = status["interfaces"][0];
+  EXPECT_EQ(def.value("name", ""), "default");
+  EXPECT_EQ(def.value("interfaceName", ""), "eth0");
+  EXPECT_EQ(def.value("mac", ""), "02:6b:36:74:00:02");
+  EXPECT_EQ(def.value("infoSource", ""), "domain, guest-agent, multus-status");
+  EXPECT_LT(slowest, 5.0) << "a status call waited on the agent";
+  auto [trc, table] = Sh(handler + " status --launcher-socket=" + sock);
+  EXPECT_THAT(table, HasSubstr("guest agent: connected"));
+  EXPECT_THAT(table, ::testing::ContainsRegex("default +eth0 +eth0 +02:6b:36:74:00:02"));
+  EXPECT_EQ(TerminateLauncher(), 0) << ReadFile(log_path_);
   ExpectNothingLeft("");
 }
 

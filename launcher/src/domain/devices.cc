@@ -10,12 +10,23 @@ namespace {
 
 constexpr int kMaxRootPorts = 30;
 
-void AppendControllers(domxml::Element devices, int root_ports, bool virtio_scsi) {
+void AppendControllers(domxml::Element devices, int root_ports, bool virtio_scsi,
+                       bool guest_agent) {
   devices.Add("controller").Set("type", "pci").Set("index", 0).Set("model", "pcie-root");
   for (int i = 1; i <= root_ports; ++i)
     devices.Add("controller").Set("type", "pci").Set("index", i).Set("model", "pcie-root-port");
   devices.Add("controller").Set("type", "usb").Set("model", "none");
   if (virtio_scsi) devices.Add("controller").Set("type", "scsi").Set("model", "virtio-scsi");
+  if (guest_agent) devices.Add("controller").Set("type", "virtio-serial").Set("index", 0);
+}
+
+// The QEMU guest agent's port on a socket libvirt binds and talks to. The path is given:
+// libvirt's default (<root>/lib/qemu/channel/target/domain-<id>-<name>/...) outgrows a unix
+// socket path under the embedded driver's root.
+void AppendGuestAgentChannel(domxml::Element devices, const std::string& socket) {
+  domxml::Element channel = devices.Add("channel").Set("type", "unix");
+  channel.Add("source").Set("mode", "bind").Set("path", socket);
+  channel.Add("target").Set("type", "virtio").Set("name", "org.qemu.guest_agent.0");
 }
 
 // The serial console. With a socket: a unix socket the console clients attach to (libvirt
@@ -102,11 +113,13 @@ absl::Status AppendDevices(domxml::Element domain, const StorageLayout& storage,
                            const NicLayout& nics, int root_ports, const DomainOptions& options) {
   domxml::Element devices = domain.Add("devices");
   devices.Add("emulator", options.emulator);
-  AppendControllers(devices, root_ports, storage.virtio_scsi);
+  AppendControllers(devices, root_ports, storage.virtio_scsi, !options.guest_agent_socket.empty());
   AppendDisks(devices, storage);
   for (const NicLayout::Nic& nic : nics.nics)
     if (auto st = domxml::AppendPlanDevice(domain, *nic.plan, nic.context); !st.ok()) return st;
   AppendConsole(devices, options.serial_log, options.serial_socket);
+  if (!options.guest_agent_socket.empty())
+    AppendGuestAgentChannel(devices, options.guest_agent_socket);
   devices.Add("memballoon").Set("model", "none");
   return absl::OkStatus();
 }

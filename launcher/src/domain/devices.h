@@ -2,8 +2,9 @@
 // controllers (pcie-root, one pcie-root-port per PCIe device plus free ones for hotplug,
 // usb none, virtio-scsi when a disk needs it), the disks (disks phase), the NICs in the
 // VMI's order (each plan's device through k6t::domxml, which puts passt's QEMU-own NIC under
-// <qemu:commandline>), the serial console and memballoon. The console and VNC sockets and
-// the guest agent's channel (issue 15) are devices of this phase.
+// <qemu:commandline>), the serial console (a unix socket plus its log), the QEMU guest
+// agent's channel (org.qemu.guest_agent.0 on a virtio-serial controller, as KubeVirt adds to
+// every VM; libvirt binds its socket in its own dir) and memballoon.
 #pragma once
 
 #include <vector>
@@ -17,6 +18,9 @@
 #include "k6t/domxml/xml.h"
 
 namespace k6t::launcher {
+
+// Root ports the guest agent's virtio-serial controller takes.
+inline constexpr int kGuestAgentRootPorts = 1;
 
 struct NicLayout {
   struct Nic {

@@ -73,12 +73,13 @@ TEST_F(StatusVerbTest, PrintsTableAndJson) {
   std::string table = ::testing::internal::GetCapturedStdout();
   EXPECT_EQ(rc, 0);
   EXPECT_THAT(table, HasSubstr("phase: Running"));
-  EXPECT_THAT(table, ::testing::ContainsRegex("NAME +POD-IFACE +MAC +IPS +LINK +QUEUES +SOURCE"));
   EXPECT_THAT(table, ::testing::ContainsRegex(
-                         "default +eth0 +02:00:00:aa:bb:01 +10.244.1.9,fd00:10:244::9 +up +2 +"
+                         "NAME +POD-IFACE +GUEST-IFACE +MAC +IPS +LINK +QUEUES +SOURCE"));
+  EXPECT_THAT(table, ::testing::ContainsRegex(
+                         "default +eth0 +- +02:00:00:aa:bb:01 +10.244.1.9,fd00:10:244::9 +up +2 +"
                          "domain, multus-status"));
   EXPECT_THAT(table, ::testing::ContainsRegex(
-                         "blue +pod16477688c0e +02:00:00:aa:bb:02 +- +down +1 +domain"));
+                         "blue +pod16477688c0e +- +02:00:00:aa:bb:02 +- +down +1 +domain"));
 
   args.push_back("--output=json");
   argv.clear();

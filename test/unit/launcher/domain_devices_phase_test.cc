@@ -101,6 +101,7 @@ TEST(DevicesPhase, DevicesInLibvirtsOrder) {
   nics.nics = {{&tap, {}}};
   DomainOptions o;
   o.emulator = "/usr/bin/qemu";
+  o.guest_agent_socket = "/run/qga.sock";
   domxml::XmlDocument doc("domain");
   ASSERT_TRUE(AppendDevices(doc.root(), storage, nics, 2, o).ok());
   EXPECT_EQ(doc.Emit(),
@@ -112,6 +113,7 @@ TEST(DevicesPhase, DevicesInLibvirtsOrder) {
             "    <controller type='pci' index='2' model='pcie-root-port'/>\n"
             "    <controller type='usb' model='none'/>\n"
             "    <controller type='scsi' model='virtio-scsi'/>\n"
+            "    <controller type='virtio-serial' index='0'/>\n"
             "    <disk type='file' device='disk'>\n"
             "      <driver name='qemu' type='raw'/>\n"
             "      <source file='/i/root.img'/>\n"
@@ -130,6 +132,10 @@ TEST(DevicesPhase, DevicesInLibvirtsOrder) {
             "    <console type='pty'>\n"
             "      <target type='serial' port='0'/>\n"
             "    </console>\n"
+            "    <channel type='unix'>\n"
+            "      <source mode='bind' path='/run/qga.sock'/>\n"
+            "      <target type='virtio' name='org.qemu.guest_agent.0'/>\n"
+            "    </channel>\n"
             "    <memballoon model='none'/>\n"
             "  </devices>\n"
             "</domain>\n");

@@ -101,6 +101,7 @@ DomainOptions Options() {
   o.guest_initrd = "/var/cache/k6t/guest/initrd.cpio.gz";
   o.serial_log = "/var/run/k6t/vmi/serial.log";
   o.serial_socket = "/var/run/k6t/vmi/serial0.sock";
+  o.guest_agent_socket = "/var/run/k6t/vmi/qga.sock";
   return o;
 }
 

@@ -318,5 +318,50 @@ TEST_F(HotplugTest, ReconcileAttachesPlannedInterfacesAndDetachesAbsentOnes) {
   EXPECT_THAT(dhcp_.served(), Not(Contains("k6t-blue")));
 }
 
+// GetStatus and the QEMU guest agent: absent -> said so, nothing else changes; answering ->
+// the guest's names and addresses merged by MAC (the pod's kept for masquerade), guest-only
+// interfaces listed, loopback and link-local addresses left out.
+TEST_F(HotplugTest, StatusMergesTheGuestAgentsViewOrSaysItIsAbsent) {
+  auto absent = hotplug_->Status();
+  ASSERT_TRUE(absent.ok()) << absent.status();
+  EXPECT_THAT(absent->guest_agent, HasSubstr("not connected"));
+  ASSERT_FALSE(absent->interfaces.empty());
+  EXPECT_EQ(absent->interfaces[0].interface_name, "");
+  EXPECT_EQ(absent->interfaces[0].info_source, "domain, multus-status");
+
+  ASSERT_TRUE(hotplug_->Attach("blue").ok());
+  env_.libvirt->SetGuestAgent(std::vector<GuestInterface>{
+      {"lo", "00:00:00:00:00:00", {"127.0.0.1/8", "::1/128"}},
+      {"eth0", "02:00:00:00:00:01", {"10.0.2.2/24", "fe80::1/64"}},
+      {"eth1", "02:00:00:00:00:02", {"10.10.10.14/24", "fe80::2/64", "fd00::14/64"}},
+      {"eth2", "02:00:00:00:00:09", {"192.168.7.7/24"}}});
+  auto st = hotplug_->Status();
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->guest_agent, "connected");
+  ASSERT_EQ(st->interfaces.size(), 3u);
+  const api::rpc::StatusInterface& def = st->interfaces[0];
+  EXPECT_EQ(def.name, "default");
+  EXPECT_EQ(def.interface_name, "eth0");
+  EXPECT_EQ(def.info_source, "domain, guest-agent, multus-status");
+  EXPECT_THAT(def.ip_addresses, Not(Contains("10.0.2.2")));  // masquerade: the pod's
+  const api::rpc::StatusInterface& blue = st->interfaces[1];
+  EXPECT_EQ(blue.name, "blue");
+  EXPECT_EQ(blue.interface_name, "eth1");
+  EXPECT_THAT(blue.ip_addresses, ElementsAre("10.10.10.14", "fd00::14"));
+  EXPECT_EQ(blue.ip_address, "10.10.10.14");
+  const api::rpc::StatusInterface& extra = st->interfaces[2];
+  EXPECT_EQ(extra.name, "");
+  EXPECT_EQ(extra.interface_name, "eth2");
+  EXPECT_EQ(extra.info_source, "guest-agent");
+  EXPECT_THAT(extra.ip_addresses, ElementsAre("192.168.7.7"));
+
+  // A hung agent: the call's own timeout; status says so.
+  env_.libvirt->SetGuestAgent(absl::UnavailableError("Guest agent is not responding"));
+  auto hung = hotplug_->Status();
+  ASSERT_TRUE(hung.ok()) << hung.status();
+  EXPECT_THAT(hung->guest_agent, HasSubstr("not responding"));
+  EXPECT_EQ(hung->interfaces.size(), 2u);
+}
+
 }  // namespace
 }  // namespace k6t::launcher::test

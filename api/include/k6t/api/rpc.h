@@ -91,7 +91,13 @@
 //       StatusInterface is KubeVirt's `status.interfaces[]` entry, with its JSON names and
 //       omitempty behaviour: {"name", "mac", "ipAddress": string, "ipAddresses": [string],
 //       "podInterfaceName", "interfaceName", "infoSource": string, "queueCount": int,
-//       "linkState": string}. The primary interface comes first.
+//       "linkState": string}. The primary interface comes first. With the QEMU guest agent
+//       answering, an interface whose MAC the guest has gets `interfaceName` (the guest's
+//       name) and "guest-agent" in `infoSource`; its `ipAddresses` become the guest's (not
+//       link-local) except for masquerade and passt, where KubeVirt reports the pod's.
+//       Guest interfaces k6t did not plug are listed with infoSource "guest-agent".
+//       `guestAgent` (omitted by launchers that do not ask): "connected", or "not connected:
+//       <why>" — absent, still starting, or silent for 1 s; GetStatus never waits longer.
 //   AttachInterface  params {"name": string}         result {"changed": bool}
 //   DetachInterface  params {"name": string}         result {"changed": bool}
 //       Hot(un)plug the planned device of the named VMI interface (its plan is re-read from
@@ -264,6 +270,7 @@ struct StatusInterface {
 struct GetStatusResult {
   std::string phase;
   std::vector<StatusInterface> interfaces;
+  std::string guest_agent;  // "connected", "not connected: <why>"; "" = not asked
 };
 
 struct InterfaceParams {  // AttachInterface, DetachInterface

@@ -69,6 +69,8 @@ class DomainLifecycle {
   absl::Status Undefine();  // absent: OK
 
   absl::StatusOr<std::string> Xml(bool inactive = false);
+  // The guest's interfaces from its QEMU guest agent (LibvirtConnection::GuestInterfaces).
+  absl::StatusOr<std::vector<GuestInterface>> GuestInterfaces(absl::Duration timeout);
   absl::Status AttachDevice(const std::string& xml, DeviceFlags flags = kLive);
   absl::Status DetachDevice(const std::string& xml, DeviceFlags flags = kLive);
   absl::Status DetachDeviceAlias(const std::string& alias, DeviceFlags flags = kLive);

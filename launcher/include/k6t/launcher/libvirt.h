@@ -18,9 +18,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace k6t::launcher {
 
@@ -71,6 +73,15 @@ struct LibvirtCallbacks {
   std::function<void()> on_connection_lost;
 };
 
+// One interface as the guest sees it (the QEMU guest agent's guest-network-get-interfaces).
+struct GuestInterface {
+  std::string name;                    // the guest's name for it: eth0, enp1s0
+  std::string mac;                     // lower-case colon form; "" when the guest gives none
+  std::vector<std::string> addresses;  // "10.0.2.2/24", "fd10:0:2::2/120"
+
+  bool operator==(const GuestInterface&) const = default;
+};
+
 // Where a device change applies (VIR_DOMAIN_AFFECT_LIVE / VIR_DOMAIN_AFFECT_CONFIG).
 using DeviceFlags = unsigned int;
 inline constexpr DeviceFlags kLive = 1;
@@ -105,6 +116,13 @@ class LibvirtConnection {
                                          DeviceFlags flags) = 0;
   virtual absl::Status UpdateDevice(const std::string& name, const std::string& xml,
                                     DeviceFlags flags) = 0;
+
+  // The guest's interfaces through the QEMU guest agent (virDomainInterfaceAddresses with
+  // the agent as source), waiting at most `timeout` for the agent. Unavailable when the
+  // domain has no agent channel, the agent is not connected or it does not answer in time;
+  // FailedPrecondition when the domain is not running.
+  virtual absl::StatusOr<std::vector<GuestInterface>> GuestInterfaces(const std::string& name,
+                                                                      absl::Duration timeout) = 0;
 
   // Live migration (issue 17) belongs here: the source's call moving `name` to another
   // libvirt (virDomainMigrateToURI3: destination URI, migration URI on the dedicated network,

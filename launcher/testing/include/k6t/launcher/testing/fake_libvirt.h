@@ -47,6 +47,7 @@ enum class LibvirtCall {
   kDetachDevice,
   kDetachDeviceAlias,
   kUpdateDevice,
+  kGuestInterfaces,
 };
 const char* LibvirtCallName(LibvirtCall call);
 
@@ -85,6 +86,8 @@ class FakeLibvirt : public Libvirt {
   // stays pending (the device remains in the live XML) until ReleaseDevice.
   void SetGuestReleasesDevices(bool yes);
   absl::Status ReleaseDevice(const std::string& name, const std::string& alias);
+  // What the guest agent answers while the domain runs (default: not connected, Unavailable).
+  void SetGuestAgent(absl::StatusOr<std::vector<GuestInterface>> answer);
   // The daemon died: every open connection breaks (on_connection_lost; its later calls are
   // Unavailable, its events lost). The domains keep running, as QEMU does.
   void DropConnections();
@@ -147,6 +150,8 @@ class FakeLibvirt : public Libvirt {
   void Disconnect(int id);
 
   mutable std::mutex mu_;  // guards everything below but the event queue
+  absl::StatusOr<std::vector<GuestInterface>> guest_agent_ =
+      absl::UnavailableError("Guest agent is not connected");
   std::map<std::string, Domain> domains_;
   struct Conn {
     LibvirtCallbacks callbacks;
