@@ -11,6 +11,7 @@
 #include "verb_status.h"
 #include "verb_stop.h"
 #include "verb_sync.h"
+#include "verb_vnc.h"
 #include "verb_watch.h"
 #include "verbs.h"
 
@@ -29,6 +30,7 @@ const std::vector<Verb>& Verbs() {
       {"status", "show the VM's interfaces as its launcher reports them", RunStatus},
       {"stop", "shut the VM down (or kill it) through its launcher", RunStop},
       {"console", "attach this terminal to the VM's serial console (^] to leave)", RunConsole},
+      {"vnc", "check the VM's VNC socket and print how to connect a viewer", RunVnc},
   };
   return kVerbs;
 }

@@ -13,13 +13,10 @@ absl::Status InDomainXml(const absl::Status& st) {
   return absl::Status(st.code(), absl::StrCat("domain XML: ", st.message()));
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> GenerateDomainXml(const api::Vmi& vmi,
-                                              const std::vector<binding::InterfacePlan>& plans,
-                                              const DomainOptions& options) {
-  if (options.accel == Accel::kAuto)
-    return absl::InvalidArgumentError("domain XML: accelerator must be resolved (kvm or tcg)");
+// The document for options already adjusted to the VMI.
+absl::StatusOr<std::string> Generate(const api::Vmi& vmi,
+                                     const std::vector<binding::InterfacePlan>& plans,
+                                     const DomainOptions& options) {
   auto nics = LayOutNics(vmi, plans, options);
   if (!nics.ok()) return InDomainXml(nics.status());
   auto storage = LayOutStorage(vmi, options);
@@ -37,6 +34,20 @@ absl::StatusOr<std::string> GenerateDomainXml(const api::Vmi& vmi,
   if (auto st = AppendDevices(doc.root(), *storage, *nics, root_ports, options); !st.ok())
     return InDomainXml(st);
   return doc.Emit();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> GenerateDomainXml(const api::Vmi& vmi,
+                                              const std::vector<binding::InterfacePlan>& plans,
+                                              const DomainOptions& options) {
+  if (options.accel == Accel::kAuto)
+    return absl::InvalidArgumentError("domain XML: accelerator must be resolved (kvm or tcg)");
+  // What the VMI turns off of the launcher's defaults.
+  DomainOptions effective = options;
+  if (!vmi.spec.domain.autoattach_graphics_device.value_or(true)) effective.vnc_socket.clear();
+  effective.serial_console = vmi.spec.domain.autoattach_serial_console.value_or(true);
+  return Generate(vmi, plans, effective);
 }
 
 }  // namespace k6t::launcher

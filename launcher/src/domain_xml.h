@@ -41,6 +41,11 @@ struct DomainOptions {
   std::string serial_socket;
   // The QEMU guest agent channel's socket (libvirt binds it). Empty: no agent channel.
   std::string guest_agent_socket;
+  // VNC on this unix socket with a VGA display (KubeVirt's graphics device). Empty: none.
+  // GenerateDomainXml leaves it out when the VMI says autoattachGraphicsDevice: false.
+  std::string vnc_socket;
+  // False: no serial console at all (the VMI's autoattachSerialConsole: false).
+  bool serial_console = true;
   // VMI interface name -> passt's unix socket (the launcher runs passt; see PasstPlan).
   std::map<std::string, std::string> passt_sockets;
   // libvirt accepts <backend type='passt'/> (not Debian 12's libvirt 9) and runs passt.

@@ -182,7 +182,8 @@ absl::Status Launcher::Start() {
   for (auto [socket, name, what] :
        {std::tuple{&domain_options_->serial_socket, api::rpc::kSerialConsoleSocket,
                    "serial console"},
-        std::tuple{&domain_options_->guest_agent_socket, kGuestAgentSocket, "guest agent"}}) {
+        std::tuple{&domain_options_->guest_agent_socket, kGuestAgentSocket, "guest agent"},
+        std::tuple{&domain_options_->vnc_socket, api::rpc::kVncSocket, "VNC"}}) {
     const std::string path = options_.state_dir + "/" + name;
     if (path.size() < sizeof(sockaddr_un::sun_path))
       *socket = path;
@@ -248,9 +249,13 @@ absl::Status Launcher::Start() {
     if (auto s = PrepareStateDirFor(options_.state_dir, domain_options_->serial_log, qemu_user_);
         !s.ok())
       return Fail(ExitCode::kConfig, s);
+    if (const std::string& vnc = domain_options_->vnc_socket; !vnc.empty())
+      if (auto s = PrepareQemuOwnedDir(vnc.substr(0, vnc.rfind('/')), qemu_user_); !s.ok())
+        return Fail(ExitCode::kConfig, s);
     // A socket left by an earlier QEMU would make the bind fail.
     for (const std::string* sock :
-         {&domain_options_->serial_socket, &domain_options_->guest_agent_socket})
+         {&domain_options_->serial_socket, &domain_options_->guest_agent_socket,
+          &domain_options_->vnc_socket})
       if (!sock->empty()) unlink(sock->c_str());
     {
       ScopedCpuPin pin;  // a probe run now records the same CPUID as StartLibvirt saw

@@ -276,10 +276,13 @@ absl::Status CConnection::WithDomain(const char* what, const std::string& name,
   virDomainPtr dom = Lookup(name);
   if (!dom) return LibvirtError(absl::StrCat(what, " ", name, ": lookup"));
   const int rc = op(dom);
+  // Read the error before virDomainFree: every public libvirt call resets the thread's last
+  // error, which made failed starts read "no error".
+  const absl::Status st = rc >= 0 ? absl::OkStatus() : LibvirtError(absl::StrCat(what, " ", name));
+  const bool gone = rc < 0 && NoDomain();
   virDomainFree(dom);
-  if (rc >= 0) return absl::OkStatus();
-  if (NoDomain()) Forget(name);  // undefined behind our back: look it up again next time
-  return LibvirtError(absl::StrCat(what, " ", name));
+  if (gone) Forget(name);  // undefined behind our back: look it up again next time
+  return st;
 }
 
 absl::Status CConnection::DefineDomain(const std::string& xml) {
@@ -326,6 +329,7 @@ absl::StatusOr<std::string> CConnection::GetXml(const std::string& name, bool in
 absl::StatusOr<std::vector<GuestInterface>> CConnection::GuestInterfaces(const std::string& name,
                                                                          absl::Duration timeout) {
   std::vector<GuestInterface> out;
+  bool unsupported = false;
   const int seconds = std::max<int>(1, static_cast<int>(absl::ToInt64Seconds(timeout)));
   absl::Status s = WithDomain("ask the guest agent of", name, [&](virDomainPtr d) {
     // Bounds every agent command of this domain (libvirt's default is to block).
@@ -333,7 +337,10 @@ absl::StatusOr<std::vector<GuestInterface>> CConnection::GuestInterfaces(const s
     virDomainInterfacePtr* ifaces = nullptr;
     const int n =
         virDomainInterfaceAddresses(d, &ifaces, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, 0);
-    if (n < 0) return -1;
+    if (n < 0) {
+      if (virErrorPtr e = virGetLastError()) unsupported = e->code == VIR_ERR_ARGUMENT_UNSUPPORTED;
+      return -1;
+    }
     for (int i = 0; i < n; ++i) {
       GuestInterface g;
       g.name = ifaces[i]->name ? ifaces[i]->name : "";
@@ -349,8 +356,7 @@ absl::StatusOr<std::vector<GuestInterface>> CConnection::GuestInterfaces(const s
     return 0;
   });
   // A domain without the agent's channel: "QEMU guest agent is not configured".
-  if (virErrorPtr e = virGetLastError(); !s.ok() && e && e->code == VIR_ERR_ARGUMENT_UNSUPPORTED)
-    return absl::UnavailableError(s.message());
+  if (!s.ok() && unsupported) return absl::UnavailableError(s.message());
   if (!s.ok()) return s;
   return out;
 }

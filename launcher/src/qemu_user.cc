@@ -92,4 +92,13 @@ absl::Status PrepareStateDirFor(const std::string& state_dir, const std::string&
   return absl::OkStatus();
 }
 
+absl::Status PrepareQemuOwnedDir(const std::string& dir, const QemuUser& user) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return api::ErrnoStatus("mkdir " + dir, errno);
+  if (::chown(dir.c_str(), user.uid, user.gid) != 0 || ::chmod(dir.c_str(), 0700) != 0)
+    return api::ErrnoStatus(
+        absl::StrCat("giving ", dir, " to QEMU (", user.uid, ":", user.gid, ")"), errno);
+  return absl::OkStatus();
+}
+
 }  // namespace k6t::launcher

@@ -24,6 +24,10 @@ absl::Status CheckAccessAs(const std::string& path, const QemuUser& user, int mo
 // Gives `user` what QEMU needs of the state dir: the dir itself becomes group `user.gid`,
 // mode 0710 (enter, not list: the plans in it stay unreadable), and `serial_log` an empty
 // file of `user`, mode 0600, so that this boot's output is all it holds.
+// `dir` (created 0700 if absent) owned by the QEMU user, for the sockets QEMU creates itself
+// (VNC's): the state dir is not writable by QEMU.
+absl::Status PrepareQemuOwnedDir(const std::string& dir, const QemuUser& user);
+
 absl::Status PrepareStateDirFor(const std::string& state_dir, const std::string& serial_log,
                                 const QemuUser& user);
 

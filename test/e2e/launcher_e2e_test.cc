@@ -460,7 +460,8 @@ TEST_F(LauncherE2E, ContainerDiskAndCloudInitReachTheGuest) {
 
 // `k6t-handler console` against the real launcher: attached while the guest boots it shows
 // the guest's console; a second session ends the first and gets the console from then on
-// (the guest's power-off message); the serial log has everything either way.
+// (the guest's power-off message); the serial log has everything either way. And
+// `k6t-handler vnc` finds the VNC server on its socket.
 TEST_F(LauncherE2E, SerialConsoleSessionsTakeOverAndTheLogKeepsEverything) {
   const std::string handler = build_dir_ + "/bin/k6t-handler";
   ASSERT_EQ(access(handler.c_str(), X_OK), 0) << handler << " not built";
@@ -507,6 +508,12 @@ TEST_F(LauncherE2E, SerialConsoleSessionsTakeOverAndTheLogKeepsEverything) {
   const std::string out_a = state_dir_ + "/console-a.out", out_b = state_dir_ + "/console-b.out";
   const pid_t a = start_console(out_a);
   EXPECT_TRUE(wait_file(out_a, "iface eth0 up mac=02:6b:36:74:00:02", 120)) << ReadFile(out_a);
+
+  // The display: VNC on a unix socket in the state dir, checked by `k6t-handler vnc`.
+  auto [vrc, vnc] = Sh(handler + " vnc --state-dir=" + state_dir_);
+  EXPECT_EQ(vrc, 0) << vnc;
+  EXPECT_THAT(vnc, HasSubstr("VNC server (RFB 003.008) on the unix socket " + state_dir_ +
+                             "/vnc/vnc.sock"));
 
   const pid_t b = start_console(out_b);
   EXPECT_EQ(exit_code(a, 20), 0) << ReadFile(out_a);

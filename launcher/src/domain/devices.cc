@@ -20,6 +20,17 @@ void AppendControllers(domxml::Element devices, int root_ports, bool virtio_scsi
   if (guest_agent) devices.Add("controller").Set("type", "virtio-serial").Set("index", 0);
 }
 
+// VNC on a unix socket (no TCP port in the pod) and the VGA display behind it, as KubeVirt
+// attaches them (vram 16 MiB).
+void AppendGraphics(domxml::Element devices, const std::string& socket) {
+  devices.Add("graphics")
+      .Set("type", "vnc")
+      .Add("listen")
+      .Set("type", "socket")
+      .Set("socket", socket);
+  devices.Add("video").Add("model").Set("type", "vga").Set("vram", 16384).Set("heads", 1);
+}
+
 // The QEMU guest agent's port on a socket libvirt binds and talks to. The path is given:
 // libvirt's default (<root>/lib/qemu/channel/target/domain-<id>-<name>/...) outgrows a unix
 // socket path under the embedded driver's root.
@@ -117,9 +128,10 @@ absl::Status AppendDevices(domxml::Element domain, const StorageLayout& storage,
   AppendDisks(devices, storage);
   for (const NicLayout::Nic& nic : nics.nics)
     if (auto st = domxml::AppendPlanDevice(domain, *nic.plan, nic.context); !st.ok()) return st;
-  AppendConsole(devices, options.serial_log, options.serial_socket);
+  if (options.serial_console) AppendConsole(devices, options.serial_log, options.serial_socket);
   if (!options.guest_agent_socket.empty())
     AppendGuestAgentChannel(devices, options.guest_agent_socket);
+  if (!options.vnc_socket.empty()) AppendGraphics(devices, options.vnc_socket);
   devices.Add("memballoon").Set("model", "none");
   return absl::OkStatus();
 }

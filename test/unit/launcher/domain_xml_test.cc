@@ -102,6 +102,7 @@ DomainOptions Options() {
   o.serial_log = "/var/run/k6t/vmi/serial.log";
   o.serial_socket = "/var/run/k6t/vmi/serial0.sock";
   o.guest_agent_socket = "/var/run/k6t/vmi/qga.sock";
+  o.vnc_socket = "/var/run/k6t/vmi/vnc.sock";
   return o;
 }
 
@@ -292,6 +293,31 @@ TEST(DomainXml, MissingPlanIsAnErrorNamingTheInterface) {
       GenerateDomainXml(vmi, {TapPlan("default", "tap0", "02:00:00:00:00:01", "masquerade", 1500)},
                         Options())
           .ok());
+}
+
+// KubeVirt's autoattach switches: a VNC display and a serial console unless the VMI says no.
+TEST(DomainXml, AutoattachSwitchesDropTheDisplayAndTheConsole) {
+  api::Vmi vmi = BaseVmi("quiet");
+  vmi.spec.domain.interfaces = {Iface("default", api::BindingMethod::kMasquerade)};
+  vmi.spec.networks = {api::Network{"default", api::PodNetwork{}, {}, {}}};
+  const auto plans =
+      std::vector{TapPlan("default", "tap0", "02:aa:bb:cc:dd:01", "masquerade", 1400)};
+  auto xml = GenerateDomainXml(vmi, plans, Options());
+  ASSERT_TRUE(xml.ok()) << xml.status();
+  EXPECT_THAT(*xml, HasSubstr("<listen type='socket' socket='/var/run/k6t/vmi/vnc.sock'/>"));
+  EXPECT_THAT(*xml, HasSubstr("<model type='vga' vram='16384' heads='1'/>"));
+  EXPECT_THAT(*xml, HasSubstr("<serial type='unix'>"));
+
+  vmi.spec.domain.autoattach_graphics_device = false;
+  vmi.spec.domain.autoattach_serial_console = false;
+  xml = GenerateDomainXml(vmi, plans, Options());
+  ASSERT_TRUE(xml.ok()) << xml.status();
+  EXPECT_THAT(*xml, Not(HasSubstr("<graphics")));
+  EXPECT_THAT(*xml, Not(HasSubstr("<video")));
+  EXPECT_THAT(*xml, Not(HasSubstr("<serial")));
+  EXPECT_THAT(*xml, Not(HasSubstr("<console")));
+  auto [rc, out] = Validate(*xml);
+  EXPECT_EQ(rc, 0) << out << "\n" << *xml;
 }
 
 TEST(DomainXml, NoKernelNoDiskNeedsTheDefaultGuest) {

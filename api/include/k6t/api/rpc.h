@@ -131,6 +131,9 @@ namespace k6t::api::rpc {
 // libvirt binds at <state dir>/kSerialConsoleSocket (raw bytes both ways, no framing; one
 // client at a time; root only). `k6t-handler console` attaches a terminal to it.
 inline constexpr char kSerialConsoleSocket[] = "serial0.sock";
+// And VNC (RFB), when the VMI has a graphics device (autoattachGraphicsDevice not false), in
+// a directory of the QEMU user's (QEMU creates that socket itself).
+inline constexpr char kVncSocket[] = "vnc/vnc.sock";
 
 inline constexpr size_t kDefaultMaxFrameBytes = 4u << 20;
 inline constexpr size_t kFrameHeaderBytes = 4;

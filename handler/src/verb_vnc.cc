@@ -1,0 +1,99 @@
+// `k6t-handler vnc`: where the VM's display is and how to reach it. The launcher's libvirt
+// serves VNC on a unix socket in the state dir (k6t/api/rpc.h, kVncSocket): no TCP port is
+// opened in the pod. The verb checks that a VNC server answers there (the RFB banner) and
+// prints how to connect, as `virtctl vnc --proxy-only` leaves the viewer to the user.
+#include "verb_vnc.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "args.h"
+#include "k6t/api/errno_status.h"
+#include "k6t/api/rpc.h"
+#include "verb_network.h"
+#include "verbs.h"
+
+namespace k6t::handler {
+namespace {
+
+// The server's protocol version line ("RFB 003.008"), read within 5 s.
+absl::StatusOr<std::string> RfbBanner(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof(addr.sun_path))
+    return absl::InvalidArgumentError(path + ": too long for a unix socket path");
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return api::ErrnoStatus("socket", errno);
+  const timeval five{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof(five));
+  std::string banner;
+  absl::Status st;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    st = api::ErrnoStatus(
+        absl::StrCat("connect ", path, " (is the VM running with a graphics device?)"), errno);
+  } else {
+    char buf[12];
+    size_t got = 0;
+    while (got < sizeof(buf)) {
+      const ssize_t n = read(fd, buf + got, sizeof(buf) - got);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    banner.assign(buf, got);
+    if (got < sizeof(buf) || banner.rfind("RFB ", 0) != 0)
+      st = absl::FailedPreconditionError(
+          absl::StrCat(path, ": no VNC server answers there (read ", got, " bytes)"));
+  }
+  close(fd);
+  if (!st.ok()) return st;
+  return std::string(absl::StripSuffix(banner, "\n"));
+}
+
+}  // namespace
+
+int RunVnc(int argc, char** argv) {
+  ArgParser parser("k6t-handler", "vnc", "",
+                   "Checks that the VM's VNC server answers on the launcher's\n"
+                   "<state dir>/vnc/vnc.sock and prints how to connect a viewer to it.");
+  parser.Flag("state-dir", "DIR", "the launcher's --state-dir")
+      .Flag("socket", "PATH", "the VNC socket (default: <state-dir>/vnc/vnc.sock)")
+      .Positionals(0, 0);
+  auto args = parser.Parse(argc, argv);
+  if (!args.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());
+    return kExitUsage;
+  }
+  if (args->help) {
+    std::fputs(parser.Help().c_str(), stdout);
+    return kExitOk;
+  }
+  if (!args->Has("state-dir") && !args->Has("socket")) {
+    std::fprintf(stderr, "k6t-handler vnc: --state-dir or --socket is required (see --help)\n");
+    return kExitUsage;
+  }
+  const std::string path =
+      args->Get("socket", absl::StrCat(args->Get("state-dir"), "/", api::rpc::kVncSocket));
+  auto banner = RfbBanner(path);
+  if (!banner.ok()) return Fail("vnc", banner.status());
+  std::printf(
+      "VNC server (%s) on the unix socket %s\n"
+      "Connect a viewer that takes a unix socket:\n"
+      "  vncviewer %s                  (TigerVNC)\n"
+      "  remote-viewer 'vnc+unix://%s'  (virt-viewer)\n"
+      "or expose it on this host's loopback and point any viewer at 127.0.0.1:5900:\n"
+      "  socat TCP-LISTEN:5900,bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:%s\n",
+      banner->c_str(), path.c_str(), path.c_str(), path.c_str(), path.c_str());
+  return kExitOk;
+}
+
+}  // namespace k6t::handler
