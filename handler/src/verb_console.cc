@@ -12,8 +12,6 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -30,6 +28,7 @@
 #include "args.h"
 #include "k6t/api/errno_status.h"
 #include "k6t/api/rpc.h"
+#include "k6t/rpc/unix_stream.h"
 #include "verb_network.h"
 #include "verbs.h"
 
@@ -66,23 +65,6 @@ absl::StatusOr<int> TakeSession(const std::string& lock_path) {
     const int err = errno;
     close(fd);
     return api::ErrnoStatus("write " + lock_path, err);
-  }
-  return fd;
-}
-
-absl::StatusOr<int> Connect(const std::string& path) {
-  sockaddr_un addr{};
-  if (path.size() >= sizeof(addr.sun_path))
-    return absl::InvalidArgumentError(path + ": too long for a unix socket path");
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size());
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return api::ErrnoStatus("socket", errno);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    const int err = errno;
-    close(fd);
-    return api::ErrnoStatus(
-        absl::StrCat("connect ", path, " (is the VM running? its launcher's --state-dir?)"), err);
   }
   return fd;
 }
@@ -172,10 +154,17 @@ int RunConsole(int argc, char** argv) {
   absl::Cleanup close_signals = [signals] { close(signals); };
 
   auto lock = TakeSession(lock_path);
-  if (!lock.ok()) return Fail("console", lock.status());
+  if (!lock.ok())
+    return Fail("console", absl::Status(lock.status().code(),
+                                        absl::StrCat(lock.status().message(),
+                                                     " (is the launcher's --state-dir right?)")));
   absl::Cleanup release = [fd = *lock] { close(fd); };
-  auto console = Connect(socket_path);
-  if (!console.ok()) return Fail("console", console.status());
+  auto console = rpc::ConnectUnixStream(socket_path);
+  if (!console.ok())
+    return Fail("console",
+                absl::Status(console.status().code(),
+                             absl::StrCat(console.status().message(),
+                                          " (is the VM running? its launcher's --state-dir?)")));
   absl::Cleanup close_console = [fd = *console] { close(fd); };
 
   const bool tty = isatty(STDIN_FILENO);

@@ -6,12 +6,9 @@
 
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +16,7 @@
 #include "args.h"
 #include "k6t/api/errno_status.h"
 #include "k6t/api/rpc.h"
+#include "k6t/rpc/unix_stream.h"
 #include "verb_network.h"
 #include "verbs.h"
 
@@ -27,35 +25,25 @@ namespace {
 
 // The server's protocol version line ("RFB 003.008"), read within 5 s.
 absl::StatusOr<std::string> RfbBanner(const std::string& path) {
-  sockaddr_un addr{};
-  if (path.size() >= sizeof(addr.sun_path))
-    return absl::InvalidArgumentError(path + ": too long for a unix socket path");
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size());
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return api::ErrnoStatus("socket", errno);
+  auto fd = rpc::ConnectUnixStream(path);
+  if (!fd.ok())
+    return absl::Status(
+        fd.status().code(),
+        absl::StrCat(fd.status().message(), " (is the VM running with a graphics device?)"));
   const timeval five{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof(five));
-  std::string banner;
-  absl::Status st;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    st = api::ErrnoStatus(
-        absl::StrCat("connect ", path, " (is the VM running with a graphics device?)"), errno);
-  } else {
-    char buf[12];
-    size_t got = 0;
-    while (got < sizeof(buf)) {
-      const ssize_t n = read(fd, buf + got, sizeof(buf) - got);
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
-    }
-    banner.assign(buf, got);
-    if (got < sizeof(buf) || banner.rfind("RFB ", 0) != 0)
-      st = absl::FailedPreconditionError(
-          absl::StrCat(path, ": no VNC server answers there (read ", got, " bytes)"));
+  setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof(five));
+  char buf[12];
+  size_t got = 0;
+  while (got < sizeof(buf)) {
+    const ssize_t n = read(*fd, buf + got, sizeof(buf) - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
   }
-  close(fd);
-  if (!st.ok()) return st;
+  close(*fd);
+  const std::string banner(buf, got);
+  if (got < sizeof(buf) || banner.rfind("RFB ", 0) != 0)
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": no VNC server answers there (read ", got, " bytes)"));
   return std::string(absl::StripSuffix(banner, "\n"));
 }
 

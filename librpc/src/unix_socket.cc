@@ -6,6 +6,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
+#include "k6t/api/errno_status.h"
+#include "k6t/rpc/unix_stream.h"
+
 namespace k6t::rpc {
 
 bool FillUnixAddress(const std::string& path, sockaddr_un* addr) {
@@ -24,6 +28,16 @@ int ConnectUnix(const sockaddr_un& addr, int extra_type_flags) {
     close(fd);
     return -err;
   }
+  return fd;
+}
+
+absl::StatusOr<int> ConnectUnixStream(const std::string& path) {
+  sockaddr_un addr;
+  if (!FillUnixAddress(path, &addr))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", path, "\": not a unix socket path (empty or over ", kMaxSocketPathBytes, " bytes)"));
+  const int fd = ConnectUnix(addr, 0);
+  if (fd < 0) return api::ErrnoStatus("connect " + path, -fd);
   return fd;
 }
 
