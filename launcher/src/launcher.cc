@@ -23,7 +23,8 @@ namespace k6t::launcher {
 namespace {
 
 constexpr char kEmbedPrefix[] = "qemu:///embed";
-// The QEMU guest agent's channel socket, in the state dir (libvirt's talks to it).
+// The QEMU guest agent's channel socket in the state dir; libvirt binds it and talks to the
+// agent through it.
 constexpr char kGuestAgentSocket[] = "qga.sock";
 
 std::string EmbedRoot(const std::string& uri) {
