@@ -5,10 +5,22 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "k6t/api/decode.h"
 #include "k6t/api/naming.h"
 #include "k6t/api/validate.h"
+
+namespace {
+
+// Where a disk stood in its source document is not part of the model: the encoding leaves
+// out the disks the decoder dropped (no name, not an object), so later positions shift.
+std::vector<k6t::api::Disk> WithoutSourcePositions(std::vector<k6t::api::Disk> disks) {
+  for (auto& d : disks) d.source_index = -1;
+  return disks;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -25,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (back.ok() && (back->spec.networks != vmi.spec.networks ||
                       back->spec.domain.interfaces != vmi.spec.domain.interfaces ||
                       back->spec.volumes != vmi.spec.volumes ||
-                      back->spec.domain.disks != vmi.spec.domain.disks))
+                      WithoutSourcePositions(back->spec.domain.disks) !=
+                          WithoutSourcePositions(vmi.spec.domain.disks)))
       std::abort();
   }
   return 0;
