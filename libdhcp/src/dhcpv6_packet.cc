@@ -1,6 +1,5 @@
 #include "k6t/dhcp/dhcpv6_packet.h"
 
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"

@@ -11,11 +11,11 @@
 #include "domain_xml.h"
 #include "k6t/api/decode.h"
 #include "k6t/api/net.h"
-#include "k6t/dhcp/responder.h"
-#include "k6t/dhcp/server.h"
 #include "k6t/binding/planner.h"
 #include "k6t/binding/pod_state.h"
 #include "k6t/binding/testing/fake_kernel.h"
+#include "k6t/dhcp/responder.h"
+#include "k6t/dhcp/server.h"
 
 namespace k6t::launcher {
 namespace {
