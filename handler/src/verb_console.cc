@@ -29,6 +29,7 @@
 #include "k6t/api/errno_status.h"
 #include "k6t/api/rpc.h"
 #include "k6t/rpc/unix_stream.h"
+#include "state_socket_args.h"
 #include "verb_network.h"
 #include "verbs.h"
 
@@ -123,24 +124,10 @@ int RunConsole(int argc, char** argv) {
                    "<state dir>/serial.log). Press ^] to leave. A new session ends the previous\n"
                    "one. Not a terminal: the input is sent as is and the output shown until the\n"
                    "console closes or a signal arrives.");
-  parser.Flag("state-dir", "DIR", "the launcher's --state-dir")
-      .Flag("socket", "PATH", "the console socket (default: <state-dir>/serial0.sock)")
-      .Positionals(0, 0);
-  auto args = parser.Parse(argc, argv);
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());
-    return kExitUsage;
-  }
-  if (args->help) {
-    std::fputs(parser.Help().c_str(), stdout);
-    return kExitOk;
-  }
-  if (!args->Has("state-dir") && !args->Has("socket")) {
-    std::fprintf(stderr, "k6t-handler console: --state-dir or --socket is required (see --help)\n");
-    return kExitUsage;
-  }
-  const std::string socket_path = args->Get(
-      "socket", absl::StrCat(args->Get("state-dir"), "/", api::rpc::kSerialConsoleSocket));
+  const StateSocketArgs args =
+      ParseStateSocketArgs(parser, argc, argv, api::rpc::kSerialConsoleSocket);
+  if (args.exit_now) return *args.exit_now;
+  const std::string& socket_path = args.path;
   const std::string lock_path = socket_path.substr(0, socket_path.rfind(".sock")) + ".lock";
 
   // SIGTERM (a newer session), SIGINT, SIGHUP: read from a signalfd, so the terminal is

@@ -17,6 +17,7 @@
 #include "k6t/api/errno_status.h"
 #include "k6t/api/rpc.h"
 #include "k6t/rpc/unix_stream.h"
+#include "state_socket_args.h"
 #include "verb_network.h"
 #include "verbs.h"
 
@@ -53,24 +54,9 @@ int RunVnc(int argc, char** argv) {
   ArgParser parser("k6t-handler", "vnc", "",
                    "Checks that the VM's VNC server answers on the launcher's\n"
                    "<state dir>/vnc/vnc.sock and prints how to connect a viewer to it.");
-  parser.Flag("state-dir", "DIR", "the launcher's --state-dir")
-      .Flag("socket", "PATH", "the VNC socket (default: <state-dir>/vnc/vnc.sock)")
-      .Positionals(0, 0);
-  auto args = parser.Parse(argc, argv);
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());
-    return kExitUsage;
-  }
-  if (args->help) {
-    std::fputs(parser.Help().c_str(), stdout);
-    return kExitOk;
-  }
-  if (!args->Has("state-dir") && !args->Has("socket")) {
-    std::fprintf(stderr, "k6t-handler vnc: --state-dir or --socket is required (see --help)\n");
-    return kExitUsage;
-  }
-  const std::string path =
-      args->Get("socket", absl::StrCat(args->Get("state-dir"), "/", api::rpc::kVncSocket));
+  const StateSocketArgs args = ParseStateSocketArgs(parser, argc, argv, api::rpc::kVncSocket);
+  if (args.exit_now) return *args.exit_now;
+  const std::string& path = args.path;
   auto banner = RfbBanner(path);
   if (!banner.ok()) return Fail("vnc", banner.status());
   std::printf(
