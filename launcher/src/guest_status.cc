@@ -2,25 +2,26 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "k6t/api/net.h"
 
 namespace k6t::launcher {
 namespace {
 
-std::string WithoutPrefix(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
-
-bool LinkLocal(const std::string& ip) {
-  const std::string lower = absl::AsciiStrToLower(ip);
-  return absl::StartsWith(lower, "fe80:") || absl::StartsWith(lower, "169.254.");
-}
-
+// The guest's addresses without their prefix lengths; link-local ones (fe80::/10,
+// 169.254/16) and text that is no address (the guest's answer is outside input) left out.
 std::vector<std::string> GuestAddresses(const GuestInterface& g) {
   std::vector<std::string> out;
-  for (const std::string& a : g.addresses)
-    if (const std::string ip = WithoutPrefix(a); !LinkLocal(ip)) out.push_back(ip);
+  for (const std::string& a : g.addresses) {
+    const std::string ip = WithoutPrefix(a);
+    if (auto parsed = api::IpAddress::Parse(ip); parsed.ok() && !parsed->IsLinkLocal())
+      out.push_back(ip);
+  }
   return out;
 }
 
 }  // namespace
+
+std::string WithoutPrefix(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
 
 void MergeGuestInterfaces(const std::vector<GuestInterface>& guest,
                           const std::map<std::string, std::string>& binding_of,

@@ -14,6 +14,9 @@
 
 namespace k6t::launcher {
 
+// "10.0.2.2/24" -> "10.0.2.2" (text without a '/' is returned as is).
+std::string WithoutPrefix(const std::string& cidr);
+
 // `binding_of`: VMI interface name -> its binding ("masquerade", "bridge", ...).
 void MergeGuestInterfaces(const std::vector<GuestInterface>& guest,
                           const std::map<std::string, std::string>& binding_of,

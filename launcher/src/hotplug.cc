@@ -33,8 +33,6 @@ std::string InterfaceNameOf(const LiveDevice& d, const std::vector<CachedInterfa
   return "";
 }
 
-std::string WithoutPrefix(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
-
 // The pod's own addresses on a link k6t left in place (masquerade keeps eth0 as the CNI made
 // it): read from the pod netns the launcher runs in. IPv4 first, link-local skipped.
 std::vector<std::string> PodAddresses(const std::string& link) {
