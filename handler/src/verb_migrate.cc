@@ -94,15 +94,9 @@ int RunMigrate(int argc, char** argv) {
       .Flag("bandwidth", "MIB", "cap the migration stream at MIB MiB/s (default: no cap)")
       .Bool("abort", "cancel the migration the source is running, and exit")
       .Positionals(0, 0);
-  auto args = parser.Parse(argc, argv);
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());
-    return kExitUsage;
-  }
-  if (args->help) {
-    std::fputs(parser.Help().c_str(), stdout);
-    return kExitOk;
-  }
+  int exit_code = kExitOk;
+  auto args = parser.ParseOrExit(argc, argv, &exit_code);
+  if (!args) return exit_code;
   const bool abort_only = args->bools.count("abort") > 0;
   if (!args->Has("source-socket") || (!abort_only && !args->Has("target-socket"))) {
     std::fprintf(stderr,
