@@ -16,7 +16,10 @@ mig_boot
 echo "== migrate $A -> $B"
 launcher "$B" --incoming --incoming-timeout 120
 wait_for 60 test -S "$WORK/$B/launcher.sock" || { cat "$WORK/$B/launcher.log"; echo "FAIL: target launcher"; exit 1; }
-migrate "$A" "$B" && ok "k6t-handler migrate exited 0" || bad "k6t-handler migrate exited non-zero"
+migrate "$A" "$B" mig0 --vmi "$VM" --source-pod-netns "/run/netns/$A" --source-state-dir "$WORK/$A/state" \
+  --target-pod-netns "/run/netns/$B" --target-state-dir "$WORK/$B/state" &&
+  ok "k6t-handler migrate exited 0" || bad "k6t-handler migrate exited non-zero"
+pod_gone "$A"
 gap=$(ping_gap_ms)
 echo "K6T-FIGURE migration_ping_gap_ms $gap"
 [ -n "$gap" ] && [ "$gap" -lt 10000 ] && ok "guest answered again after the switch (longest silence ${gap} ms)" ||
@@ -26,6 +29,13 @@ reap "$A"
 "$H" status --launcher-socket "$WORK/$B/launcher.sock" | tee "$WORK/status.out"
 grep -q '^phase: running' "$WORK/status.out" && ok "target reports the VM running" || bad "target status"
 wait_for 20 fetch "$PEER" "$GIP" 8080 && ok "peer reaches the guest on blue, now in pod $B" || bad "blue after migration"
+# QEMU's self-announce from the target moved the guest's MAC: node A's bridge forwards it to
+# the link toward node B.
+GMAC=$(awk '$1 == "blue" {print $4}' "$WORK/status.out")
+fdb=$(bridge -n "$A-node" fdb show br br-blue | grep -i "^$GMAC " || true)
+echo "node $A fdb: $fdb"
+echo "$fdb" | grep -q ' dev mgA ' && ok "node $A's bridge learned the guest's MAC toward node $B" ||
+  bad "the guest's MAC is not announced toward node $B"
 BIP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["ips"][0].split("/")[0])' \
   "$WORK/$B/sim/network-status.json")
 if wait_for 20 fetch "$B-node" "$BIP" 8080; then
@@ -36,7 +46,8 @@ else
   fetch "$B" 10.0.2.2 8080 && echo "(the guest answers from inside the pod)"
   grep -E 'K6T-GUEST' "$WORK/$A/state/serial.log" | tail -5
 fi
-"$H" teardown --vmi "$VM" --pod-netns "/run/netns/$A" --state-dir "$WORK/$A/state" >/dev/null
+grep -q 'source pod: plumbing torn down' "$WORK/migrate.err" && ok "migrate tore the source pod's plumbing down" ||
+  bad "no teardown of the source pod"
 left=$(ip -n "$A" -o link | awk -F': ' '{print $2}' | grep -cE '^(k6t|tap)' || true)
 [ "$left" = 0 ] && ok "source pod has no k6t link left" || { bad "source pod keeps $left k6t links"; ip -n "$A" -o link; }
 
@@ -53,11 +64,15 @@ target_up "$A"
 ip -n "$B" link set mig0 down
 rc=0
 "$H" migrate --source-socket "$WORK/$B/launcher.sock" --target-socket "$WORK/$A/launcher.sock" \
-  --migration-network mig0 --timeout 60 >/dev/null 2>"$WORK/netdown.err" || rc=$?
+  --migration-network mig0 --timeout 60 --vmi "$VM" --target-pod-netns "/run/netns/$A" \
+  --target-state-dir "$WORK/$A/state" >/dev/null 2>"$WORK/netdown.err" || rc=$?
 cat "$WORK/netdown.err"
+pod_gone "$A"
 [ "$rc" = 1 ] && grep -q 'keeps running on the source' "$WORK/netdown.err" &&
   ok "failed with exit 1 and says the VM stays" || bad "migration over a downed network exited $rc"
 still_on "$B" && ok "VM still runs on $B and answers" || bad "VM after the failed migration"
+left=$(ip -n "$A" -o link | awk -F': ' '{print $2}' | grep -cE '^(k6t|tap)' || true)
+[ "$left" = 0 ] && ok "the target pod's plumbing was torn down" || bad "target pod keeps $left k6t links"
 reap "$A"
 [ "$RC" = 10 ] && ok "the target launcher gave up (exit 10)" || bad "target launcher exited $RC"
 ip -n "$B" link set mig0 up

@@ -99,11 +99,12 @@ with_pinger() {
 }
 ping_gap_ms() { grep -oE 'max_gap_ms=[0-9]+' "$WORK/ping.out" | cut -d= -f2; }
 
-migrate() {  # from, to, [network link, "-": none]: k6t-handler migrate with a 10 ms pinger
+migrate() {  # from, to, [network link, "-": none], [more flags]: with a 10 ms pinger
   local from=$1 to=$2 rc=0 net=()
   [ "${3:-mig0}" = - ] || net=(--migration-network "${3:-mig0}")
+  shift $(( $# < 3 ? $# : 3 ))
   with_pinger "$H" migrate --source-socket "$WORK/$from/launcher.sock" \
-    --target-socket "$WORK/$to/launcher.sock" ${net[@]+"${net[@]}"} --timeout 120 || rc=$?
+    --target-socket "$WORK/$to/launcher.sock" ${net[@]+"${net[@]}"} --timeout 120 "$@" || rc=$?
   cat "$WORK/migrate.out" "$WORK/migrate.err"
   echo "ping: $(cat "$WORK/ping.out")"
   return "$rc"
@@ -117,6 +118,15 @@ kill_pod() {
   [ -z "$daemon" ] || kill -KILL "$daemon" 2>/dev/null || true
   for p in $(pgrep -f "$WORK/$1/state/" || true); do kill -KILL "$p" 2>/dev/null || true; done
   wait_for 10 bash -c "! pgrep -f '$WORK/$1/state/'" || true
+}
+# pod_gone POD: after k6t gave the pod its blue link back (teardown), the link goes down as
+# when the pod is deleted; otherwise it would answer ARP for the guest's address, which the
+# CNI's IPAM gave both pods here.
+pod_gone() {
+  local link
+  for link in $(ip -n "$1" -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^pod'); do
+    ip -n "$1" link set "$link" down
+  done
 }
 # target_up POD: its networks set up again (after a teardown or a failed attempt: setup
 # converges) and a launcher waiting with --incoming.
