@@ -43,10 +43,7 @@ void OnInterrupt(int) { g_interrupted = true; }
 std::string Mib(int64_t bytes) { return absl::StrFormat("%.1f MiB", bytes / 1048576.0); }
 
 void PrintProgress(const msg::GetMigrationResult& m, bool tty) {
-  const std::string line = absl::StrCat(
-      "migrating: pass ", m.iteration, ", ", Mib(m.data_remaining), " of ", Mib(m.data_total),
-      " left, dirty rate ", m.dirty_rate, " pages/s, expected downtime ", m.expected_downtime_ms,
-      " ms, ", m.elapsed_ms / 1000, " s");
+  const std::string line = absl::StrCat("migrating: ", DescribeMigration(m));
   std::fprintf(stderr, tty ? "\r%-100s" : "%s\n", line.c_str());
 }
 
@@ -149,6 +146,14 @@ int Follow(rpc::SocketLauncherClient& source, rpc::SocketLauncherClient& target,
 }
 
 }  // namespace
+
+std::string DescribeMigration(const msg::GetMigrationResult& m) {
+  if (m.state != "running")
+    return m.message.empty() ? m.state : absl::StrCat(m.state, ": ", m.message);
+  return absl::StrCat("pass ", m.iteration, ", ", Mib(m.data_remaining), " of ", Mib(m.data_total),
+                      " left, dirty rate ", m.dirty_rate, " pages/s, expected downtime ",
+                      m.expected_downtime_ms, " ms, ", m.elapsed_ms / 1000, " s");
+}
 
 int RunMigrate(int argc, char** argv) {
   ArgParser parser(

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "k6t/rpc/launcher_client.h"
+#include "verb_migrate.h"
 
 namespace k6t::handler {
 
@@ -131,14 +132,19 @@ int RunStatus(int argc, char** argv) {
     std::fprintf(stderr, "k6t-handler status: %s\n", status.status().ToString().c_str());
     return 1;
   }
+  // A migration this launcher runs or ran (launchers without the method: none).
+  auto migration = (*client)->GetMigration();
+  const bool migrating = migration.ok() && migration->state != "none";
   std::string out;
   if (flags.output == "json") {
-    // Pretty-printed for people; the same fields and names as the GetStatus result.
-    out = nlohmann::json::parse(msg::ToJson(*status), nullptr, false)
-              .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-          "\n";
+    // Pretty-printed for people; the same fields and names as the GetStatus result, and the
+    // GetMigration result as "migration".
+    auto j = nlohmann::json::parse(msg::ToJson(*status), nullptr, false);
+    if (migrating) j["migration"] = nlohmann::json::parse(msg::ToJson(*migration), nullptr, false);
+    out = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   } else {
     out = RenderTable(*status);
+    if (migrating) out += absl::StrCat("migration: ", DescribeMigration(*migration), "\n");
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);

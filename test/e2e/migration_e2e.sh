@@ -83,6 +83,8 @@ ip -n "$B" link set mig0 up
 echo "== Ctrl-C cancels: the VM stays on $B"
 target_up "$A"
 migrate_bg "$B" "$A" --migration-network mig0 || bad "migration did not start"
+"$H" status --launcher-socket "$WORK/$B/launcher.sock" | grep -E '^migration: pass [0-9]+, .* left' &&
+  ok "status shows the running migration" || bad "status during the migration"
 kill -INT "$MIG"; rc=0; wait "$MIG" || rc=$?
 cat "$WORK/bg.err" | tr '\r' '\n' | tail -2
 [ "$rc" = 3 ] && ok "cancelled (exit 3)" || bad "Ctrl-C exited $rc"
