@@ -1,6 +1,6 @@
 # Executables that start like a Go plugin: k6t's own libraries and the dependencies Debian
-# ships as PIC-free-to-link archives (Abseil, yaml-cpp, libnl) linked in statically, unused
-# sections dropped. Each executable loads a handful of shared objects instead of ~50 (40 of
+# also ships as archives (Abseil, yaml-cpp, libnl) linked in statically, unused sections
+# dropped. Each executable loads a handful of shared objects instead of ~50 (40 of
 # them Abseil's), which is most of its start-up time.
 #
 # The shared libraries (libk6t*.so), the installed CMake/pkg-config package and the tests are
@@ -98,18 +98,12 @@ function(_k6t_static_item item out)
       if(_type STREQUAL "INTERFACE_LIBRARY")
         get_target_property(_deps ${_real} INTERFACE_LINK_LIBRARIES)
         if(_deps AND _deps MATCHES "${_K6T_STATIC_PATH_RE}")
-          _k6t_static_items("${_deps}" _mapped)
           add_library(${_twin} INTERFACE IMPORTED)
-          _k6t_copy_usage(${_real} ${_twin})
-          set_property(TARGET ${_twin} PROPERTY INTERFACE_LINK_LIBRARIES "${_mapped}")
+          _k6t_finish_twin(${_real} ${_twin} "")
           set(${out} ${_twin} PARENT_SCOPE)
         endif()
       endif()
       return()
-    endif()
-    get_target_property(_deps ${_real} INTERFACE_LINK_LIBRARIES)
-    if(NOT _deps)
-      set(_deps "")
     endif()
     if(_type STREQUAL "INTERFACE_LIBRARY")
       add_library(${_twin} INTERFACE IMPORTED)
@@ -122,25 +116,18 @@ function(_k6t_static_item item out)
       add_library(${_twin} STATIC IMPORTED)
       set_property(TARGET ${_twin} PROPERTY IMPORTED_LOCATION "${_a}")
     endif()
-    _k6t_copy_usage(${_real} ${_twin})
-    _k6t_static_items("${_deps}" _mapped)
-    set_property(TARGET ${_twin} PROPERTY INTERFACE_LINK_LIBRARIES "${_mapped}")
+    _k6t_finish_twin(${_real} ${_twin} "")
     set(${out} ${_twin} PARENT_SCOPE)
     return()
   endif()
 
   # One of k6t's own targets.
-  get_target_property(_deps ${_real} INTERFACE_LINK_LIBRARIES)
-  if(NOT _deps)
-    set(_deps "")
-  endif()
+  set(_private "")
   if(_type STREQUAL "INTERFACE_LIBRARY")
     add_library(${_twin} INTERFACE)
   elseif(_type STREQUAL "SHARED_LIBRARY" OR _type STREQUAL "STATIC_LIBRARY")
+    # A static twin carries every dependency, the private ones too.
     get_target_property(_private ${_real} LINK_LIBRARIES)
-    if(_private)
-      list(APPEND _deps ${_private})
-    endif()
     # Sections per function and datum, so the executables' --gc-sections can drop what no
     # verb reaches; the shared library built from the same objects is unaffected.
     set_property(TARGET ${_real} APPEND PROPERTY COMPILE_OPTIONS -ffunction-sections
@@ -151,11 +138,23 @@ function(_k6t_static_item item out)
   else()
     return()
   endif()
-  list(REMOVE_DUPLICATES _deps)
-  _k6t_copy_usage(${_real} ${_twin})
-  _k6t_static_items("${_deps}" _mapped)
-  set_property(TARGET ${_twin} PROPERTY INTERFACE_LINK_LIBRARIES "${_mapped}")
+  _k6t_finish_twin(${_real} ${_twin} "${_private}")
   set(${out} ${_twin} PARENT_SCOPE)
+endfunction()
+
+# A twin's usage requirements: the original's, its link dependencies (plus `extra`) mapped.
+function(_k6t_finish_twin real twin extra)
+  get_target_property(_deps ${real} INTERFACE_LINK_LIBRARIES)
+  if(NOT _deps)
+    set(_deps "")
+  endif()
+  if(extra)
+    list(APPEND _deps ${extra})
+  endif()
+  list(REMOVE_DUPLICATES _deps)
+  _k6t_copy_usage(${real} ${twin})
+  _k6t_static_items("${_deps}" _mapped)
+  set_property(TARGET ${twin} PROPERTY INTERFACE_LINK_LIBRARIES "${_mapped}")
 endfunction()
 
 function(k6t_link_statically)
