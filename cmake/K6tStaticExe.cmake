@@ -12,7 +12,7 @@
 #   k6t_link_statically(<executable>...)    after every target it links exists
 
 # Imported dependencies taken from their archive when Debian ships one next to the .so.
-set(_K6T_STATIC_IMPORTED_RE "^(absl::.*|yaml-cpp)$")
+set(_K6T_STATIC_IMPORTED_RE "^(absl::.*|yaml-cpp|OpenSSL::Crypto)$")
 # Plain library paths (pkg-config targets list them) taken from their archive likewise.
 set(_K6T_STATIC_PATH_RE "/lib(nl-3|nl-route-3)\\.so(\\.[0-9.]*)?$")
 
