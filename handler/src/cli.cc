@@ -7,6 +7,7 @@
 #include "k6t/binding/logging.h"
 #include "spdlog/spdlog.h"
 #include "verb_console.h"
+#include "verb_migrate.h"
 #include "verb_network.h"
 #include "verb_status.h"
 #include "verb_stop.h"
@@ -31,6 +32,7 @@ const std::vector<Verb>& Verbs() {
       {"stop", "shut the VM down (or kill it) through its launcher", RunStop},
       {"console", "attach this terminal to the VM's serial console (^] to leave)", RunConsole},
       {"vnc", "check the VM's VNC socket and print how to connect a viewer", RunVnc},
+      {"migrate", "move a running VM to another pod's launcher by live migration", RunMigrate},
   };
   return kVerbs;
 }

@@ -65,6 +65,7 @@ rpc::MethodHandler CommandService::Counted(rpc::MethodHandler h) {
 absl::Status CommandService::Start(Launcher& launcher) {
   launcher_ = &launcher;
   hotplug_ = std::make_unique<Hotplug>(launcher, dhcp_);
+  migration_ = std::make_unique<MigrationJob>(launcher, dhcp_);
   server_ = std::make_unique<rpc::Server>(options_);
   RegisterMethods();
   return server_->Start();
@@ -132,6 +133,26 @@ void CommandService::RegisterMethods() {
                     Counted(Typed<msg::SetLinkStateParams>([&hp](const msg::SetLinkStateParams& p) {
                       return Changed(hp.SetLinkState(p.name, p.state == "up"));
                     })));
+  MigrationJob& mj = *migration_;
+  server_->Register(msg::kMethodPrepareMigrationTarget,
+                    Counted(Typed<msg::PrepareMigrationTargetParams>(
+                        [&mj](const msg::PrepareMigrationTargetParams& p) {
+                          return Encoded(mj.PrepareTarget(p));
+                        })),
+                    {.exclusive = true});
+  server_->Register(msg::kMethodMigrate,
+                    Counted(Typed<msg::MigrateParams>(
+                        [&mj](const msg::MigrateParams& p) -> absl::StatusOr<std::string> {
+                          if (auto s = mj.Start(p); !s.ok()) return s;
+                          return msg::ToJson(msg::Empty{});
+                        })),
+                    {.exclusive = true});
+  server_->Register(
+      msg::kMethodGetMigration,
+      Counted(Typed<msg::Empty>([&mj](const msg::Empty&) { return msg::ToJson(mj.Get()); })));
+  server_->Register(
+      msg::kMethodAbortMigration,
+      Counted(Typed<msg::Empty>([&mj](const msg::Empty&) { return Changed(mj.Abort()); })));
 }
 
 void CommandService::BeforeDomainStop() {
@@ -142,6 +163,12 @@ void CommandService::BeforeDomainStop() {
   while (in_flight_ > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
   absl::SleepFor(absl::Milliseconds(100));
   server_->Stop();
+  // A migration still running is cancelled (the VM stays here) and its thread ends.
+  if (migration_) {
+    if (auto a = migration_->Abort(); !a.ok())
+      spdlog::warn("abort migration: {}", a.status().ToString());
+    migration_.reset();
+  }
 }
 
 void CommandService::Stop() {

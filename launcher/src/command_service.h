@@ -10,6 +10,7 @@
 #include <string>
 
 #include "hotplug.h"
+#include "migration_job.h"
 #include "k6t/launcher/launcher.h"
 #include "k6t/rpc/server.h"
 
@@ -39,6 +40,7 @@ class CommandService : public LauncherService {
   absl::Duration default_shutdown_timeout_;
   Launcher* launcher_ = nullptr;
   std::unique_ptr<Hotplug> hotplug_;
+  std::unique_ptr<MigrationJob> migration_;
   std::unique_ptr<rpc::Server> server_;
   std::atomic<int> in_flight_{0};
 };

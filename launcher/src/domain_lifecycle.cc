@@ -226,6 +226,10 @@ void DomainLifecycle::OnLifecycle(uint64_t generation, const DomainEvent& e) {
         s.phase = DomainPhase::kNone;
         break;
       case DomainEventKind::kStarted:
+        // An incoming migration starts the domain paused; kResumed follows when it arrived.
+        s.phase = e.migration ? DomainPhase::kPaused : DomainPhase::kRunning;
+        s.reason = StopReason::kNone;
+        break;
       case DomainEventKind::kResumed:
         s.phase = DomainPhase::kRunning;
         s.reason = StopReason::kNone;
@@ -360,6 +364,24 @@ absl::StatusOr<std::vector<GuestInterface>> DomainLifecycle::GuestInterfaces(
   auto c = Connected("ask the guest agent of");
   if (!c.ok()) return c.status();
   return (*c)->GuestInterfaces(name_, timeout);
+}
+
+absl::Status DomainLifecycle::Migrate(const MigrationRequest& request) {
+  auto c = Connected("migrate");
+  if (!c.ok()) return c.status();
+  return (*c)->Migrate(name_, request);
+}
+
+absl::StatusOr<MigrationProgress> DomainLifecycle::JobProgress() {
+  auto c = Connected("read the job of");
+  if (!c.ok()) return c.status();
+  return (*c)->JobProgress(name_);
+}
+
+absl::Status DomainLifecycle::AbortMigration() {
+  auto c = Connected("abort the migration of");
+  if (!c.ok()) return c.status();
+  return (*c)->AbortJob(name_);
 }
 
 absl::Status DomainLifecycle::AttachDevice(const std::string& xml, DeviceFlags flags) {

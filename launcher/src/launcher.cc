@@ -65,7 +65,9 @@ const char* ExitCodeTable() {
          "  5  libvirt refused to define or start the domain\n"
          "  6  the guest crashed (or QEMU failed)\n"
          "  7  graceful shutdown timed out: the guest ignored ACPI power-off and was destroyed\n"
-         "  8  the domain was destroyed (Kill, or by someone else)\n";
+         "  8  the domain was destroyed (Kill, or by someone else)\n"
+         "  9  the VM left by live migration: it runs in another pod now\n"
+         " 10  --incoming: no VM arrived within --incoming-timeout, or its migration failed\n";
 }
 
 Launcher::Launcher(LauncherOptions options, api::Vmi vmi)
@@ -128,6 +130,11 @@ absl::Status Launcher::StartLibvirt() {
   PhaseTimer t("libvirt ready");
   const CapsCache caps = CapsOf(options_, *domain_options_);
   std::string uri = options_.libvirt_uri.empty() ? kDefaultLibvirtMode : options_.libvirt_uri;
+  // The source's libvirt connects to the target's: the in-process driver has no socket.
+  if (options_.incoming && uri == "embed") uri = "private";
+  if (options_.incoming && absl::StartsWith(uri, kEmbedPrefix))
+    return absl::InvalidArgumentError(
+        "--incoming needs a libvirt the source can reach: --libvirt-uri=private or a daemon's URI");
   if (uri == "embed")
     uri = absl::StrCat(kEmbedPrefix, "?root=", options_.state_dir, "/libvirt-embed");
   if (uri == "private") {
@@ -245,6 +252,7 @@ absl::Status Launcher::Start() {
 
   if (*running) {
     spdlog::info("domain {} already running: adopted", domain_->name());
+    incoming_arrived_ = true;
   } else {
     // Starts the serial log empty, so that it is this boot's, and writable by QEMU.
     if (auto s = PrepareStateDirFor(options_.state_dir, domain_options_->serial_log, qemu_user_);
@@ -258,6 +266,12 @@ absl::Status Launcher::Start() {
          {&domain_options_->serial_socket, &domain_options_->guest_agent_socket,
           &domain_options_->vnc_socket})
       if (!sock->empty()) unlink(sock->c_str());
+    if (options_.incoming) {
+      incoming_deadline_ = absl::Now() + options_.incoming_timeout;
+      spdlog::info("waiting up to {} for domain {} to arrive by live migration at {}",
+                   absl::FormatDuration(options_.incoming_timeout), domain_->name(), uri_);
+      return absl::OkStatus();  // the source's libvirt defines and starts it here
+    }
     {
       ScopedCpuPin pin;  // a probe run now records the same CPUID as StartLibvirt saw
       PhaseTimer t("define (includes QEMU capability probing when the cache is cold)");
@@ -290,6 +304,8 @@ std::optional<Outcome> Launcher::OutcomeOfStop(const DomainStatus& s) const {
       return Outcome{ExitCode::kGuestCrashed, "QEMU failed"};
     case StopReason::kDestroyed:
       return Outcome{ExitCode::kKilled, "the domain was destroyed by someone else"};
+    case StopReason::kMigrated:
+      return Outcome{ExitCode::kMigrated, "the VM moved to another pod by live migration"};
     default:
       return Outcome{ExitCode::kKilled,
                      absl::StrCat("the domain stopped (", StopReasonName(s.reason), ")")};
@@ -298,6 +314,7 @@ std::optional<Outcome> Launcher::OutcomeOfStop(const DomainStatus& s) const {
 
 std::optional<Outcome> Launcher::Wait(absl::Duration timeout) {
   if (!domain_) return Outcome{ExitCode::kInternal, "not started"};
+  if (awaiting_incoming()) return IncomingOutcome();
   const DomainStatus s = domain_->WaitForStopOrLoss(timeout);
   if (auto o = OutcomeOfStop(s)) return o;
   if (daemon_failed_) return Outcome{ExitCode::kLibvirt, "the private libvirtd keeps dying"};

@@ -188,6 +188,12 @@ class CConnection : public LibvirtConnection {
   }
   absl::StatusOr<std::vector<GuestInterface>> GuestInterfaces(const std::string& name,
                                                               absl::Duration timeout) override;
+  absl::Status Migrate(const std::string& name, const MigrationRequest& request) override;
+  absl::StatusOr<MigrationProgress> JobProgress(const std::string& name) override;
+  absl::Status AbortJob(const std::string& name) override {
+    return WithDomain("abort the job of", name,
+                      [](virDomainPtr d) { return virDomainAbortJob(d); });
+  }
   absl::Status UpdateDevice(const std::string& name, const std::string& xml,
                             DeviceFlags flags) override {
     return WithDomain("update device of", name, [&](virDomainPtr d) {
@@ -359,6 +365,69 @@ absl::StatusOr<std::vector<GuestInterface>> CConnection::GuestInterfaces(const s
   if (!s.ok() && unsupported) return absl::UnavailableError(s.message());
   if (!s.ok()) return s;
   return out;
+}
+
+absl::Status CConnection::Migrate(const std::string& name, const MigrationRequest& request) {
+  virTypedParameterPtr params = nullptr;
+  int n = 0, max = 0;
+  bool ok = true;
+  if (!request.migrate_uri.empty())
+    ok = ok && virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_URI,
+                                       request.migrate_uri.c_str()) == 0;
+  if (!request.dest_xml.empty())
+    ok = ok && virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_DEST_XML,
+                                       request.dest_xml.c_str()) == 0;
+  if (request.bandwidth_mib_s > 0)
+    ok = ok && virTypedParamsAddULLong(&params, &n, &max, VIR_MIGRATE_PARAM_BANDWIDTH,
+                                       request.bandwidth_mib_s) == 0;
+  if (!ok) {
+    virTypedParamsFree(params, n);
+    return LibvirtError(absl::StrCat("migrate ", name, ": parameters"));
+  }
+  unsigned int flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST |
+                       VIR_MIGRATE_UNDEFINE_SOURCE;
+  if (request.copy_storage) flags |= VIR_MIGRATE_NON_SHARED_INC;
+  bool cancelled = false;
+  absl::Status s = WithDomain("migrate", name, [&](virDomainPtr d) {
+    if (request.max_downtime > absl::ZeroDuration() &&
+        virDomainMigrateSetMaxDowntime(d, absl::ToInt64Milliseconds(request.max_downtime), 0) < 0)
+      return -1;
+    const int rc = virDomainMigrateToURI3(d, request.dest_uri.c_str(), params, n, flags);
+    if (rc < 0)
+      if (virErrorPtr e = virGetLastError()) cancelled = e->code == VIR_ERR_OPERATION_ABORTED;
+    return rc;
+  });
+  virTypedParamsFree(params, n);
+  if (s.ok()) Forget(name);  // undefined here: the domain lives on the destination now
+  if (!s.ok() && cancelled) return absl::AbortedError(s.message());
+  return s;
+}
+
+absl::StatusOr<MigrationProgress> CConnection::JobProgress(const std::string& name) {
+  MigrationProgress p;
+  absl::Status s = WithDomain("read the job of", name, [&](virDomainPtr d) {
+    int type = VIR_DOMAIN_JOB_NONE;
+    virTypedParameterPtr params = nullptr;
+    int n = 0;
+    if (virDomainGetJobStats(d, &type, &params, &n, 0) < 0) return -1;
+    p.active = type == VIR_DOMAIN_JOB_BOUNDED || type == VIR_DOMAIN_JOB_UNBOUNDED;
+    const std::pair<const char*, uint64_t*> fields[] = {
+        {VIR_DOMAIN_JOB_DATA_TOTAL, &p.data_total},
+        {VIR_DOMAIN_JOB_DATA_PROCESSED, &p.data_processed},
+        {VIR_DOMAIN_JOB_DATA_REMAINING, &p.data_remaining},
+        {VIR_DOMAIN_JOB_MEMORY_ITERATION, &p.iteration},
+        {VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE, &p.dirty_rate},
+        {VIR_DOMAIN_JOB_DOWNTIME, &p.expected_downtime_ms},
+        {VIR_DOMAIN_JOB_TIME_ELAPSED, &p.elapsed_ms}};
+    for (const auto& [field, out] : fields) {
+      unsigned long long v = 0;
+      if (virTypedParamsGetULLong(params, n, field, &v) == 1) *out = v;
+    }
+    virTypedParamsFree(params, n);
+    return 0;
+  });
+  if (!s.ok()) return s;
+  return p;
 }
 
 int CConnection::OnLifecycle(virConnectPtr, virDomainPtr dom, int event, int detail, void* opaque) {

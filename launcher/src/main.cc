@@ -58,6 +58,10 @@ ABSL_FLAG(std::string, claims_dir, "/var/lib/k6t/claims",
 ABSL_FLAG(std::string, secrets_dir, "/var/lib/k6t/secrets",
           "cloud-init secretRef/networkDataSecretRef without a cluster: <dir>/<secret>/<key> "
           "(KubeVirt's in-pod /var/run/kubevirt-private/secret/<volume>/ is read first)");
+ABSL_FLAG(bool, incoming, false,
+          "the target of a live migration: make everything ready, then wait for the VM to "
+          "arrive from the source pod (k6t-handler migrate); libvirt defaults to private");
+ABSL_FLAG(int, incoming_timeout, 300, "--incoming: seconds to wait for the VM");
 ABSL_FLAG(bool, network_only, false,
           "serve DHCP/RA for the pod's cached plans without starting a VM (debugging a pod's "
           "network; --vmi not needed)");
@@ -151,6 +155,8 @@ int Run() {
   o.storage.images.container_disks_dir = absl::GetFlag(FLAGS_container_disks_dir);
   o.storage.claims_dir = absl::GetFlag(FLAGS_claims_dir);
   o.storage.secrets.secrets_root = absl::GetFlag(FLAGS_secrets_dir);
+  o.incoming = absl::GetFlag(FLAGS_incoming);
+  o.incoming_timeout = absl::Seconds(absl::GetFlag(FLAGS_incoming_timeout));
   int result;
   {
     k6t::launcher::Launcher launcher(o, std::move(*vmi));

@@ -26,7 +26,7 @@ std::string Scope(DeviceFlags flags) {
 
 bool Mutating(LibvirtCall c) {
   return c != LibvirtCall::kConnect && c != LibvirtCall::kGetState && c != LibvirtCall::kGetXml &&
-         c != LibvirtCall::kGuestInterfaces;
+         c != LibvirtCall::kGuestInterfaces && c != LibvirtCall::kJobProgress;
 }
 
 }  // namespace
@@ -59,6 +59,12 @@ const char* LibvirtCallName(LibvirtCall call) {
       return "update";
     case LibvirtCall::kGuestInterfaces:
       return "guest-interfaces";
+    case LibvirtCall::kMigrate:
+      return "migrate";
+    case LibvirtCall::kJobProgress:
+      return "job-progress";
+    case LibvirtCall::kAbortJob:
+      return "abort-job";
   }
   return "?";
 }
@@ -144,6 +150,28 @@ class FakeLibvirt::Connection : public LibvirtConnection {
                             DeviceFlags flags) override {
     return On(LibvirtCall::kUpdateDevice, name, absl::StrCat(AliasOf(xml), " ", Scope(flags)),
               [&](Domain& d) { return fake_->Update(d, xml, flags); });
+  }
+
+  absl::Status Migrate(const std::string& name, const MigrationRequest& request) override {
+    return On(LibvirtCall::kMigrate, name, request.dest_uri,
+              [&](Domain& d) { return fake_->MigrateAway(d, request); });
+  }
+  absl::StatusOr<MigrationProgress> JobProgress(const std::string& name) override {
+    MigrationProgress p;
+    absl::Status s = On(LibvirtCall::kJobProgress, name, "", [&](Domain&) {
+      p = fake_->progress_;
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return p;
+  }
+  absl::Status AbortJob(const std::string& name) override {
+    return On(LibvirtCall::kAbortJob, name, "", [&](Domain&) -> absl::Status {
+      if (!fake_->progress_.active)
+        return absl::FailedPreconditionError("Requested operation is not valid: no job is active");
+      fake_->progress_.active = false;
+      return absl::OkStatus();
+    });
   }
 
  private:
@@ -313,7 +341,7 @@ void FakeLibvirt::StopLocked(Domain& d, StopReason reason) {
   d.reason = reason;
   d.live.clear();
   d.detaching.clear();
-  Emit(name, {DomainEventKind::kStopped, reason});
+  Emit(name, {DomainEventKind::kStopped, reason, reason == StopReason::kMigrated});
   if (!d.persistent) domains_.erase(name);  // a transient domain ends with its run
 }
 

@@ -48,6 +48,41 @@ absl::Status FakeLibvirt::StopOutside(const std::string& name, StopReason reason
   return absl::OkStatus();
 }
 
+void FakeLibvirt::SetJobProgress(MigrationProgress progress) {
+  std::lock_guard<std::mutex> l(mu_);
+  progress_ = progress;
+}
+
+std::vector<MigrationRequest> FakeLibvirt::migrations() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return migrations_;
+}
+
+absl::Status FakeLibvirt::MigrateAway(Domain& d, const MigrationRequest& request) {
+  if (!Active(d.state))
+    return absl::FailedPreconditionError(
+        absl::StrCat("Requested operation is not valid: domain ", d.name, " is not running"));
+  migrations_.push_back(request);
+  progress_.active = false;
+  const std::string name = d.name;
+  Emit(name, {DomainEventKind::kSuspended, StopReason::kNone, true});
+  StopLocked(d, StopReason::kMigrated);
+  return Undefine(d);  // VIR_MIGRATE_UNDEFINE_SOURCE
+}
+
+absl::Status FakeLibvirt::ArriveByMigration(const std::string& xml) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (auto s = Define(xml); !s.ok()) return s;
+  Domain* d = Find(fake_xml::NameOf(xml));
+  if (!d) return absl::InternalError("the arriving domain was not defined");
+  d->live = fake_xml::AssignAliases(d->config);
+  d->state = DomainState::kPaused;
+  Emit(d->name, {DomainEventKind::kStarted, StopReason::kNone, true});
+  d->state = DomainState::kRunning;
+  Emit(d->name, {DomainEventKind::kResumed, StopReason::kNone, true});
+  return absl::OkStatus();
+}
+
 absl::Status FakeLibvirt::UndefineOutside(const std::string& name) {
   std::lock_guard<std::mutex> l(mu_);
   auto d = Get(name, "undefine");

@@ -95,4 +95,26 @@ absl::StatusOr<bool> SocketLauncherClient::SetLinkState(const std::string& name,
                  msg::kMethodSetLinkState);
 }
 
+absl::StatusOr<msg::PrepareMigrationTargetResult> SocketLauncherClient::PrepareMigrationTarget(
+    const msg::PrepareMigrationTargetParams& params) {
+  return ParseResult<msg::PrepareMigrationTargetResult>(
+      client_->Call(msg::kMethodPrepareMigrationTarget, msg::ToJson(params), deadlines_.migration),
+      msg::kMethodPrepareMigrationTarget);
+}
+
+absl::Status SocketLauncherClient::Migrate(const msg::MigrateParams& params) {
+  return client_->Call(msg::kMethodMigrate, msg::ToJson(params), deadlines_.migration).status();
+}
+
+absl::StatusOr<msg::GetMigrationResult> SocketLauncherClient::GetMigration() {
+  return ParseResult<msg::GetMigrationResult>(
+      client_->Call(msg::kMethodGetMigration, "{}", deadlines_.migration),
+      msg::kMethodGetMigration);
+}
+
+absl::StatusOr<bool> SocketLauncherClient::AbortMigration() {
+  return Changed(client_->Call(msg::kMethodAbortMigration, "{}", deadlines_.migration),
+                 msg::kMethodAbortMigration);
+}
+
 }  // namespace k6t::rpc

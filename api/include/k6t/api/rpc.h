@@ -110,6 +110,31 @@
 //                                                    result {"changed": bool}
 //   Interface names in params are 1..253 bytes.
 //
+//   Live migration (launcher/README.md "Live migration"; `k6t-handler migrate` drives it):
+//   PrepareMigrationTarget  params {"source_xml": string, "migration_interface": string}
+//                           result {"dest_uri", "dest_xml", "migrate_uri": string}
+//       To a launcher started with --incoming. `source_xml` is the source's live domain XML
+//       (GetDomain's `xml`): the guest's MACs are taken from it, the DHCP servers serve them.
+//       `migration_interface` (optional) is the pod link of the dedicated migration network:
+//       `migrate_uri` is then tcp:// on its first global address, else unix:// on a socket in
+//       the launcher's state dir (both pods on one node). FailedPrecondition when the launcher
+//       is not waiting for a VM; NotFound when the link or its address is missing.
+//   Migrate          params {"dest_uri", "dest_xml", "migrate_uri": string,
+//                            "max_downtime_ms": int, "bandwidth_mib_s": int}
+//                                                    result {}
+//       To the source launcher: starts moving the VM (live, peer to peer, persistent on the
+//       target, undefined here on success) and returns at once; GetMigration follows it.
+//       FailedPrecondition when no VM runs or a migration is already running.
+//       max_downtime_ms 0..60000 (0: QEMU's 300 ms), bandwidth_mib_s 0..1048576 (0: no cap).
+//   GetMigration     params {}                       result {"state", "message": string,
+//                         "data_total", "data_processed", "data_remaining", "iteration",
+//                         "dirty_rate", "expected_downtime_ms", "elapsed_ms": int}
+//       `state`: "none", "running", "completed", "failed" or "cancelled"; `message` says why
+//       it failed. Data figures in bytes, dirty_rate in pages/s (libvirt's job statistics).
+//   AbortMigration   params {}                       result {"changed": bool}
+//       Cancels a running migration; the VM keeps running on the source. changed=false when
+//       none was running.
+//
 // C++ BOUNDARY
 //   This header does not expose nlohmann::json: JSON crosses it as std::string text, and every
 //   typed message has ToJson() and FromJson() overloads. Nothing here throws.
@@ -151,6 +176,10 @@ inline constexpr char kMethodGetStatus[] = "GetStatus";
 inline constexpr char kMethodAttachInterface[] = "AttachInterface";
 inline constexpr char kMethodDetachInterface[] = "DetachInterface";
 inline constexpr char kMethodSetLinkState[] = "SetLinkState";
+inline constexpr char kMethodPrepareMigrationTarget[] = "PrepareMigrationTarget";
+inline constexpr char kMethodMigrate[] = "Migrate";
+inline constexpr char kMethodGetMigration[] = "GetMigration";
+inline constexpr char kMethodAbortMigration[] = "AbortMigration";
 
 // ---------------------------------------------------------------------------------------------
 // JSON-RPC envelope
@@ -287,6 +316,34 @@ struct ChangedResult {
   bool changed = false;
 };
 
+struct PrepareMigrationTargetParams {
+  std::string source_xml;
+  std::string migration_interface;
+};
+struct PrepareMigrationTargetResult {
+  std::string dest_uri;
+  std::string dest_xml;
+  std::string migrate_uri;
+};
+struct MigrateParams {
+  std::string dest_uri;
+  std::string dest_xml;
+  std::string migrate_uri;
+  int64_t max_downtime_ms = 0;
+  int64_t bandwidth_mib_s = 0;
+};
+struct GetMigrationResult {
+  std::string state = "none";  // none | running | completed | failed | cancelled
+  std::string message;
+  int64_t data_total = 0;
+  int64_t data_processed = 0;
+  int64_t data_remaining = 0;
+  int64_t iteration = 0;
+  int64_t dirty_rate = 0;
+  int64_t expected_downtime_ms = 0;
+  int64_t elapsed_ms = 0;
+};
+
 // Params parsers and encoders.
 absl::Status FromJson(std::string_view json, Empty* out);
 absl::Status FromJson(std::string_view json, SyncVmiParams* out);
@@ -298,6 +355,10 @@ std::string ToJson(const SyncVmiParams& v);  // "{}" + vmi; an invalid vmi_json 
 std::string ToJson(const ShutdownParams& v);
 std::string ToJson(const InterfaceParams& v);
 std::string ToJson(const SetLinkStateParams& v);
+absl::Status FromJson(std::string_view json, PrepareMigrationTargetParams* out);
+absl::Status FromJson(std::string_view json, MigrateParams* out);
+std::string ToJson(const PrepareMigrationTargetParams& v);
+std::string ToJson(const MigrateParams& v);
 
 // Result parsers and encoders.
 absl::Status FromJson(std::string_view json, PingResult* out);
@@ -310,5 +371,9 @@ std::string ToJson(const SyncVmiResult& v);
 std::string ToJson(const GetDomainResult& v);
 std::string ToJson(const GetStatusResult& v);
 std::string ToJson(const ChangedResult& v);
+absl::Status FromJson(std::string_view json, PrepareMigrationTargetResult* out);
+absl::Status FromJson(std::string_view json, GetMigrationResult* out);
+std::string ToJson(const PrepareMigrationTargetResult& v);
+std::string ToJson(const GetMigrationResult& v);
 
 }  // namespace k6t::api::rpc

@@ -71,6 +71,11 @@ class DomainLifecycle {
   absl::StatusOr<std::string> Xml(bool inactive = false);
   // The guest's interfaces from its QEMU guest agent (LibvirtConnection::GuestInterfaces).
   absl::StatusOr<std::vector<GuestInterface>> GuestInterfaces(absl::Duration timeout);
+  // Live migration of this domain to another libvirt (LibvirtConnection::Migrate): blocks
+  // until it ends; the domain's status then reads kStopped with reason kMigrated.
+  absl::Status Migrate(const MigrationRequest& request);
+  absl::StatusOr<MigrationProgress> JobProgress();
+  absl::Status AbortMigration();
   absl::Status AttachDevice(const std::string& xml, DeviceFlags flags = kLive);
   absl::Status DetachDevice(const std::string& xml, DeviceFlags flags = kLive);
   absl::Status DetachDeviceAlias(const std::string& alias, DeviceFlags flags = kLive);

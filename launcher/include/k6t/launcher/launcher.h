@@ -52,6 +52,8 @@ enum class ExitCode : int {
   kGuestCrashed = 6,     // the guest crashed (or QEMU failed)
   kShutdownTimeout = 7,  // SIGTERM/Shutdown: the guest ignored ACPI power-off; destroyed
   kKilled = 8,           // destroyed by Kill or by someone else
+  kMigrated = 9,         // the VM left by live migration: it runs in another pod now
+  kIncomingFailed = 10,  // --incoming: no VM arrived in time, or its migration failed
 };
 const char* ExitCodeTable();
 
@@ -74,6 +76,14 @@ class LauncherService {
 struct Outcome {
   ExitCode code = ExitCode::kGuestStopped;
   std::string message;
+};
+
+// What the source of a live migration needs from its target (Launcher::PrepareIncoming).
+struct IncomingTarget {
+  std::string dest_uri;  // the target's libvirt
+  std::string dest_xml;  // the domain as the target runs it (its paths, the guest's MACs)
+  // DHCP offers whose client MAC changed to the guest's: the DHCP service serves these now.
+  std::vector<binding::DhcpPlan> dhcp_changed;
 };
 
 class Launcher {
@@ -110,6 +120,19 @@ class Launcher {
   std::string libvirt_uri() const;
   DomainLifecycle* domain() { return domain_.get(); }
 
+  // ---- Live migration (launcher/README.md "Live migration").
+  // Target (options.incoming): true until the VM has arrived.
+  bool awaiting_incoming() const;
+  // Target: the guest's MACs, read from the source's domain XML by device alias, replace the
+  // plans' own (a bridge binding took the target pod link's MAC), and the domain XML is
+  // generated again. FailedPrecondition when this launcher is not waiting for a VM;
+  // InvalidArgument when `source_xml` is not a domain.
+  absl::StatusOr<IncomingTarget> PrepareIncoming(const std::string& source_xml);
+  // Source: moves the running VM to the target libvirt in `request`; blocks until it ends
+  // (LibvirtConnection::Migrate). On success the VM is gone from here and Wait() returns
+  // kMigrated; on failure or abort it keeps running here.
+  absl::Status MigrateOut(const MigrationRequest& request);
+
   // Undefines the domain (destroying it if still running), stops the services and the
   // private daemon. Idempotent.
   void Stop();
@@ -144,6 +167,10 @@ class Launcher {
   std::optional<Outcome> RequestedEnd() const;
   void SetRequestedEnd(Outcome o);
   bool stopped_ = false;
+  // --incoming: when the wait for the VM ends; set once it has arrived.
+  absl::Time incoming_deadline_ = absl::InfiniteFuture();
+  std::atomic<bool> incoming_arrived_{false};
+  std::optional<Outcome> IncomingOutcome();
 };
 
 }  // namespace k6t::launcher

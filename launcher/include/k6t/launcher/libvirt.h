@@ -15,6 +15,7 @@
 // launcher: root in the pod, see launcher/README.md "Least privilege").
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -82,6 +83,29 @@ struct GuestInterface {
   bool operator==(const GuestInterface&) const = default;
 };
 
+// One live migration, as the source's libvirt is asked to run it.
+struct MigrationRequest {
+  std::string dest_uri;       // the destination libvirt: qemu+unix:///system?socket=PATH
+  std::string migrate_uri;    // where QEMU sends the state: tcp://ADDR[:PORT] or unix:///PATH;
+                              // "" lets libvirt choose from the destination's host name
+  std::string dest_xml;       // the domain as the destination defines it ("": the source's)
+  bool copy_storage = false;  // non-shared disks copied (VIR_MIGRATE_NON_SHARED_INC)
+  absl::Duration max_downtime = absl::ZeroDuration();  // 0: QEMU's default (300 ms)
+  uint64_t bandwidth_mib_s = 0;                        // 0: unlimited
+};
+
+// A migration job's figures (libvirt's VIR_DOMAIN_JOB_* typed parameters).
+struct MigrationProgress {
+  bool active = false;
+  uint64_t data_total = 0;      // bytes
+  uint64_t data_processed = 0;  // bytes
+  uint64_t data_remaining = 0;  // bytes
+  uint64_t iteration = 0;       // memory pass (1 = the first full copy)
+  uint64_t dirty_rate = 0;      // pages per second
+  uint64_t expected_downtime_ms = 0;
+  uint64_t elapsed_ms = 0;
+};
+
 // Where a device change applies (VIR_DOMAIN_AFFECT_LIVE / VIR_DOMAIN_AFFECT_CONFIG).
 using DeviceFlags = unsigned int;
 inline constexpr DeviceFlags kLive = 1;
@@ -124,11 +148,18 @@ class LibvirtConnection {
   virtual absl::StatusOr<std::vector<GuestInterface>> GuestInterfaces(const std::string& name,
                                                                       absl::Duration timeout) = 0;
 
-  // Live migration (issue 17) belongs here: the source's call moving `name` to another
-  // libvirt (virDomainMigrateToURI3: destination URI, migration URI on the dedicated network,
-  // flags such as live, peer-to-peer, persistent, non-shared disks) with its progress
-  // (virDomainGetJobStats) and abort (virDomainAbortJob); the target needs nothing new: it
-  // sees kStarted/kResumed events with `migration` set.
+  // ---- Live migration (the source's side; the target only sees kStarted with `migration`,
+  // the domain paused while the state arrives, then kResumed with `migration`).
+  //
+  // Moves the running domain `name` to the libvirt at `request.dest_uri` (peer to peer, live,
+  // persistent on the destination, undefined here when it succeeds) and blocks until the
+  // migration ends: OK when the guest runs on the destination; Aborted when AbortJob
+  // cancelled it; any other error leaves the domain running here.
+  virtual absl::Status Migrate(const std::string& name, const MigrationRequest& request) = 0;
+  // The migration job's figures now (virDomainGetJobStats); `active` false when no job runs.
+  virtual absl::StatusOr<MigrationProgress> JobProgress(const std::string& name) = 0;
+  // Cancels the running migration (virDomainAbortJob); the domain keeps running here.
+  virtual absl::Status AbortJob(const std::string& name) = 0;
 };
 
 class Libvirt {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/time/time.h"
 #include "k6t/launcher/cloudinit.h"
 #include "k6t/launcher/image_store.h"
 
@@ -62,6 +63,12 @@ struct LauncherOptions {
   // Who QEMU runs as: "UID[:GID]", a user name, or "root".
   std::string qemu_user = kDefaultQemuUser;
   StorageOptions storage;
+  // The target of a live migration: everything is made ready (libvirt, DHCP, passt, disks,
+  // the domain XML) but the VM is not started; it arrives from the source pod's libvirt
+  // within `incoming_timeout`. Needs a libvirt the source can reach: with no URI (or
+  // "embed"), a private libvirtd is used.
+  bool incoming = false;
+  absl::Duration incoming_timeout = absl::Minutes(5);
 };
 
 }  // namespace k6t::launcher

@@ -55,6 +55,8 @@ struct CallDeadlines {
   absl::Duration attach = absl::Minutes(2);
   absl::Duration detach = absl::Minutes(2);
   absl::Duration link_state = absl::Seconds(30);
+  // PrepareMigrationTarget regenerates the domain XML; the others answer at once.
+  absl::Duration migration = absl::Seconds(30);
 };
 
 // The launcher's command socket. A result the launcher sends that does not parse is kDataLoss.
@@ -75,6 +77,13 @@ class SocketLauncherClient final : public LauncherClient {
   absl::StatusOr<bool> AttachInterface(const std::string& name) override;
   absl::StatusOr<bool> DetachInterface(const std::string& name) override;
   absl::StatusOr<bool> SetLinkState(const std::string& name, bool up) override;
+
+  // Live migration (api/rpc.h "Live migration"): the target's and the source's calls.
+  absl::StatusOr<api::rpc::PrepareMigrationTargetResult> PrepareMigrationTarget(
+      const api::rpc::PrepareMigrationTargetParams& params);
+  absl::Status Migrate(const api::rpc::MigrateParams& params);
+  absl::StatusOr<api::rpc::GetMigrationResult> GetMigration();
+  absl::StatusOr<bool> AbortMigration();
 
   // The connection underneath, for raw calls.
   Client& client() { return *client_; }

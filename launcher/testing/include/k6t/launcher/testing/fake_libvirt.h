@@ -48,6 +48,9 @@ enum class LibvirtCall {
   kDetachDeviceAlias,
   kUpdateDevice,
   kGuestInterfaces,
+  kMigrate,
+  kJobProgress,
+  kAbortJob,
 };
 const char* LibvirtCallName(LibvirtCall call);
 
@@ -88,6 +91,14 @@ class FakeLibvirt : public Libvirt {
   absl::Status ReleaseDevice(const std::string& name, const std::string& alias);
   // What the guest agent answers while the domain runs (default: not connected, Unavailable).
   void SetGuestAgent(absl::StatusOr<std::vector<GuestInterface>> answer);
+  // Migration, source side: Migrate completes at once (the events of a domain migrated
+  // away, then its undefinition) unless failed by FailCall(kMigrate); JobProgress answers
+  // `progress`; the requests seen are kept.
+  void SetJobProgress(MigrationProgress progress);
+  std::vector<MigrationRequest> migrations() const;
+  // Target side: a domain arriving by migration (defined, started paused, then resumed,
+  // with libvirt's migration events).
+  absl::Status ArriveByMigration(const std::string& xml);
   // The daemon died: every open connection breaks (on_connection_lost; its later calls are
   // Unavailable, its events lost). The domains keep running, as QEMU does.
   void DropConnections();
@@ -135,6 +146,7 @@ class FakeLibvirt : public Libvirt {
   absl::Status Detach(Domain& d, const std::string& alias, DeviceFlags flags);
   absl::Status Update(Domain& d, const std::string& xml, DeviceFlags flags);
   void StopLocked(Domain& d, StopReason reason);
+  absl::Status MigrateAway(Domain& d, const MigrationRequest& request);
 
   // Event delivery on the event thread.
   void Emit(const std::string& name, DomainEvent e);
@@ -150,6 +162,8 @@ class FakeLibvirt : public Libvirt {
   void Disconnect(int id);
 
   mutable std::mutex mu_;  // guards everything below but the event queue
+  MigrationProgress progress_;
+  std::vector<MigrationRequest> migrations_;
   absl::StatusOr<std::vector<GuestInterface>> guest_agent_ =
       absl::UnavailableError("Guest agent is not connected");
   std::map<std::string, Domain> domains_;

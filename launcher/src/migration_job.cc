@@ -1,0 +1,154 @@
+#include "migration_job.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+
+#include "absl/strings/str_cat.h"
+#include "dhcp_service.h"
+#include "qemu_user.h"
+#include "spdlog/spdlog.h"
+
+namespace k6t::launcher {
+namespace {
+
+namespace msg = api::rpc;
+
+// The migration stream's socket on the target (the unix transport: both pods on one node).
+constexpr char kIncomingDir[] = "migration";
+
+std::string AddressOf(const sockaddr* sa) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof(buf));
+  else
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf, sizeof(buf));
+  return buf;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> IncomingMigrateUri(const std::string& interface,
+                                               const std::string& state_dir,
+                                               const QemuUser& qemu_user) {
+  if (interface.empty()) {
+    const std::string dir = absl::StrCat(state_dir, "/", kIncomingDir);
+    if (auto s = PrepareQemuOwnedDir(dir, qemu_user); !s.ok()) return s;
+    return absl::StrCat("unix://", dir, "/qemu.sock");
+  }
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0)
+    return absl::InternalError(absl::StrCat("reading the pod's addresses: ", strerror(errno)));
+  std::string v4, v6;
+  bool link_found = false;
+  for (ifaddrs* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_name || interface != a->ifa_name) continue;
+    link_found = true;
+    if (!a->ifa_addr) continue;
+    if (a->ifa_addr->sa_family == AF_INET && v4.empty()) v4 = AddressOf(a->ifa_addr);
+    if (a->ifa_addr->sa_family == AF_INET6 && v6.empty() &&
+        !IN6_IS_ADDR_LINKLOCAL(&reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr))
+      v6 = AddressOf(a->ifa_addr);
+  }
+  freeifaddrs(list);
+  if (!link_found)
+    return absl::NotFoundError(
+        absl::StrCat("migration interface ", interface, ": no such link in the target pod"));
+  if (!v4.empty()) return absl::StrCat("tcp://", v4);
+  if (!v6.empty()) return absl::StrCat("tcp://[", v6, "]");
+  return absl::NotFoundError(
+      absl::StrCat("migration interface ", interface, ": no global IP address"));
+}
+
+MigrationJob::~MigrationJob() {
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::StatusOr<msg::PrepareMigrationTargetResult> MigrationJob::PrepareTarget(
+    const msg::PrepareMigrationTargetParams& params) {
+  auto migrate_uri = IncomingMigrateUri(params.migration_interface, launcher_.options().state_dir,
+                                        launcher_.qemu_user());
+  if (!migrate_uri.ok()) return migrate_uri.status();
+  auto target = launcher_.PrepareIncoming(params.source_xml);
+  if (!target.ok()) return target.status();
+  for (const binding::DhcpPlan& offer : target->dhcp_changed) {
+    if (!dhcp_) break;
+    // One interface not served only costs that guest a renewal; the migration goes on.
+    if (auto s = dhcp_->Add(offer); !s.ok())
+      spdlog::warn("DHCP on {} for the guest's MAC {}: {}", offer.bridge, offer.client_mac,
+                   s.ToString());
+  }
+  return msg::PrepareMigrationTargetResult{target->dest_uri, target->dest_xml, *migrate_uri};
+}
+
+absl::Status MigrationJob::Start(const msg::MigrateParams& params) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (last_.state == "running")
+    return absl::FailedPreconditionError("a migration of this VM is already running");
+  if (launcher_.status().phase != DomainPhase::kRunning &&
+      launcher_.status().phase != DomainPhase::kPaused)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "migrate: the VM is not running (", DomainPhaseName(launcher_.status().phase), ")"));
+  if (thread_.joinable()) thread_.join();  // the previous, finished job
+  MigrationRequest r;
+  r.dest_uri = params.dest_uri;
+  r.dest_xml = params.dest_xml;
+  r.migrate_uri = params.migrate_uri;
+  r.max_downtime = absl::Milliseconds(params.max_downtime_ms);
+  r.bandwidth_mib_s = static_cast<uint64_t>(params.bandwidth_mib_s);
+  last_ = msg::GetMigrationResult{};
+  last_.state = "running";
+  abort_requested_ = false;
+  thread_ = std::thread([this, r = std::move(r)] { Run(r); });
+  return absl::OkStatus();
+}
+
+void MigrationJob::Run(MigrationRequest request) {
+  const absl::Status s = launcher_.MigrateOut(request);
+  std::lock_guard<std::mutex> l(mu_);
+  if (s.ok()) {
+    last_.state = "completed";
+    last_.data_remaining = 0;
+  } else if (absl::IsAborted(s) || abort_requested_) {
+    last_.state = "cancelled";
+    last_.message = std::string(s.message());
+  } else {
+    last_.state = "failed";
+    last_.message = std::string(s.message());
+  }
+}
+
+msg::GetMigrationResult MigrationJob::Get() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (last_.state != "running") return last_;
+  }
+  // Asked without the lock: the job's end may race this poll, which then reads no job.
+  DomainLifecycle* domain = launcher_.domain();
+  auto p = domain ? domain->JobProgress() : absl::UnavailableError("no domain");
+  std::lock_guard<std::mutex> l(mu_);
+  if (p.ok() && p->active && last_.state == "running") {
+    last_.data_total = static_cast<int64_t>(p->data_total);
+    last_.data_processed = static_cast<int64_t>(p->data_processed);
+    last_.data_remaining = static_cast<int64_t>(p->data_remaining);
+    last_.iteration = static_cast<int64_t>(p->iteration);
+    last_.dirty_rate = static_cast<int64_t>(p->dirty_rate);
+    last_.expected_downtime_ms = static_cast<int64_t>(p->expected_downtime_ms);
+    last_.elapsed_ms = static_cast<int64_t>(p->elapsed_ms);
+  }
+  return last_;
+}
+
+absl::StatusOr<bool> MigrationJob::Abort() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (last_.state != "running") return false;
+    abort_requested_ = true;
+  }
+  DomainLifecycle* domain = launcher_.domain();
+  if (!domain) return false;
+  if (auto s = domain->AbortMigration(); !s.ok()) return s;
+  return true;
+}
+
+}  // namespace k6t::launcher
