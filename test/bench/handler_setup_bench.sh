@@ -33,7 +33,7 @@ now_us() { local t=${EPOCHREALTIME/./}; printf -v "$1" '%s' "$t"; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b - a) / 1000}'; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 pod_up() { "$SRC/hack/pod-sim" up --name "$POD" --vm "$VM" --state-dir "$W/sim" >/dev/null; }
-pod_del() { "$SRC/hack/pod-sim" del --name "$POD" >/dev/null; }
+pod_del() { "$SRC/hack/pod-sim" del --name "$POD" >/dev/null 2>&1; }
 # The pod's links after setup, without addresses' lifetimes: both sides must agree.
 links() { ip -n "$POD" -br link | awk '{print $1}' | sed 's/@.*//' | sort | tr '\n' ' '; }
 
