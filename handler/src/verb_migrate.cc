@@ -91,6 +91,7 @@ int RunMigrate(int argc, char** argv) {
             "name, e.g. net2)")
       .Flag("timeout", "SECONDS", "cancel when not done after this long (default 600)")
       .Flag("max-downtime", "MS", "longest pause the guest may see (default QEMU's 300)")
+      .Flag("bandwidth", "MIB", "cap the migration stream at MIB MiB/s (default: no cap)")
       .Bool("abort", "cancel the migration the source is running, and exit")
       .Positionals(0, 0);
   auto args = parser.Parse(argc, argv);
@@ -109,13 +110,16 @@ int RunMigrate(int argc, char** argv) {
                  "--help)\n");
     return kExitUsage;
   }
-  int64_t timeout_s = 600, downtime_ms = 0;
+  int64_t timeout_s = 600, downtime_ms = 0, bandwidth = 0;
   if ((args->Has("timeout") &&
        (!absl::SimpleAtoi(args->Get("timeout"), &timeout_s) || timeout_s <= 0)) ||
       (args->Has("max-downtime") && (!absl::SimpleAtoi(args->Get("max-downtime"), &downtime_ms) ||
-                                     downtime_ms < 0 || downtime_ms > 60000))) {
+                                     downtime_ms < 0 || downtime_ms > 60000)) ||
+      (args->Has("bandwidth") && (!absl::SimpleAtoi(args->Get("bandwidth"), &bandwidth) ||
+                                  bandwidth <= 0 || bandwidth > (1 << 20)))) {
     std::fprintf(stderr,
-                 "k6t-handler migrate: --timeout must be > 0 seconds, --max-downtime 0..60000\n");
+                 "k6t-handler migrate: --timeout must be > 0 seconds, --max-downtime 0..60000, "
+                 "--bandwidth 1..1048576\n");
     return kExitUsage;
   }
 

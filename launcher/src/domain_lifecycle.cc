@@ -223,7 +223,10 @@ void DomainLifecycle::OnLifecycle(uint64_t generation, const DomainEvent& e) {
         if (s.phase == DomainPhase::kNone) s.phase = DomainPhase::kDefined;
         break;
       case DomainEventKind::kUndefined:
-        s.phase = DomainPhase::kNone;
+        // A domain that stopped and was then undefined (a migration's source, undefined by
+        // libvirt right after) keeps its stop and its reason: how the VM ended is what
+        // Wait() reports.
+        if (s.phase != DomainPhase::kStopped) s.phase = DomainPhase::kNone;
         break;
       case DomainEventKind::kStarted:
         // An incoming migration starts the domain paused; kResumed follows when it arrived.

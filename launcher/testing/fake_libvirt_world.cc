@@ -70,7 +70,7 @@ absl::Status FakeLibvirt::MigrateAway(Domain& d, const MigrationRequest& request
   return Undefine(d);  // VIR_MIGRATE_UNDEFINE_SOURCE
 }
 
-absl::Status FakeLibvirt::ArriveByMigration(const std::string& xml) {
+absl::Status FakeLibvirt::ArriveByMigration(const std::string& xml, bool resumes) {
   std::lock_guard<std::mutex> l(mu_);
   if (auto s = Define(xml); !s.ok()) return s;
   Domain* d = Find(fake_xml::NameOf(xml));
@@ -78,6 +78,7 @@ absl::Status FakeLibvirt::ArriveByMigration(const std::string& xml) {
   d->live = fake_xml::AssignAliases(d->config);
   d->state = DomainState::kPaused;
   Emit(d->name, {DomainEventKind::kStarted, StopReason::kNone, true});
+  if (!resumes) return absl::OkStatus();
   d->state = DomainState::kRunning;
   Emit(d->name, {DomainEventKind::kResumed, StopReason::kNone, true});
   return absl::OkStatus();

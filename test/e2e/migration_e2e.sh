@@ -25,13 +25,12 @@ bad() { echo "FAIL: $*"; fail=1; }
 
 cleanup() {
   set +e
-  for p in "${PID[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  for p in $(pgrep -f "$WORK/"); do kill -KILL "$p"; done
+  for pod in $A $B; do kill_pod "$pod"; done
   for pod in $A $B; do
     "$H" teardown --vmi "$VM" --pod-netns "/run/netns/$pod" --state-dir "$WORK/$pod/state" >/dev/null 2>&1
     ./hack/pod-sim del --name "$pod" >/dev/null 2>&1
   done
-  rm -rf "$WORK"
+  [ -n "${K6T_E2E_KEEP:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -64,14 +63,17 @@ wait_for() {  # seconds, command...
   return 1
 }
 RC=
-reap() {  # pod: RC = its launcher's exit code once it ended (waits up to 30 s)
+reap() {  # pod: RC = its launcher's exit code once it ended (waits up to 30 s), else "running"
+  RC=running
+  wait_for 30 bash -c "! kill -0 ${PID[$1]}" || return 0
   RC=0
-  wait_for 30 bash -c "! kill -0 ${PID[$1]}"
   wait "${PID[$1]}" || RC=$?
   unset "PID[$1]"
 }
-fetch() {  # netns host port
-  printf 'GET / HTTP/1.0\r\n\r\n' | ip netns exec "$1" busybox nc -w 3 "$2" "$3" 2>/dev/null | grep -q .
+fetch() {  # netns host port: the guest's page (a whole answer: no early close of the pipe)
+  local out
+  out=$(printf 'GET / HTTP/1.0\r\n\r\n' | ip netns exec "$1" busybox nc -w 3 "$2" "$3" 2>/dev/null || true)
+  [ -n "$out" ]
 }
 
 launcher "$A"
@@ -83,14 +85,15 @@ ok "guest up on pod $A, blue address $GIP"
 PEER=$(./hack/pod-sim peer --name "$A" --network blue --ip 192.168.150.200/24)
 wait_for 20 fetch "$PEER" "$GIP" 8080 && ok "peer reaches the guest on blue" || bad "peer reaches the guest on blue"
 
-migrate() {  # from, to, expected rc; prints the ping gap
-  local from=$1 to=$2 stop=$WORK/stop-ping rc=0
+migrate() {  # from, to, [network link, "-": none]: k6t-handler migrate with a 10 ms pinger
+  local from=$1 to=$2 stop=$WORK/stop-ping rc=0 net=()
+  [ "${3:-mig0}" = - ] || net=(--migration-network "${3:-mig0}")
   rm -f "$stop"
   ip netns exec "$PEER" python3 test/e2e/icmp_gap.py "$GIP" 0.01 "$stop" >"$WORK/ping.out" &
   local pinger=$!
   sleep 1
   "$H" migrate --source-socket "$WORK/$from/launcher.sock" --target-socket "$WORK/$to/launcher.sock" \
-    --migration-network mig0 --timeout 120 >"$WORK/migrate.out" 2>"$WORK/migrate.err" || rc=$?
+    ${net[@]+"${net[@]}"} --timeout 120 >"$WORK/migrate.out" 2>"$WORK/migrate.err" || rc=$?
   sleep 1
   touch "$stop"; wait "$pinger"
   cat "$WORK/migrate.out" "$WORK/migrate.err"
@@ -109,7 +112,7 @@ echo "K6T-FIGURE migration_ping_gap_ms $gap"
 reap "$A"
 [ "$RC" = 9 ] && ok "source launcher exited 9 (migrated)" || { bad "source launcher exited $RC"; cat "$WORK/$A/launcher.log"; }
 "$H" status --launcher-socket "$WORK/$B/launcher.sock" | tee "$WORK/status.out"
-grep -qE '^phase: running|running' "$WORK/status.out" && ok "target reports the VM running" || bad "target status"
+grep -q '^phase: running' "$WORK/status.out" && ok "target reports the VM running" || bad "target status"
 wait_for 20 fetch "$PEER" "$GIP" 8080 && ok "peer reaches the guest on blue, now in pod $B" || bad "blue after migration"
 BIP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["ips"][0].split("/")[0])' \
   "$WORK/$B/sim/network-status.json")
@@ -133,13 +136,79 @@ cat "$WORK/refused.err"
 [ "$rc" = 4 ] && ok "refused (exit 4), nothing moved" || bad "refused migration exited $rc"
 "$H" status --launcher-socket "$WORK/$B/launcher.sock" | grep -q running && ok "VM still runs on $B" || bad "VM after refused migration"
 
-echo "== and back: $B -> $A"
-"$H" setup --vmi "$VM" --pod-netns "/run/netns/$A" --network-status "$WORK/$A/sim/network-status.json" \
-  --state-dir "$WORK/$A/state" >"$WORK/$A/setup2.log" 2>&1 || { cat "$WORK/$A/setup2.log"; bad "setup again in $A"; }
-rm -f "$WORK/$A/launcher.sock"
-launcher "$A" --incoming --incoming-timeout 120
-wait_for 60 test -S "$WORK/$A/launcher.sock" || bad "second target launcher"
-migrate "$B" "$A" && ok "migrated back to $A" || bad "migration back"
+# kill_pod POD: what deleting the pod would end: its launcher, private libvirtd and QEMU.
+kill_pod() {
+  if [ -n "${PID[$1]:-}" ]; then kill -KILL "${PID[$1]}" 2>/dev/null || true; unset "PID[$1]"; fi
+  local daemon
+  daemon=$(cat "$WORK/$1/state/libvirt/run/libvirtd.pid" 2>/dev/null || true)
+  [ -z "$daemon" ] || kill -KILL "$daemon" 2>/dev/null || true
+  for p in $(pgrep -f "$WORK/$1/state/" || true); do kill -KILL "$p" 2>/dev/null || true; done
+  wait_for 10 bash -c "! pgrep -f '$WORK/$1/state/'" || true
+}
+# target_up POD: its networks set up again (after a teardown or a failed attempt: setup
+# converges) and a launcher waiting with --incoming.
+target_up() {
+  "$H" setup --vmi "$VM" --pod-netns "/run/netns/$1" --network-status "$WORK/$1/sim/network-status.json" \
+    --state-dir "$WORK/$1/state" >"$WORK/$1/setup2.log" 2>&1 || { cat "$WORK/$1/setup2.log"; bad "setup again in $1"; }
+  kill_pod "$1"
+  rm -f "$WORK/$1/launcher.sock"
+  launcher "$1" --incoming --incoming-timeout 120
+  wait_for 60 test -S "$WORK/$1/launcher.sock" || bad "target launcher in $1"
+}
+still_on() {  # pod: the VM runs there and answers on blue
+  "$H" status --launcher-socket "$WORK/$1/launcher.sock" | grep -q '^phase: running' &&
+    wait_for 20 fetch "$PEER" "$GIP" 8080
+}
+# migrate_bg FROM TO [flags]: k6t-handler migrate in the background, MIG its pid; returns once
+# the source reports progress. The stream is capped at 1 MiB/s and the pause at 1 ms: even an
+# idle guest dirties a page in that time, so the migration runs until it is stopped.
+migrate_bg() {
+  local from=$1 to=$2; shift 2
+  : >"$WORK/bg.err"
+  "$H" migrate --source-socket "$WORK/$from/launcher.sock" --target-socket "$WORK/$to/launcher.sock" \
+    --bandwidth 1 --max-downtime 1 --timeout 120 "$@" >/dev/null 2>"$WORK/bg.err" &
+  MIG=$!
+  wait_for 60 grep -q 'migrating:' "$WORK/bg.err"
+}
+
+echo "== the migration network down: a clear error, the VM stays on $B"
+target_up "$A"
+ip -n "$B" link set mig0 down
+rc=0
+"$H" migrate --source-socket "$WORK/$B/launcher.sock" --target-socket "$WORK/$A/launcher.sock" \
+  --migration-network mig0 --timeout 60 >/dev/null 2>"$WORK/netdown.err" || rc=$?
+cat "$WORK/netdown.err"
+[ "$rc" = 1 ] && grep -q 'keeps running on the source' "$WORK/netdown.err" &&
+  ok "failed with exit 1 and says the VM stays" || bad "migration over a downed network exited $rc"
+still_on "$B" && ok "VM still runs on $B and answers" || bad "VM after the failed migration"
+reap "$A"
+[ "$RC" = 10 ] && ok "the target launcher gave up (exit 10)" || bad "target launcher exited $RC"
+ip -n "$B" link set mig0 up
+
+echo "== Ctrl-C cancels: the VM stays on $B"
+target_up "$A"
+migrate_bg "$B" "$A" --migration-network mig0 || bad "migration did not start"
+kill -INT "$MIG"; rc=0; wait "$MIG" || rc=$?
+cat "$WORK/bg.err" | tr '\r' '\n' | tail -2
+[ "$rc" = 3 ] && ok "cancelled (exit 3)" || bad "Ctrl-C exited $rc"
+still_on "$B" && ok "VM still runs on $B and answers" || bad "VM after the cancelled migration"
+reap "$A"
+[ "$RC" = 10 ] && ok "the target launcher gave up (exit 10)" || bad "target launcher exited $RC"
+
+echo "== the target launcher killed mid-migration: the VM stays on $B"
+target_up "$A"
+migrate_bg "$B" "$A" --migration-network mig0 || bad "migration did not start"
+kill_pod "$A"
+rc=0; wait "$MIG" || rc=$?
+cat "$WORK/bg.err" | tr '\r' '\n' | tail -2
+[ "$rc" = 1 ] && ok "failed (exit 1)" || bad "migration to a killed target exited $rc"
+still_on "$B" && ok "VM still runs on $B and answers" || bad "VM after the target died"
+
+echo "== and back to $A over a unix socket (no migration network)"
+target_up "$A"
+migrate "$B" "$A" - && ok "migrated back to $A" || bad "migration back"
+grep -q 'migration stream unix://' "$WORK/migrate.err" && ok "the stream went over a unix socket" ||
+  bad "the stream was not a unix socket"
 reap "$B"
 [ "$RC" = 9 ] && ok "launcher in $B exited 9" || bad "launcher in $B exited $RC"
 wait_for 20 fetch "$PEER" "$GIP" 8080 && ok "peer reaches the guest back in pod $A" || bad "blue after the return"

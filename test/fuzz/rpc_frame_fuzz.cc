@@ -48,6 +48,8 @@ void ExerciseFrame(const std::string& frame) {
     TryParse<rpc::ShutdownParams>(req.params_json);
     TryParse<rpc::InterfaceParams>(req.params_json);
     TryParse<rpc::SetLinkStateParams>(req.params_json);
+    TryParse<rpc::PrepareMigrationTargetParams>(req.params_json);
+    TryParse<rpc::MigrateParams>(req.params_json);
   }
   // The same bytes seen by the client as a response, and as each result.
   auto resp = rpc::ParseResponse(frame);
@@ -62,6 +64,8 @@ void ExerciseFrame(const std::string& frame) {
   TryParse<rpc::GetDomainResult>(frame);
   TryParse<rpc::GetStatusResult>(frame);
   TryParse<rpc::ChangedResult>(frame);
+  TryParse<rpc::PrepareMigrationTargetResult>(frame);
+  TryParse<rpc::GetMigrationResult>(frame);
 }
 
 }  // namespace

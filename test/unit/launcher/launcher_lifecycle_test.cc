@@ -116,7 +116,7 @@ INSTANTIATE_TEST_SUITE_P(
                       EndCase{StopReason::kFailed, ExitCode::kGuestCrashed, "QEMU failed"},
                       EndCase{StopReason::kDestroyed, ExitCode::kKilled, "someone else"},
                       EndCase{StopReason::kSaved, ExitCode::kKilled, "saved"},
-                      EndCase{StopReason::kMigrated, ExitCode::kKilled, "migrated"}));
+                      EndCase{StopReason::kMigrated, ExitCode::kMigrated, "live migration"}));
 
 TEST(LauncherLifecycle, ShutdownTheGuestHonours) {
   LauncherEnv env;

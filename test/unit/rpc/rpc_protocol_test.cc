@@ -339,6 +339,14 @@ absl::Status ParseFor(const std::string& method, const std::string& json) {
     SetLinkStateParams p;
     return FromJson(json, &p);
   }
+  if (method == "PrepareMigrationTarget") {
+    PrepareMigrationTargetParams p;
+    return FromJson(json, &p);
+  }
+  if (method == "Migrate") {
+    MigrateParams p;
+    return FromJson(json, &p);
+  }
   Empty p;
   return FromJson(json, &p);
 }
@@ -374,6 +382,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadParams{"SetLinkState", R"({"name":"blue","state":"UP"})", "params.state"},
         BadParams{"SetLinkState", R"({"name":"blue","state":true})", "params.state"},
         BadParams{"SetLinkState", R"({"state":"up"})", "params.name"},
+        BadParams{"PrepareMigrationTarget", "{}", "params.source_xml"},
+        BadParams{"PrepareMigrationTarget", R"({"source_xml":""})", "params.source_xml"},
+        BadParams{"PrepareMigrationTarget", R"({"source_xml":"<domain/>","migration_interface":1})",
+                  "params.migration_interface"},
+        BadParams{"Migrate", R"({"dest_xml":"<domain/>"})", "params.dest_uri"},
+        BadParams{"Migrate", R"({"dest_uri":"qemu:///x","max_downtime_ms":60001})",
+                  "params.max_downtime_ms"},
+        BadParams{"Migrate", R"({"dest_uri":"qemu:///x","bandwidth_mib_s":-1})",
+                  "params.bandwidth_mib_s"},
+        BadParams{"Migrate", R"({"dest_uri":"qemu:///x","live":false})", "params.live"},
         BadParams{"Empty", R"({"x":1})", "params.x"}, BadParams{"Empty", "[]", "params"},
         BadParams{"Empty", "{", "params"}));
 
@@ -417,6 +435,34 @@ TEST(ResultsTest, GetStatusUsesKubeVirtNamesAndOmitsEmpty) {
   ASSERT_EQ(back.interfaces.size(), 2u);
   EXPECT_EQ(back.interfaces[0], a);
   EXPECT_EQ(back.interfaces[1], b);
+}
+
+TEST(ParamsTest, MigrationMessagesRoundTrip) {
+  MigrateParams m{"qemu+unix:///system?socket=/s", "<domain/>", "tcp://10.10.0.2", 250, 100};
+  MigrateParams m2;
+  ASSERT_TRUE(FromJson(ToJson(m), &m2).ok());
+  EXPECT_EQ(m2.dest_uri, m.dest_uri);
+  EXPECT_EQ(m2.dest_xml, m.dest_xml);
+  EXPECT_EQ(m2.migrate_uri, m.migrate_uri);
+  EXPECT_EQ(m2.max_downtime_ms, 250);
+  EXPECT_EQ(m2.bandwidth_mib_s, 100);
+  PrepareMigrationTargetParams p{"<domain/>", "net2"}, p2;
+  ASSERT_TRUE(FromJson(ToJson(p), &p2).ok());
+  EXPECT_EQ(p2.source_xml, "<domain/>");
+  EXPECT_EQ(p2.migration_interface, "net2");
+  PrepareMigrationTargetResult t{"qemu+unix:///system?socket=/t", "<domain/>", "unix:///m"}, t2;
+  ASSERT_TRUE(FromJson(ToJson(t), &t2).ok());
+  EXPECT_EQ(t2.migrate_uri, "unix:///m");
+  GetMigrationResult g;
+  g.state = "running";
+  g.data_remaining = 1 << 20;
+  g.iteration = 3;
+  GetMigrationResult g2;
+  ASSERT_TRUE(FromJson(ToJson(g), &g2).ok());
+  EXPECT_EQ(g2.state, "running");
+  EXPECT_EQ(g2.data_remaining, 1 << 20);
+  EXPECT_EQ(g2.iteration, 3);
+  EXPECT_FALSE(FromJson(R"({"state":"running","iteration":-1})", &g2).ok());
 }
 
 TEST(ResultsTest, GetDomainRoundTrip) {

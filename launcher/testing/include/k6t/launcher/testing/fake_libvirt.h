@@ -96,9 +96,9 @@ class FakeLibvirt : public Libvirt {
   // `progress`; the requests seen are kept.
   void SetJobProgress(MigrationProgress progress);
   std::vector<MigrationRequest> migrations() const;
-  // Target side: a domain arriving by migration (defined, started paused, then resumed,
-  // with libvirt's migration events).
-  absl::Status ArriveByMigration(const std::string& xml);
+  // Target side: a domain arriving by migration (defined, started paused, then resumed
+  // unless `resumes` is false, with libvirt's migration events).
+  absl::Status ArriveByMigration(const std::string& xml, bool resumes = true);
   // The daemon died: every open connection breaks (on_connection_lost; its later calls are
   // Unavailable, its events lost). The domains keep running, as QEMU does.
   void DropConnections();
