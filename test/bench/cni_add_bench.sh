@@ -93,6 +93,6 @@ echo "  ADD, bridge chain ($N pods):  bridge $BA ms   k6t-cni $KA ms   k6t/bridg
 echo "  VERSION ($((N * 10)) runs):        bridge $BV ms   k6t-cni $KV ms   k6t/bridge $(ratio "$KV" "$BV")x"
 le() { awk -v a="$1" -v b="$2" 'BEGIN{print (a <= b) ? 1 : 0}'; }
 figure cni_add_bench "k6t-cni ADD, bridge-chain attachment (median)" "$KA" ms "$BA" \
-  "reference bridge plugin's own ADD (with host-local)" "<= 1.0x the bridge plugin" "$(le "$KA" "$BA")"
+  "reference bridge plugin's own ADD (with host-local)" "k6t-cni <= bridge (baseline/k6t >= 1.0x)" "$(le "$KA" "$BA")"
 figure cni_add_bench "k6t-cni VERSION, whole process (median)" "$KV" ms "$BV" \
-  "reference bridge plugin VERSION" "<= 1.0x the bridge plugin" "$(le "$KV" "$BV")"
+  "reference bridge plugin VERSION" "k6t-cni <= bridge (baseline/k6t >= 1.0x)" "$(le "$KV" "$BV")"
