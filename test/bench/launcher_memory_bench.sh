@@ -4,7 +4,8 @@
 # pages counted in full), from /proc/PID/smaps_rollup, with 1 VM and with N VMs running
 # (N pods from hack/pod-sim, N launchers, the default guest, one masquerade NIC each,
 # embedded libvirt driver). Goals (issue 18): at N = 10, USS <= 4 MiB and PSS <= 8 MiB per
-# launcher. Medians over the launchers; figures recorded (test/bench/figures.sh); measured,
+# launcher. With one launcher its executable's pages are mapped by it alone, so they count
+# in its USS; with N they are shared and split N ways in PSS. Medians over the launchers; figures recorded (test/bench/figures.sh); measured,
 # never asserted. Needs root, a build (k6t-handler, k6t-launcher) and the guest.
 #
 #   test/bench/launcher_memory_bench.sh [N]      (default 10)
