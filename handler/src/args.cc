@@ -1,9 +1,11 @@
 #include "args.h"
 
 #include <cstdint>
+#include <cstdio>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "verbs.h"
 
 namespace k6t::handler {
 
@@ -118,6 +120,21 @@ std::string ArgParser::Help() const {
   }
   line("-h, --help", "show this help");
   return out;
+}
+
+std::optional<ParsedArgs> ArgParser::ParseOrExit(int argc, char** argv, int* exit_code) const {
+  auto args = Parse(argc, argv);
+  if (!args.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  if (args->help) {
+    std::fputs(Help().c_str(), stdout);
+    *exit_code = kExitOk;
+    return std::nullopt;
+  }
+  return *std::move(args);
 }
 
 }  // namespace k6t::handler

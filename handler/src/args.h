@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -41,6 +42,9 @@ class ArgParser {
   // argv[0] is the verb name. Errors say what is wrong and point at --help.
   absl::StatusOr<ParsedArgs> Parse(int argc, char** argv) const;
   std::string Help() const;
+  // What every verb does first: Parse, and when the verb should stop at once say why and
+  // set *exit_code: a usage error to stderr (kExitUsage), --help to stdout (kExitOk).
+  std::optional<ParsedArgs> ParseOrExit(int argc, char** argv, int* exit_code) const;
 
  private:
   struct Spec {

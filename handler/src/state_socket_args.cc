@@ -12,15 +12,9 @@ StateSocketArgs ParseStateSocketArgs(ArgParser& parser, int argc, char** argv,
   parser.Flag("state-dir", "DIR", "the launcher's --state-dir")
       .Flag("socket", "PATH", absl::StrCat("the socket (default: <state-dir>/", socket_name, ")"))
       .Positionals(0, 0);
-  auto args = parser.Parse(argc, argv);
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());
-    return {.exit_now = kExitUsage};
-  }
-  if (args->help) {
-    std::fputs(parser.Help().c_str(), stdout);
-    return {.exit_now = kExitOk};
-  }
+  int exit_code = kExitOk;
+  auto args = parser.ParseOrExit(argc, argv, &exit_code);
+  if (!args) return {.exit_now = exit_code};
   if (!args->Has("state-dir") && !args->Has("socket")) {
     std::fprintf(stderr, "k6t-handler %s: --state-dir or --socket is required (see --help)\n",
                  argv[0]);

@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "args.h"
+#include "k6t/binding/pod_network.h"
 #include "k6t/rpc/launcher_client.h"
 #include "verb_network.h"
 #include "verbs.h"
@@ -49,6 +50,32 @@ void PrintProgress(const msg::GetMigrationResult& m, bool tty) {
   std::fprintf(stderr, tty ? "\r%-100s" : "%s\n", line.c_str());
 }
 
+// One side's pod plumbing, when the command line names it (--vmi, --SIDE-pod-netns,
+// --SIDE-state-dir): what the migration leaves behind is taken down and the CNI links given
+// back — the source's after a success, the target's after a failure.
+struct PodSide {
+  const char* side;  // "source" | "target"
+  std::string pod_netns, state_dir;
+};
+
+void TearDown(const std::optional<api::Vmi>& vmi, const PodSide& pod) {
+  if (!vmi || pod.pod_netns.empty() || pod.state_dir.empty()) return;
+  binding::PodNetworkRequest req;
+  req.vmi = *vmi;
+  req.pod_netns = pod.pod_netns;
+  req.state_dir = pod.state_dir;
+  req.options = binding::DefaultPlannerOptions();
+  req.executor = binding::Executor::OptionsFromEnvironment();
+  auto r = binding::TeardownPodNetwork(req);
+  if (!r.ok()) {
+    std::fprintf(stderr, "migrate: tearing down the %s pod's plumbing: %s\n", pod.side,
+                 std::string(r.status().message()).c_str());
+    return;
+  }
+  std::fprintf(stderr, "%s pod: plumbing torn down (%d operation(s)), CNI links given back\n",
+               pod.side, r->operations);
+}
+
 int Abort(rpc::SocketLauncherClient& source, const std::string& why) {
   auto a = source.AbortMigration();
   if (!a.ok()) return FailWith(kMigrationFailed, "migrate: abort", a.status());
@@ -70,6 +97,57 @@ int Abort(rpc::SocketLauncherClient& source, const std::string& why) {
   return kMigrationCancelled;
 }
 
+// Starts the migration on the source and follows it to its end; the verb's exit code.
+int Follow(rpc::SocketLauncherClient& source, rpc::SocketLauncherClient& target,
+           const msg::MigrateParams& mp, int64_t timeout_s, absl::Time t0) {
+  if (auto s = source.Migrate(mp); !s.ok()) return FailWith(kMigrationFailed, "migrate: start", s);
+  const bool tty = isatty(STDERR_FILENO);
+  const absl::Time deadline = absl::Now() + absl::Seconds(timeout_s);
+  msg::GetMigrationResult last;
+  for (;;) {
+    if (g_interrupted) return Abort(source, "interrupted");
+    if (absl::Now() > deadline)
+      return Abort(source, absl::StrCat("not done after --timeout ", timeout_s, " s"));
+    auto m = source.GetMigration();
+    if (!m.ok() && absl::IsUnavailable(m.status())) {
+      // A source launcher whose VM left exits: the target says how it ended.
+      last.state = "completed";
+      last.message = std::string(m.status().message());
+      break;
+    }
+    if (!m.ok()) return FailWith(kMigrationFailed, "migrate: progress", m.status());
+    last = *m;
+    if (last.state != "running") break;
+    if (last.data_total > 0) PrintProgress(last, tty);
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  if (tty) std::fputc('\n', stderr);
+  if (last.state == "cancelled") {
+    std::fprintf(stderr, "migrate: cancelled: %s\n", last.message.c_str());
+    return kMigrationCancelled;
+  }
+  if (last.state != "completed") {
+    std::fprintf(stderr, "migrate: failed: %s; the VM keeps running on the source\n",
+                 last.message.c_str());
+    return kMigrationFailed;
+  }
+  // The target launcher reports the VM running once libvirt resumed it there.
+  std::string phase;
+  for (int i = 0; i < 100; ++i) {
+    auto st = target.GetStatus();
+    if (st.ok()) phase = st->phase;
+    if (phase == "running") break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  if (phase != "running") {
+    std::fprintf(stderr, "migrate: the VM does not run on the target (%s)%s%s\n", phase.c_str(),
+                 last.message.empty() ? "" : "; the source: ", last.message.c_str());
+    return kMigrationFailed;
+  }
+  std::printf("migrated in %.2f s\n", absl::ToDoubleSeconds(absl::Now() - t0));
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunMigrate(int argc, char** argv) {
@@ -80,8 +158,9 @@ int RunMigrate(int argc, char** argv) {
       "libvirt sends the VM's memory straight to the target's QEMU, over the dedicated\n"
       "migration network when one is named (a link present in both pods), else over a unix\n"
       "socket (both pods on one node). Ctrl-C, --timeout or --abort cancel: the VM keeps\n"
-      "running on the source. Afterwards, tear the source pod's plumbing down with\n"
-      "`k6t-handler teardown` in that pod.\n\n"
+      "running on the source. With --vmi and a side's pod flags, the plumbing the migration\n"
+      "leaves behind is torn down (the source's after a success, the target's after a\n"
+      "failure), as `k6t-handler teardown` would.\n\n"
       "exit codes: 0 migrated, 1 failed (the VM runs on the source), 2 usage, 3 cancelled,\n"
       "4 the target could not be prepared (nothing moved)");
   parser.Flag("source-socket", "PATH", "the command socket of the launcher running the VM")
@@ -92,17 +171,18 @@ int RunMigrate(int argc, char** argv) {
       .Flag("timeout", "SECONDS", "cancel when not done after this long (default 600)")
       .Flag("max-downtime", "MS", "longest pause the guest may see (default QEMU's 300)")
       .Flag("bandwidth", "MIB", "cap the migration stream at MIB MiB/s (default: no cap)")
+      .Flag("vmi", "FILE",
+            "the VM's manifest: with the pod flags below, the plumbing left behind is "
+            "torn down")
+      .Flag("source-pod-netns", "PATH", "the source pod's netns: torn down after a success")
+      .Flag("source-state-dir", "DIR", "the source pod's state dir (k6t-handler setup's)")
+      .Flag("target-pod-netns", "PATH", "the target pod's netns: torn down after a failure")
+      .Flag("target-state-dir", "DIR", "the target pod's state dir")
       .Bool("abort", "cancel the migration the source is running, and exit")
       .Positionals(0, 0);
-  auto args = parser.Parse(argc, argv);
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());
-    return kExitUsage;
-  }
-  if (args->help) {
-    std::fputs(parser.Help().c_str(), stdout);
-    return kExitOk;
-  }
+  int exit_code = kExitOk;
+  auto args = parser.ParseOrExit(argc, argv, &exit_code);
+  if (!args) return exit_code;
   const bool abort_only = args->bools.count("abort") > 0;
   if (!args->Has("source-socket") || (!abort_only && !args->Has("target-socket"))) {
     std::fprintf(stderr,
@@ -122,6 +202,18 @@ int RunMigrate(int argc, char** argv) {
                  "--bandwidth 1..1048576\n");
     return kExitUsage;
   }
+
+  std::optional<api::Vmi> vmi;
+  if (args->Has("vmi")) {
+    auto v = LoadVmiFile(args->Get("vmi"));
+    if (!v.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(v.status().message()).c_str());
+      return kExitUsage;
+    }
+    vmi = *std::move(v);
+  }
+  const PodSide source_pod{"source", args->Get("source-pod-netns"), args->Get("source-state-dir")};
+  const PodSide target_pod{"target", args->Get("target-pod-netns"), args->Get("target-state-dir")};
 
   auto source = rpc::SocketLauncherClient::Connect(args->Get("source-socket"), absl::Seconds(10));
   if (!source.ok()) return FailWith(kMigrationFailed, "migrate: source launcher", source.status());
@@ -157,54 +249,11 @@ int RunMigrate(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
 
   msg::MigrateParams mp{prepared->dest_uri, prepared->dest_xml, prepared->migrate_uri, downtime_ms,
-                        0};
-  if (auto s = (*source)->Migrate(mp); !s.ok())
-    return FailWith(kMigrationFailed, "migrate: start", s);
-  const bool tty = isatty(STDERR_FILENO);
-  const absl::Time deadline = absl::Now() + absl::Seconds(timeout_s);
-  msg::GetMigrationResult last;
-  for (;;) {
-    if (g_interrupted) return Abort(**source, "interrupted");
-    if (absl::Now() > deadline)
-      return Abort(**source, absl::StrCat("not done after --timeout ", timeout_s, " s"));
-    auto m = (*source)->GetMigration();
-    if (!m.ok() && absl::IsUnavailable(m.status())) {
-      // A source launcher whose VM left exits: the target says how it ended.
-      last.state = "completed";
-      last.message = std::string(m.status().message());
-      break;
-    }
-    if (!m.ok()) return FailWith(kMigrationFailed, "migrate: progress", m.status());
-    last = *m;
-    if (last.state != "running") break;
-    if (last.data_total > 0) PrintProgress(last, tty);
-    absl::SleepFor(absl::Milliseconds(250));
-  }
-  if (tty) std::fputc('\n', stderr);
-  if (last.state == "cancelled") {
-    std::fprintf(stderr, "migrate: cancelled: %s\n", last.message.c_str());
-    return kMigrationCancelled;
-  }
-  if (last.state != "completed") {
-    std::fprintf(stderr, "migrate: failed: %s; the VM keeps running on the source\n",
-                 last.message.c_str());
-    return kMigrationFailed;
-  }
-  // The target launcher reports the VM running once libvirt resumed it there.
-  std::string phase;
-  for (int i = 0; i < 100; ++i) {
-    auto st = (*target)->GetStatus();
-    if (st.ok()) phase = st->phase;
-    if (phase == "running") break;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  if (phase != "running") {
-    std::fprintf(stderr, "migrate: the VM does not run on the target (%s)%s%s\n", phase.c_str(),
-                 last.message.empty() ? "" : "; the source: ", last.message.c_str());
-    return kMigrationFailed;
-  }
-  std::printf("migrated in %.2f s\n", absl::ToDoubleSeconds(absl::Now() - t0));
-  return kExitOk;
+                        bandwidth};
+  const int rc = Follow(**source, **target, mp, timeout_s, t0);
+  if (rc == kExitOk) TearDown(vmi, source_pod);
+  if (rc == kMigrationFailed || rc == kMigrationCancelled) TearDown(vmi, target_pod);
+  return rc;
 }
 
 }  // namespace k6t::handler

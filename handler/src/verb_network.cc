@@ -76,18 +76,9 @@ absl::StatusOr<api::Vmi> LoadVmiFile(const std::string& file) {
 
 Loaded Load(ArgParser& parser, int argc, char** argv, bool needs_state) {
   Loaded out;
-  auto args = parser.Parse(argc, argv);
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());
-    out.exit_code = kExitUsage;
-    return out;
-  }
+  auto args = parser.ParseOrExit(argc, argv, &out.exit_code);
+  if (!args) return out;
   out.args = *args;
-  if (args->help) {
-    std::fputs(parser.Help().c_str(), stdout);
-    out.exit_code = kExitOk;
-    return out;
-  }
   for (const char* f : {"vmi", "pod-netns"}) {
     if (!args->Has(f)) {
       std::fprintf(stderr, "k6t-handler %s: --%s is required (see --help)\n", argv[0], f);

@@ -20,15 +20,9 @@ int RunStop(int argc, char** argv) {
       .Flag("timeout", "SECONDS", "how long the guest may take to power off (0..86400)")
       .Bool("kill", "destroy the VM at once instead")
       .Positionals(0, 0);
-  auto args = parser.Parse(argc, argv);
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());
-    return kExitUsage;
-  }
-  if (args->help) {
-    std::fputs(parser.Help().c_str(), stdout);
-    return kExitOk;
-  }
+  int exit_code = kExitOk;
+  auto args = parser.ParseOrExit(argc, argv, &exit_code);
+  if (!args) return exit_code;
   if (!args->Has("launcher-socket")) {
     std::fprintf(stderr, "k6t-handler stop: --launcher-socket is required (see --help)\n");
     return kExitUsage;

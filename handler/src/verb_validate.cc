@@ -52,15 +52,9 @@ int RunValidate(int argc, char** argv) {
             "reject bridge binding on the pod network (permitBridgeInterfaceOnPodNetwork=false)")
       .Bool("no-warnings", "do not print warnings about unknown fields")
       .Positionals(1);
-  auto args = parser.Parse(argc, argv);
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(args.status().message()).c_str());
-    return kExitUsage;
-  }
-  if (args->help) {
-    std::fputs(parser.Help().c_str(), stdout);
-    return kExitOk;
-  }
+  int exit_code = kExitOk;
+  auto args = parser.ParseOrExit(argc, argv, &exit_code);
+  if (!args) return exit_code;
   api::ClusterConfig cfg;
   const std::string binding = args->Get("default-binding", "masquerade");
   if (binding == "bridge") {

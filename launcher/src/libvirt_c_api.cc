@@ -389,9 +389,11 @@ absl::Status CConnection::Migrate(const std::string& name, const MigrationReques
   if (request.copy_storage) flags |= VIR_MIGRATE_NON_SHARED_INC;
   bool cancelled = false;
   absl::Status s = WithDomain("migrate", name, [&](virDomainPtr d) {
-    if (request.max_downtime > absl::ZeroDuration() &&
-        virDomainMigrateSetMaxDowntime(d, absl::ToInt64Milliseconds(request.max_downtime), 0) < 0)
-      return -1;
+    // Set every time: QEMU keeps the limit for the life of the process, so an earlier
+    // attempt's limit would otherwise apply to this one.
+    const absl::Duration downtime =
+        request.max_downtime > absl::ZeroDuration() ? request.max_downtime : kDefaultMaxDowntime;
+    if (virDomainMigrateSetMaxDowntime(d, absl::ToInt64Milliseconds(downtime), 0) < 0) return -1;
     const int rc = virDomainMigrateToURI3(d, request.dest_uri.c_str(), params, n, flags);
     if (rc < 0)
       if (virErrorPtr e = virGetLastError()) cancelled = e->code == VIR_ERR_OPERATION_ABORTED;

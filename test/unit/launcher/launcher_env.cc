@@ -31,6 +31,13 @@ binding::InterfacePlan TapPlan(const std::string& name, const std::string& mac) 
   return p;
 }
 
+std::optional<Outcome> WaitEnd(Launcher& l, absl::Duration within) {
+  const absl::Time deadline = absl::Now() + within;
+  while (absl::Now() < deadline)
+    if (auto o = l.Wait(absl::Milliseconds(50))) return o;
+  return std::nullopt;
+}
+
 std::string MinimalDomainXml(const std::string& name) {
   return absl::StrCat(
       "<domain type='qemu'>\n  <name>", name,

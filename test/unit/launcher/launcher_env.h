@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "k6t/api/vmi.h"
@@ -20,6 +21,9 @@ binding::InterfacePlan TapPlan(const std::string& name, const std::string& mac);
 
 // The smallest domain XML the fake takes: name, one root port, one interface.
 std::string MinimalDomainXml(const std::string& name);
+
+// Waits (bounded) for the VM to end, as main() does.
+std::optional<Outcome> WaitEnd(Launcher& l, absl::Duration within = absl::Seconds(10));
 
 class LauncherEnv {
  public:

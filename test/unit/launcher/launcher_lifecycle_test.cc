@@ -15,14 +15,6 @@ using ::testing::HasSubstr;
 using testing::LibvirtCall;
 using ::testing::Not;
 
-// Waits (bounded) for the VM to end, as main() does.
-std::optional<Outcome> WaitEnd(Launcher& l, absl::Duration within = absl::Seconds(10)) {
-  const absl::Time deadline = absl::Now() + within;
-  while (absl::Now() < deadline)
-    if (auto o = l.Wait(absl::Milliseconds(50))) return o;
-  return std::nullopt;
-}
-
 TEST(LauncherLifecycle, StartDefinesAndStartsTheDomain) {
   LauncherEnv env;
   auto l = env.NewLauncher();

@@ -15,13 +15,6 @@ namespace {
 using ::testing::HasSubstr;
 using testing::LibvirtCall;
 
-std::optional<Outcome> WaitEnd(Launcher& l, absl::Duration within = absl::Seconds(10)) {
-  const absl::Time deadline = absl::Now() + within;
-  while (absl::Now() < deadline)
-    if (auto o = l.Wait(absl::Milliseconds(50))) return o;
-  return std::nullopt;
-}
-
 // The source's live XML, as libvirt gives it: the guest's MACs on aliased devices.
 std::string SourceXml(const std::string& default_mac, const std::string& blue_mac) {
   return absl::StrCat(

@@ -83,6 +83,9 @@ struct GuestInterface {
   bool operator==(const GuestInterface&) const = default;
 };
 
+// QEMU's own default for the longest pause at the end of a live migration.
+inline constexpr absl::Duration kDefaultMaxDowntime = absl::Milliseconds(300);
+
 // One live migration, as the source's libvirt is asked to run it.
 struct MigrationRequest {
   std::string dest_uri;       // the destination libvirt: qemu+unix:///system?socket=PATH
@@ -90,7 +93,7 @@ struct MigrationRequest {
                               // "" lets libvirt choose from the destination's host name
   std::string dest_xml;       // the domain as the destination defines it ("": the source's)
   bool copy_storage = false;  // non-shared disks copied (VIR_MIGRATE_NON_SHARED_INC)
-  absl::Duration max_downtime = absl::ZeroDuration();  // 0: QEMU's default (300 ms)
+  absl::Duration max_downtime = absl::ZeroDuration();  // 0: kDefaultMaxDowntime
   uint64_t bandwidth_mib_s = 0;                        // 0: unlimited
 };
 
