@@ -13,7 +13,12 @@ VM=${1:-examples/quickstart.yaml}
 POD=${K6T_QS_POD:-k6tqs$$}
 WORK=$(mktemp -d /tmp/k6t-quickstart-XXXXXX)
 chmod 0711 "$WORK"  # QEMU runs as uid 107 and must reach $WORK/state
-BUILD=${K6T_BUILD_DIR:-$ROOT/build}
+# A complete build/ (a developer's) is reused; otherwise a build dir of just what runs here.
+BUILD=${K6T_BUILD_DIR:-}
+if [ -z "$BUILD" ]; then
+  BUILD=$ROOT/build-quickstart
+  [ -f "$ROOT/build/build.ninja" ] && [ -x "$ROOT/build/bin/k6t-launcher" ] && BUILD=$ROOT/build
+fi
 GUEST=${K6T_GUEST_DIR:-/var/cache/k6t/guest}
 LAUNCHER_PID=
 T0=$(date +%s%N)
@@ -36,7 +41,7 @@ cleanup() {
 
 phase "dependencies and build"
 ./hack/install-deps.sh
-[ -x "$BUILD/bin/k6t-launcher" ] || { cmake -S . -B "$BUILD" -G Ninja >/dev/null && cmake --build "$BUILD"; }
+./hack/build-min.sh -B "$BUILD" k6t-handler k6t-launcher
 ./hack/build-guest.sh "$GUEST" >/dev/null
 
 phase "validate $VM"
