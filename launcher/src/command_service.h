@@ -10,9 +10,9 @@
 #include <string>
 
 #include "hotplug.h"
-#include "migration_job.h"
 #include "k6t/launcher/launcher.h"
 #include "k6t/rpc/server.h"
+#include "migration_job.h"
 
 namespace k6t::launcher {
 
