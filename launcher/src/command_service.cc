@@ -65,7 +65,7 @@ rpc::MethodHandler CommandService::Counted(rpc::MethodHandler h) {
 absl::Status CommandService::Start(Launcher& launcher) {
   launcher_ = &launcher;
   hotplug_ = std::make_unique<Hotplug>(launcher, dhcp_);
-  migration_ = std::make_unique<MigrationJob>(launcher, dhcp_);
+  migration_ = std::make_unique<MigrationJob>(launcher, dhcp_, hotplug_.get());
   server_ = std::make_unique<rpc::Server>(options_);
   RegisterMethods();
   return server_->Start();
@@ -169,6 +169,10 @@ void CommandService::BeforeDomainStop() {
       spdlog::warn("abort migration: {}", a.status().ToString());
     migration_.reset();
   }
+}
+
+void CommandService::AfterIncoming() {
+  if (migration_) migration_->ReplugAfterArrival();
 }
 
 void CommandService::Stop() {

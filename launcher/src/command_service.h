@@ -28,6 +28,7 @@ class CommandService : public LauncherService {
   std::string name() const override { return "command-socket"; }
   absl::Status Start(Launcher& launcher) override;
   void BeforeDomainStop() override;
+  void AfterIncoming() override;
   void Stop() override;
 
  private:

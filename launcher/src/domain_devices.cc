@@ -82,4 +82,13 @@ absl::StatusOr<std::string> WithLinkState(std::string_view element, bool up) {
   return doc->Emit();
 }
 
+absl::StatusOr<std::string> WithoutHostdevs(std::string_view domain_xml,
+                                            const std::set<std::string>& aliases) {
+  auto doc = domxml::ParseXml(domain_xml, "domain XML");
+  if (!doc.ok()) return doc.status();
+  for (Element& e : doc->root().Child("devices").Children("hostdev"))
+    if (aliases.count(e.Child("alias").Attr("name"))) e.Remove();
+  return doc->Emit();
+}
+
 }  // namespace k6t::launcher

@@ -8,6 +8,7 @@
 // Privileges: none.
 #pragma once
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,5 +40,10 @@ absl::StatusOr<LiveDomain> ParseLiveDomain(std::string_view xml);
 
 // `element` (one <interface>) with its <link state=...> set to up or down.
 absl::StatusOr<std::string> WithLinkState(std::string_view element, bool up);
+
+// `domain_xml` without the <hostdev> devices whose alias is in `aliases` (their controllers
+// and root ports stay: what a domain looks like after those devices were unplugged live).
+absl::StatusOr<std::string> WithoutHostdevs(std::string_view domain_xml,
+                                            const std::set<std::string>& aliases);
 
 }  // namespace k6t::launcher

@@ -1,6 +1,7 @@
 // The launcher's half of live migration: the target waiting for its VM (--incoming) and
 // preparing what the source's libvirt needs, and the source moving its VM out.
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "domain_devices.h"
@@ -48,6 +49,7 @@ std::optional<Outcome> Launcher::IncomingOutcome() {
   if (s.phase == DomainPhase::kRunning) {
     incoming_arrived_ = true;
     spdlog::info("domain {} arrived by live migration and runs here", domain_->name());
+    for (size_t i = 0; i < services_started_; ++i) services_[i]->AfterIncoming();
     return std::nullopt;
   }
   // The target's QEMU ends when the migration fails or is cancelled.
@@ -87,6 +89,17 @@ absl::StatusOr<IncomingTarget> Launcher::PrepareIncoming(const std::string& sour
   }
   auto xml = GenerateDomainXml(vmi_, plans_, *domain_options_);
   if (!xml.ok()) return xml.status();
+  // SR-IOV VFs cannot migrate: the source unplugs them first and the target plugs its own VFs
+  // once the VM arrived. The domain arrives as the source's is then: no hostdev, the root
+  // port it used free.
+  std::set<std::string> vfs;
+  for (const binding::InterfacePlan& plan : plans_)
+    if (plan.device && plan.device->kind == binding::DeviceKind::kHostdev)
+      vfs.insert(plan.device->alias);
+  if (!vfs.empty()) {
+    xml = WithoutHostdevs(*xml, vfs);
+    if (!xml.ok()) return xml.status();
+  }
   generated_xml_ = *xml;
   target.dest_uri = uri_;
   target.dest_xml = generated_xml_;

@@ -103,8 +103,47 @@ absl::Status MigrationJob::Start(const msg::MigrateParams& params) {
   return absl::OkStatus();
 }
 
+std::vector<std::string> MigrationJob::VfInterfaces() const {
+  std::vector<std::string> out;
+  for (const binding::InterfacePlan& plan : launcher_.plans())
+    if (plan.device && plan.device->kind == binding::DeviceKind::kHostdev)
+      out.push_back(plan.interface_name);
+  return out;
+}
+
+void MigrationJob::Replug(const std::vector<std::string>& names, const char* why) {
+  for (const std::string& name : names) {
+    auto r = hotplug_->Attach(name);
+    if (r.ok())
+      spdlog::info("interface {}: SR-IOV VF plugged {}", name, why);
+    else
+      spdlog::error("interface {}: SR-IOV VF not plugged {}: {}", name, why, r.status().ToString());
+  }
+}
+
+void MigrationJob::ReplugAfterArrival() {
+  if (hotplug_) Replug(VfInterfaces(), "on the target");
+}
+
 void MigrationJob::Run(MigrationRequest request) {
-  const absl::Status s = launcher_.MigrateOut(request);
+  // VFs are host devices: unplugged (the guest releases them) before the VM leaves.
+  std::vector<std::string> unplugged;
+  absl::Status s;
+  if (hotplug_) {
+    for (const std::string& name : VfInterfaces()) {
+      auto r = hotplug_->Detach(name);
+      if (!r.ok()) {
+        s = absl::Status(r.status().code(),
+                         absl::StrCat("unplugging SR-IOV interface ", name,
+                                      " before the migration: ", r.status().message()));
+        break;
+      }
+      spdlog::info("interface {}: SR-IOV VF unplugged for the migration", name);
+      unplugged.push_back(name);
+    }
+  }
+  if (s.ok()) s = launcher_.MigrateOut(request);
+  if (!s.ok() && !unplugged.empty()) Replug(unplugged, "back on the source");
   std::lock_guard<std::mutex> l(mu_);
   if (s.ok()) {
     last_.state = "completed";

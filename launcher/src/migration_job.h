@@ -12,8 +12,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "hotplug.h"
 #include "k6t/api/rpc.h"
 #include "k6t/launcher/launcher.h"
 
@@ -29,7 +31,10 @@ absl::StatusOr<std::string> IncomingMigrateUri(const std::string& interface,
 
 class MigrationJob {
  public:
-  MigrationJob(Launcher& launcher, DhcpService* dhcp) : launcher_(launcher), dhcp_(dhcp) {}
+  // `hotplug` unplugs the VM's SR-IOV VFs before it leaves and plugs them after it arrived
+  // (VFs cannot migrate; KubeVirt does the same). `dhcp` and `hotplug` may be null.
+  MigrationJob(Launcher& launcher, DhcpService* dhcp, Hotplug* hotplug)
+      : launcher_(launcher), dhcp_(dhcp), hotplug_(hotplug) {}
   ~MigrationJob();  // waits for a running migration's thread (Launcher::Stop aborts it first)
 
   absl::StatusOr<api::rpc::PrepareMigrationTargetResult> PrepareTarget(
@@ -38,12 +43,20 @@ class MigrationJob {
   api::rpc::GetMigrationResult Get();
   // True when a running migration was asked to stop.
   absl::StatusOr<bool> Abort();
+  // Target: the VM arrived; its SR-IOV interfaces are plugged (this pod's VFs). A VF that
+  // cannot be plugged is logged: the VM runs on without it, as after a failed hotplug.
+  void ReplugAfterArrival();
 
  private:
   void Run(MigrationRequest request);
+  // The VMI interfaces bound to SR-IOV VFs (hostdev devices).
+  std::vector<std::string> VfInterfaces() const;
+  // Plugs `names` back (after a failed or cancelled migration, or on the target).
+  void Replug(const std::vector<std::string>& names, const char* why);
 
   Launcher& launcher_;
   DhcpService* const dhcp_;
+  Hotplug* const hotplug_;
   std::mutex mu_;
   std::thread thread_;
   api::rpc::GetMigrationResult last_;  // state and message; figures of the last poll

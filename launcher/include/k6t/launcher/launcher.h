@@ -69,6 +69,9 @@ class LauncherService {
   // Called by Launcher::Stop() before the domain is destroyed, for every started service:
   // a service that acts on the domain from its own threads (the command socket) stops them.
   virtual void BeforeDomainStop() {}
+  // Called once, on the thread running Wait(), when the VM of an --incoming launcher has
+  // arrived by live migration and runs here (e.g. to plug back what the source unplugged).
+  virtual void AfterIncoming() {}
   virtual void Stop() = 0;
 };
 
