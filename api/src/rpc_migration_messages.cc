@@ -20,9 +20,11 @@ constexpr size_t kMaxXmlBytes = kDefaultMaxFrameBytes;
 absl::Status FromJson(std::string_view text, PrepareMigrationTargetParams* out) {
   auto j = ParseObject(text, kParams);
   if (!j.ok()) return j.status();
-  K6T_RETURN_IF_ERROR(CheckKnown(*j, kParams, {"source_xml", "migration_interface"}));
+  K6T_RETURN_IF_ERROR(
+      CheckKnown(*j, kParams, {"source_xml", "migration_interface", "link_refresh"}));
   PrepareMigrationTargetParams v;
   K6T_RETURN_IF_ERROR(GetString(*j, kParams, "source_xml", true, &v.source_xml, 1, kMaxXmlBytes));
+  K6T_RETURN_IF_ERROR(GetBool(*j, kParams, "link_refresh", false, &v.link_refresh));
   K6T_RETURN_IF_ERROR(GetString(*j, kParams, "migration_interface", false, &v.migration_interface,
                                 0, kMaxInterfaceNameBytes));
   *out = std::move(v);
@@ -49,6 +51,7 @@ absl::Status FromJson(std::string_view text, MigrateParams* out) {
 std::string ToJson(const PrepareMigrationTargetParams& v) {
   json j{{"source_xml", v.source_xml}};
   SetIfNotEmpty(j, "migration_interface", v.migration_interface);
+  if (v.link_refresh) j["link_refresh"] = true;
   return DumpJson(j);
 }
 

@@ -176,6 +176,9 @@ int RunMigrate(int argc, char** argv) {
       .Flag("timeout", "SECONDS", "cancel when not done after this long (default 600)")
       .Flag("max-downtime", "MS", "longest pause the guest may see (default QEMU's 300)")
       .Flag("bandwidth", "MIB", "cap the migration stream at MIB MiB/s (default: no cap)")
+      .Bool("link-refresh",
+            "once the VM arrived, take its bridge/l2bridge links down and up so the guest "
+            "asks DHCP again (KubeVirt's link-refresh)")
       .Flag("vmi", "FILE",
             "the VM's manifest: with the pod flags below, the plumbing left behind is "
             "torn down")
@@ -240,8 +243,8 @@ int RunMigrate(int argc, char** argv) {
                  domain->state.c_str());
     return kMigrationFailed;
   }
-  auto prepared = (*target)->PrepareMigrationTarget(
-      msg::PrepareMigrationTargetParams{domain->xml, args->Get("migration-network")});
+  auto prepared = (*target)->PrepareMigrationTarget(msg::PrepareMigrationTargetParams{
+      domain->xml, args->Get("migration-network"), args->bools.count("link-refresh") > 0});
   if (!prepared.ok()) {
     return FailWith(kTargetRefused, "migrate: preparing the target", prepared.status());
   }

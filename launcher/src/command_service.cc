@@ -172,7 +172,7 @@ void CommandService::BeforeDomainStop() {
 }
 
 void CommandService::AfterIncoming() {
-  if (migration_) migration_->ReplugAfterArrival();
+  if (migration_) migration_->AfterArrival();
 }
 
 void CommandService::Stop() {

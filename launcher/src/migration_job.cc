@@ -71,6 +71,7 @@ absl::StatusOr<msg::PrepareMigrationTargetResult> MigrationJob::PrepareTarget(
   if (!migrate_uri.ok()) return migrate_uri.status();
   auto target = launcher_.PrepareIncoming(params.source_xml);
   if (!target.ok()) return target.status();
+  link_refresh_ = params.link_refresh;
   for (const binding::DhcpPlan& offer : target->dhcp_changed) {
     if (!dhcp_) break;
     // One interface not served only costs that guest a renewal; the migration goes on.
@@ -121,8 +122,22 @@ void MigrationJob::Replug(const std::vector<std::string>& names, const char* why
   }
 }
 
-void MigrationJob::ReplugAfterArrival() {
-  if (hotplug_) Replug(VfInterfaces(), "on the target");
+void MigrationJob::AfterArrival() {
+  if (!hotplug_) return;
+  Replug(VfInterfaces(), "on the target");
+  if (!link_refresh_) return;
+  for (const binding::InterfacePlan& plan : launcher_.plans()) {
+    if (plan.binding != "bridge" && plan.binding != "l2bridge") continue;
+    auto down = hotplug_->SetLinkState(plan.interface_name, false);
+    // Long enough for the guest's driver to see the carrier go.
+    absl::SleepFor(absl::Milliseconds(500));
+    auto up = hotplug_->SetLinkState(plan.interface_name, true);
+    if (down.ok() && up.ok())
+      spdlog::info("interface {}: link refreshed after the migration", plan.interface_name);
+    else
+      spdlog::error("interface {}: link refresh after the migration: {}", plan.interface_name,
+                    (down.ok() ? up.status() : down.status()).ToString());
+  }
 }
 
 void MigrationJob::Run(MigrationRequest request) {

@@ -9,6 +9,7 @@
 // launcher (its libvirt).
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -43,9 +44,11 @@ class MigrationJob {
   api::rpc::GetMigrationResult Get();
   // True when a running migration was asked to stop.
   absl::StatusOr<bool> Abort();
-  // Target: the VM arrived; its SR-IOV interfaces are plugged (this pod's VFs). A VF that
-  // cannot be plugged is logged: the VM runs on without it, as after a failed hotplug.
-  void ReplugAfterArrival();
+  // Target: the VM arrived; its SR-IOV interfaces are plugged (this pod's VFs) and, when
+  // PrepareTarget asked for it, the links of its bridge/l2bridge interfaces go down and up
+  // (the guest renews its DHCP lease). A failure is logged: the VM runs on, as after a failed
+  // hotplug.
+  void AfterArrival();
 
  private:
   void Run(MigrationRequest request);
@@ -61,6 +64,7 @@ class MigrationJob {
   std::thread thread_;
   api::rpc::GetMigrationResult last_;  // state and message; figures of the last poll
   bool abort_requested_ = false;
+  std::atomic<bool> link_refresh_{false};
 };
 
 }  // namespace k6t::launcher

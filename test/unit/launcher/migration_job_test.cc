@@ -124,10 +124,33 @@ TEST(MigrationJob, TheTargetReceivesTheDomainWithoutVfsAndPlugsItsOwn) {
   ASSERT_TRUE(env.libvirt->ArriveByMigration(target->dest_xml).ok());
   env.libvirt->WaitIdle();
   l->Wait(absl::Milliseconds(50));  // sees the arrival
-  job->ReplugAfterArrival();
+  job->AfterArrival();
   env.libvirt->WaitIdle();
   EXPECT_THAT(env.libvirt->LiveXml(kDomain), HasSubstr("0x66"));  // this pod's VF, on bus 0x66
   EXPECT_THAT(Calls(*env.libvirt, "attach default_vm ua-sriov-fast"), ::testing::SizeIs(1));
+}
+
+TEST(MigrationJob, LinkRefreshTakesTheBridgeLinksDownAndUpOnceTheVmArrived) {
+  LauncherEnv env;
+  env.AddInterface("blue", "02:00:00:00:00:0b");  // bridge binding
+  env.options.incoming = true;
+  auto l = env.NewLauncher();
+  Hotplug hotplug(*l, nullptr);
+  MigrationJob job(*l, nullptr, &hotplug);
+  ASSERT_TRUE(l->Start().ok());
+  api::rpc::PrepareMigrationTargetParams p;
+  p.source_xml = absl::StrCat("<domain type='qemu'><name>", kDomain, "</name><devices/></domain>");
+  p.link_refresh = true;
+  auto target = job.PrepareTarget(p);
+  ASSERT_TRUE(target.ok()) << target.status();
+  ASSERT_TRUE(env.libvirt->ArriveByMigration(target->dest_xml).ok());
+  env.libvirt->WaitIdle();
+  l->Wait(absl::Milliseconds(50));
+  job.AfterArrival();
+  // blue went down, then up; the masquerade interface was left alone.
+  EXPECT_THAT(Calls(*env.libvirt, "update default_vm ua-blue"), ::testing::SizeIs(2));
+  EXPECT_THAT(Calls(*env.libvirt, "update default_vm ua-default"), ::testing::IsEmpty());
+  EXPECT_THAT(env.libvirt->LiveXml(kDomain), Not(HasSubstr("state='down'")));
 }
 
 }  // namespace

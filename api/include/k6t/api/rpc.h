@@ -111,14 +111,18 @@
 //   Interface names in params are 1..253 bytes.
 //
 //   Live migration (launcher/README.md "Live migration"; `k6t-handler migrate` drives it):
-//   PrepareMigrationTarget  params {"source_xml": string, "migration_interface": string}
+//   PrepareMigrationTarget  params {"source_xml": string, "migration_interface": string,
+//                                   "link_refresh": bool}
 //                           result {"dest_uri", "dest_xml", "migrate_uri": string}
 //       To a launcher started with --incoming. `source_xml` is the source's live domain XML
 //       (GetDomain's `xml`): the guest's MACs are taken from it, the DHCP servers serve them.
 //       `migration_interface` (optional) is the pod link of the dedicated migration network:
 //       `migrate_uri` is then tcp:// on its first global address, else unix:// on a socket in
-//       the launcher's state dir (both pods on one node). FailedPrecondition when the launcher
-//       is not waiting for a VM; NotFound when the link or its address is missing.
+//       the launcher's state dir (both pods on one node). `link_refresh` (default false):
+//       once the VM arrived, the link of each bridge/l2bridge interface goes down and up, so
+//       that the guest asks DHCP again (KubeVirt's `link-refresh` migration method).
+//       FailedPrecondition when the launcher is not waiting for a VM; NotFound when the link
+//       or its address is missing.
 //   Migrate          params {"dest_uri", "dest_xml", "migrate_uri": string,
 //                            "max_downtime_ms": int, "bandwidth_mib_s": int}
 //                                                    result {}
@@ -319,6 +323,7 @@ struct ChangedResult {
 struct PrepareMigrationTargetParams {
   std::string source_xml;
   std::string migration_interface;
+  bool link_refresh = false;
 };
 struct PrepareMigrationTargetResult {
   std::string dest_uri;
