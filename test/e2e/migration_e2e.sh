@@ -20,7 +20,7 @@ wait_for 20 grep -q listening "$WORK/announce.out" || bad "the announce watcher 
 launcher "$B" --incoming --incoming-timeout 120
 wait_for 60 test -S "$WORK/$B/launcher.sock" || { cat "$WORK/$B/launcher.log"; echo "FAIL: target launcher"; exit 1; }
 migrate "$A" "$B" mig0 --vmi "$VM" --source-pod-netns "/run/netns/$A" --source-state-dir "$WORK/$A/state" \
-  --target-pod-netns "/run/netns/$B" --target-state-dir "$WORK/$B/state" --link-refresh &&
+  --target-pod-netns "/run/netns/$B" --target-state-dir "$WORK/$B/state" &&
   ok "k6t-handler migrate exited 0" || bad "k6t-handler migrate exited non-zero"
 pod_gone "$A"
 gap=$(ping_gap_ms)
@@ -32,10 +32,6 @@ reap "$A"
 "$H" status --launcher-socket "$WORK/$B/launcher.sock" | tee "$WORK/status.out"
 grep -q '^phase: running' "$WORK/status.out" && ok "target reports the VM running" || bad "target status"
 wait_for 20 fetch "$PEER" "$GIP" 8080 && ok "peer reaches the guest on blue, now in pod $B" || bad "blue after migration"
-# --link-refresh: the guest saw blue's carrier go and come back on the target.
-wait_for 20 grep -q 'K6T-GUEST: iface eth1 carrier 0' "$WORK/$B/state/serial.log" &&
-  wait_for 20 grep -q 'K6T-GUEST: iface eth1 carrier 1' "$WORK/$B/state/serial.log" &&
-  ok "link refresh: the guest saw eth1's carrier drop and return" || bad "link refresh not seen by the guest"
 # The switch is announced from the target (QEMU's RARP, or the guest's gratuitous ARP when
 # QEMU asks its virtio-net driver): frames from the guest's MAC crossed into node A.
 touch "$WORK/stop-announce"; wait "$ANNOUNCE" || true
@@ -105,9 +101,13 @@ cat "$WORK/bg.err" | tr '\r' '\n' | tail -2
 [ "$rc" = 1 ] && ok "failed (exit 1)" || bad "migration to a killed target exited $rc"
 still_on "$B" && ok "VM still runs on $B and answers" || bad "VM after the target died"
 
-echo "== and back to $A over a unix socket (no migration network)"
+echo "== and back to $A over a unix socket (no migration network), with a link refresh"
 target_up "$A"
-migrate "$B" "$A" - && ok "migrated back to $A" || bad "migration back"
+migrate "$B" "$A" - --link-refresh && ok "migrated back to $A" || bad "migration back"
+# --link-refresh: the guest saw blue's carrier go and come back on the target.
+wait_for 20 grep -q 'K6T-GUEST: iface eth1 carrier 0' "$WORK/$A/state/serial.log" &&
+  wait_for 20 grep -q 'K6T-GUEST: iface eth1 carrier 1' "$WORK/$A/state/serial.log" &&
+  ok "link refresh: the guest saw eth1's carrier drop and return" || bad "link refresh not seen by the guest"
 grep -q 'migration stream unix://' "$WORK/migrate.err" && ok "the stream went over a unix socket" ||
   bad "the stream was not a unix socket"
 reap "$B"

@@ -120,13 +120,14 @@ kill_pod() {
   wait_for 10 bash -c "! pgrep -f '$WORK/$1/state/'" || true
 }
 # pod_gone POD: after k6t gave the pod its blue link back (teardown), the link goes down as
-# when the pod is deleted; otherwise it would answer ARP for the guest's address, which the
-# CNI's IPAM gave both pods here.
+# when the pod is deleted. Here the CNI's IPAM gave both pods the guest's address: the link
+# given back may have answered ARP for it meanwhile, so the peer forgets what it learned.
 pod_gone() {
   local link
   for link in $(ip -n "$1" -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^pod'); do
     ip -n "$1" link set "$link" down
   done
+  [ -z "${PEER:-}" ] || ip -n "$PEER" neigh flush all
 }
 # target_up POD: its networks set up again (after a teardown or a failed attempt: setup
 # converges) and a launcher waiting with --incoming.
