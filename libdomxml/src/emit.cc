@@ -53,6 +53,22 @@ void Escape(std::string_view s, bool attribute, std::string& out) {
   }
 }
 
+// A namespace declaration's URI as written: libxml2 keeps the `&` of an escaped ampersand in
+// a namespace URI as the character reference "&#38;" (not as `&`, as in attribute values), so
+// writing its href escaped as it is would grow "&amp;#38;" at every round trip.
+std::string NamespaceUri(std::string_view href) {
+  std::string out;
+  for (size_t i = 0; i < href.size(); ++i) {
+    if (href.compare(i, 5, "&#38;") == 0) {
+      out += '&';
+      i += 4;
+    } else {
+      out += href[i];
+    }
+  }
+  return out;
+}
+
 void QualifiedName(const xmlNode* n, std::string& out) {
   if (n->ns && n->ns->prefix) out.append(Str(n->ns->prefix)).append(":");
   out += Str(n->name);
@@ -86,7 +102,7 @@ void EmitElement(const xmlNode* n, int depth, bool indent, std::string& out) {
     out += " xmlns";
     if (ns->prefix) out.append(":").append(Str(ns->prefix));
     out += "='";
-    Escape(Str(ns->href), /*attribute=*/true, out);
+    Escape(NamespaceUri(Str(ns->href)), /*attribute=*/true, out);
     out += '\'';
   }
   // Whitespace between elements is layout (ParseXml drops it, and it is written anew);
