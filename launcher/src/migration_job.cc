@@ -1,11 +1,14 @@
 #include "migration_job.h"
 
-#include <arpa/inet.h>
 #include <ifaddrs.h>
-#include <net/if.h>
+#include <netinet/in.h>
+
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "dhcp_service.h"
+#include "k6t/api/errno_status.h"
+#include "k6t/api/net.h"
 #include "qemu_user.h"
 #include "spdlog/spdlog.h"
 
@@ -17,13 +20,17 @@ namespace msg = api::rpc;
 // The migration stream's socket on the target (the unix transport: both pods on one node).
 constexpr char kIncomingDir[] = "migration";
 
-std::string AddressOf(const sockaddr* sa) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (sa->sa_family == AF_INET)
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof(buf));
-  else
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf, sizeof(buf));
-  return buf;
+// An interface address in k6t's vocabulary; nullopt for families other than IPv4/IPv6.
+std::optional<api::IpAddress> AddressOf(const sockaddr* sa) {
+  if (sa->sa_family == AF_INET) {
+    const auto& a = reinterpret_cast<const sockaddr_in*>(sa)->sin_addr;
+    return api::IpAddress::FromBytes({reinterpret_cast<const uint8_t*>(&a), sizeof(a)});
+  }
+  if (sa->sa_family == AF_INET6) {
+    const auto& a = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr;
+    return api::IpAddress::FromBytes({reinterpret_cast<const uint8_t*>(&a), sizeof(a)});
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -38,24 +45,24 @@ absl::StatusOr<std::string> IncomingMigrateUri(const std::string& interface,
   }
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0)
-    return absl::InternalError(absl::StrCat("reading the pod's addresses: ", strerror(errno)));
-  std::string v4, v6;
+    return api::ErrnoStatus("reading the pod's addresses (getifaddrs)", errno);
+  std::optional<api::IpAddress> v4, v6;
   bool link_found = false;
   for (ifaddrs* a = list; a; a = a->ifa_next) {
     if (!a->ifa_name || interface != a->ifa_name) continue;
     link_found = true;
     if (!a->ifa_addr) continue;
-    if (a->ifa_addr->sa_family == AF_INET && v4.empty()) v4 = AddressOf(a->ifa_addr);
-    if (a->ifa_addr->sa_family == AF_INET6 && v6.empty() &&
-        !IN6_IS_ADDR_LINKLOCAL(&reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr))
-      v6 = AddressOf(a->ifa_addr);
+    const std::optional<api::IpAddress> ip = AddressOf(a->ifa_addr);
+    if (!ip) continue;
+    if (ip->is_v4() && !v4) v4 = ip;
+    if (ip->is_v6() && !v6 && !ip->IsLinkLocal()) v6 = ip;
   }
   freeifaddrs(list);
   if (!link_found)
     return absl::NotFoundError(
         absl::StrCat("migration interface ", interface, ": no such link in the target pod"));
-  if (!v4.empty()) return absl::StrCat("tcp://", v4);
-  if (!v6.empty()) return absl::StrCat("tcp://[", v6, "]");
+  if (v4) return absl::StrCat("tcp://", v4->ToString());
+  if (v6) return absl::StrCat("tcp://[", v6->ToString(), "]");
   return absl::NotFoundError(
       absl::StrCat("migration interface ", interface, ": no global IP address"));
 }
