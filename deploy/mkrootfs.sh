@@ -1,13 +1,16 @@
 #!/bin/bash
-# mkrootfs.sh OUT.tar [EXE...]: a minimal container root filesystem made on this machine from
+# mkrootfs.sh [--strip] OUT.tar [EXE...]: a minimal container root filesystem made on this machine from
 # Debian packages, no registry: busybox-static's applets in /bin, and each EXE in
 # /usr/local/bin with the shared libraries `ldd` resolves for it (k6t links its own
 # dependencies statically; what remains is the C/C++ runtime and Debian libraries such as
 # libnftables and libvirt), copied at the same paths with the dynamic loader.
-# The tarball's owner, group and times are fixed, so the same inputs give the same bytes.
+# --strip drops the executables' debug sections (strip --strip-debug; RelWithDebInfo builds are
+# mostly DWARF). The tarball's owner, group and times are fixed, so the same inputs give the same bytes.
 set -euo pipefail
 
-usage() { echo "usage: $0 OUT.tar [EXE...]" >&2; exit 2; }
+usage() { echo "usage: $0 [--strip] OUT.tar [EXE...]" >&2; exit 2; }
+strip_debug=false
+if [[ ${1:-} == --strip ]]; then strip_debug=true; shift; fi
 [[ $# -ge 1 ]] || usage
 out=$1; shift
 busybox=/bin/busybox
@@ -28,7 +31,10 @@ printf 'root:x:0:\nqemu:x:107:\n' >"$root/etc/group"
 
 copy_with_libs() {  # EXE: the executable into /usr/local/bin, its libraries where ldd found them
   local exe=$1 lib
-  install -m 0755 "$exe" "$root/usr/local/bin/$(basename "$exe")"
+  local copy
+  copy=$root/usr/local/bin/$(basename "$exe")
+  install -m 0755 "$exe" "$copy"
+  if $strip_debug && ldd "$exe" >/dev/null 2>&1; then strip --strip-debug "$copy"; fi
   # "name => /path (addr)" and the loader's "/path (addr)"; vdso has no path.
   for lib in $(ldd "$exe" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
     [[ -e "$root$lib" ]] && continue

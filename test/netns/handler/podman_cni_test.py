@@ -14,9 +14,7 @@ and podman's view of the network's MAC is the container's; `podman network reloa
 ADD with MAC/IP CNI_ARGS) keeps the guest MAC and address; stop/start; two networks on one
 container in either order; after stop and rm no k6t state, no libcni cache entry, no host veth.
 
-This host has no CAP_SYS_RESOURCE in its bounding set, so runc cannot raise a hard rlimit above
-the one it inherited, and podman's default (nofile and nproc 1048576) makes `runc create` fail
-with EPERM; the private containers.conf sets `default_ulimits` below any inherited limit.
+Podman's setup (and why it sets default_ulimits on this host): test/support/private_podman.py.
 """
 
 import json
@@ -25,7 +23,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../support"))
+from private_podman import PodmanError, PrivatePodman, run  # noqa: E402
 
 SKIP = 77
 SOURCE_DIR = os.environ.get("K6T_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../../.."))
@@ -48,67 +48,22 @@ def check(cond, what):
     return cond
 
 
-def run(cmd, env=None, check_rc=True, input_text=None):
-    p = subprocess.run(cmd, env=env, input=input_text, capture_output=True, text=True)
-    if check_rc and p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.strip()}")
-    return p
-
-
-class Podman:
-    def __init__(self, scratch):
-        self.scratch = scratch
-        self.env = dict(os.environ,
-                        CONTAINERS_CONF=os.path.join(scratch, "containers.conf"),
-                        CONTAINERS_STORAGE_CONF=os.path.join(scratch, "storage.conf"),
-                        CONTAINERS_REGISTRIES_CONF=os.path.join(scratch, "registries.conf"))
-        self.base = ["podman", "--root", os.path.join(scratch, "root"),
-                     "--runroot", os.path.join(scratch, "runroot"), "--storage-driver", "vfs"]
-
-    def __call__(self, *args, check_rc=True):
-        t0 = time.monotonic()
-        p = run(self.base + list(args), env=self.env, check_rc=check_rc)
-        if os.environ.get("K6T_PODMAN_TIMES"):
-            print(f"     podman {args[0]}: {time.monotonic() - t0:.1f} s", flush=True)
-        return p
-
-    def in_ctr(self, cid, *cmd):
-        return json.loads(self("exec", cid, "/usr/local/bin/ip", *cmd).stdout)
-
-
-def write_config(scratch):
+def write_networks(pm, scratch):
+    """One conflist per NETWORKS entry: the reference bridge plugin, then k6t-cni."""
     state = os.path.join(scratch, "k6t")
-    cni_dir = os.path.join(scratch, "cni")
-    os.makedirs(cni_dir)
     for name, (bridge, subnet, binding) in NETWORKS.items():
         conf = {"cniVersion": "1.0.0", "name": name, "plugins": [
             {"type": "bridge", "bridge": bridge, "isGateway": True,
              "ipam": {"type": "host-local", "subnet": subnet,
                       "dataDir": os.path.join(scratch, "ipam")}},
             {"type": "k6t-cni", "binding": binding, "stateDir": state}]}
-        with open(os.path.join(cni_dir, f"{name}.conflist"), "w") as f:
+        with open(os.path.join(pm.cni_config_dir, f"{name}.conflist"), "w") as f:
             json.dump(conf, f)
-    plugin_dirs = json.dumps([os.path.dirname(CNI_BIN), "/usr/lib/cni"])
-    with open(os.path.join(scratch, "containers.conf"), "w") as f:
-        f.write(f"""[containers]
-# Below any limit runc inherits: it cannot raise one without CAP_SYS_RESOURCE (see above).
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[network]
-network_backend = "cni"
-cni_plugin_dirs = {plugin_dirs}
-network_config_dir = "{cni_dir}"
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = "{scratch}/libpod-tmp"
-""")
-    with open(os.path.join(scratch, "storage.conf"), "w") as f:
-        f.write(f'[storage]\ndriver = "vfs"\ngraphroot = "{scratch}/root"\n'
-                f'runroot = "{scratch}/runroot"\n')
-    with open(os.path.join(scratch, "registries.conf"), "w") as f:
-        f.write("unqualified-search-registries = []\n")
     return state
+
+
+def in_ctr(pm, cid, *cmd):
+    return json.loads(pm("exec", cid, "/usr/local/bin/ip", *cmd).stdout)
 
 
 def attachment_dir(state, network, cid, ifname):
@@ -159,10 +114,10 @@ def link_kind(link):
 
 def check_matches_plan(pm, state, cid, network, ifname, what):
     plan = load_plan(state, network, cid, ifname)
-    links = {l["ifname"]: l for l in pm.in_ctr(cid, "-d", "-j", "link", "show")}
+    links = {l["ifname"]: l for l in in_ctr(pm, cid, "-d", "-j", "link", "show")}
     addrs = {a["ifname"]: {f"{i['local']}/{i['prefixlen']}" for i in a.get("addr_info", [])
                            if i.get("scope") != "link"}
-             for a in pm.in_ctr(cid, "-j", "addr", "show")}
+             for a in in_ctr(pm, cid, "-j", "addr", "show")}
     for name, want in replay(plan).items():
         got = links.get(name)
         if not check(got is not None, f"{what}: {name} exists (plan)"):
@@ -220,7 +175,7 @@ def ifname_of(pm, cid, network):
     """Podman hands out eth0, eth1, ... in the order it attaches networks; k6t's state names it."""
     for ifname in os.listdir(os.path.join(pm.state, network, cid)):
         return ifname
-    raise RuntimeError(f"no attachment of {network} for {cid}")
+    raise PodmanError(f"no attachment of {network} for {cid}")
 
 
 def scenario_single(pm, network):
@@ -291,9 +246,9 @@ def main():
         print(f"FAIL: K6T_CNI={CNI_BIN!r} is not the built k6t-cni", file=sys.stderr)
         return 1
     scratch = tempfile.mkdtemp(prefix=f"{PREFIX}-")
-    pm = Podman(scratch)
+    pm = PrivatePodman(scratch, cni_plugin_dirs=[os.path.dirname(CNI_BIN)])
     try:
-        pm.state = write_config(scratch)
+        pm.state = write_networks(pm, scratch)
         rootfs = os.path.join(scratch, "rootfs.tar")
         ip = shutil.which("ip")
         run([os.path.join(SOURCE_DIR, "deploy/mkrootfs.sh"), rootfs, os.path.realpath(ip)])
@@ -309,11 +264,10 @@ def main():
             scenario_two(pm, [f"{PREFIX}-bridge", f"{PREFIX}-blue"])
             scenario_two(pm, [f"{PREFIX}-blue", f"{PREFIX}-bridge"])
         check(not host_ports(), f"no host veth left on the test bridges ({host_ports()})")
-    except (RuntimeError, AssertionError, KeyError, OSError) as e:
+    except (PodmanError, AssertionError, KeyError, OSError) as e:
         check(False, f"error: {e}")
     finally:
-        pm("rm", "-a", "-f", check_rc=False)
-        pm("rmi", "-a", "-f", check_rc=False)
+        pm.cleanup()
         for bridge, _, _ in NETWORKS.values():
             run(["ip", "link", "del", bridge], check_rc=False)
         shutil.rmtree(scratch, ignore_errors=True)
