@@ -14,6 +14,9 @@ PACKAGES=(
   qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients passt
   containernetworking-plugins busybox-static isc-dhcp-client iproute2 procps
   python3 python3-yaml
+  # k6t-cni under a real runtime and the deploy image (podman_cni_test, deploy_image_test):
+  # podman's CNI backend with runc, no registry (the image's base is made by deploy/mkrootfs.sh)
+  podman runc binutils
   # the CNI conformance runner: Go and libcni's source (test/netns/handler/cni_conformance)
   golang-go golang-github-appc-cni-dev
   # the Debian cloud guest (hack/build-cloud-guest.sh) and its raw-QEMU test: rootfs, disk,
