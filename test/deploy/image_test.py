@@ -15,6 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../support"))
+from checks import Checks  # noqa: E402
 from private_podman import PodmanError, PrivatePodman, run  # noqa: E402
 
 SOURCE_DIR = os.environ.get("K6T_SOURCE_DIR",
@@ -23,14 +24,7 @@ BUILD_DIR = os.environ.get("K6T_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
 TAG = "localhost/k6t-imagetest:1"
 SKIP = 77
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-    return cond
+check = Checks()
 
 
 def main():
@@ -103,8 +97,7 @@ def main():
     finally:
         pm.cleanup()
         shutil.rmtree(scratch, ignore_errors=True)
-    print(f"{len(failures)} failure(s)" if failures else "all checks passed")
-    return 1 if failures else 0
+    return check.exit_code()
 
 
 if __name__ == "__main__":

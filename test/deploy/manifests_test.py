@@ -23,6 +23,9 @@ import tempfile
 
 import yaml
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../support"))
+from checks import Checks  # noqa: E402
+
 SOURCE_DIR = os.environ.get("K6T_SOURCE_DIR",
                             os.path.join(os.path.dirname(os.path.abspath(__file__)), "../.."))
 MANIFESTS = os.path.join(SOURCE_DIR, "deploy/manifests")
@@ -185,15 +188,13 @@ def mutations(docs):
 def cmd_names():
     docs = load_docs()
     print(f"parsed {len(docs)} documents from {MANIFESTS}")
+    check = Checks()
     errors = name_errors(docs)
-    for e in errors:
-        print(f"FAIL {e}")
+    check(not errors, f"the names agree across NADs, CR, VM and DaemonSet ({errors})")
     for what, broken in mutations(docs):
         found = name_errors(broken)
-        print(("ok   " if found else "FAIL ") + f"rejects a broken copy ({what}): {found[:1]}")
-        errors += [] if found else [f"accepted {what}"]
-    print(f"{len(errors)} failure(s)" if errors else "all checks passed")
-    return 1 if errors else 0
+        check(bool(found), f"rejects a broken copy ({what}): {found[:1]}")
+    return check.exit_code()
 
 
 def pod_sim_vm(docs, state_dir):
@@ -236,12 +237,7 @@ def cmd_cni():
     pod = "k6tdeploy"
     env = dict(os.environ, POD_SIM_CNI_PATH=f"{os.path.dirname(cni)}:/usr/lib/cni")
     sim = [os.path.join(SOURCE_DIR, "hack/pod-sim")]
-    failures = []
-
-    def check(cond, what):
-        print(("ok   " if cond else "FAIL ") + what, flush=True)
-        if not cond:
-            failures.append(what)
+    check = Checks()
 
     def sim_run(*args):
         return subprocess.run(sim + list(args), env=env, capture_output=True, text=True)
@@ -288,8 +284,7 @@ def cmd_cni():
     left = [os.path.join(r, f) for r, _, fs in os.walk(state) for f in fs]
     check(not left, f"no k6t state after DEL ({left})")
     shutil.rmtree(scratch, ignore_errors=True)
-    print(f"{len(failures)} failure(s)" if failures else "all checks passed")
-    return 1 if failures else 0
+    return check.exit_code()
 
 
 if __name__ == "__main__":

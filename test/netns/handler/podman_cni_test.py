@@ -25,6 +25,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../support"))
+from checks import Checks  # noqa: E402
 from private_podman import PodmanError, PrivatePodman, run  # noqa: E402
 
 SKIP = 77
@@ -38,14 +39,7 @@ NETWORKS = {  # name -> (host bridge, subnet, k6t binding)
 }
 IMAGE = f"localhost/{PREFIX}-busybox:test"
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-    return cond
+check = Checks()
 
 
 def write_networks(pm, scratch):
@@ -271,8 +265,7 @@ def main():
         for bridge, _, _ in NETWORKS.values():
             run(["ip", "link", "del", bridge], check_rc=False)
         shutil.rmtree(scratch, ignore_errors=True)
-    print(f"{len(failures)} failure(s)" if failures else "all checks passed")
-    return 1 if failures else 0
+    return check.exit_code()
 
 
 if __name__ == "__main__":
