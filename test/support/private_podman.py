@@ -2,11 +2,15 @@
 containers.conf, registries.conf (no search registries: nothing is ever pulled) and the CNI
 config dir, so the host's podman setup is neither read nor changed.
 
-Why `default_ulimits`: podman as root asks runc for nofile and nproc 1048576; runc sets them
-with prlimit on the container's init, which cannot raise a hard limit without
-CAP_SYS_RESOURCE. Hosts whose capability bounding set lacks it (this CI sandbox: nofile hard
-20000, nproc 32768 inherited through conmon) fail every `podman run` with EPERM; limits below
-the inherited ones are always allowed.
+Why `default_ulimits`: podman as root writes nofile and nproc 1048576 into the container's
+config; runc's parent sets them on the container's init with prlimit(2), and raising a hard
+limit needs CAP_SYS_RESOURCE. Podman itself first sets its own nproc to 32768 and tries nofile
+1048576 (EPERM without the capability, falling back to the inherited 20000 here); conmon and
+runc inherit those, so on a host whose capability bounding set lacks CAP_SYS_RESOURCE (this CI
+sandbox) every `podman run` fails with "error setting rlimit type 7 (then 6): operation not
+permitted" (strace: prlimit64(<init>, RLIMIT_NOFILE, {1048576, 1048576}) = EPERM), also with
+--ulimit set to the shell's limits (nproc 96367 > 32768). Limits at or below what runc
+inherits are always allowed.
 """
 
 import json
