@@ -14,14 +14,18 @@ absl::StatusOr<DefinedDomain> DefineDomain(std::string_view domain_xml, std::str
   if (!selected.ok()) return selected.status();
   if (selected->empty()) return DefinedDomain{std::string(domain_xml), {}};
 
-  pod.vmi = PlannerVmi(input->vmi, *selected);
-  pod.only.clear();
-  for (const auto& s : *selected) pod.only.push_back(s.name);
-  auto plans = binding::PlanPodNetwork(pod);
-  if (!plans.ok()) return plans.status();
-  if (auto st = RewriteInterfaces(input->domain.root(), *plans, options.vhost_net); !st.ok())
+  // Each interface planned as k6t-cni planned its attachment (k6t_interfaces.h).
+  std::vector<binding::InterfacePlan> plans;
+  for (const auto& one : *selected) {
+    pod.vmi = PlannerVmi(input->vmi, one);
+    pod.only = {one.name};
+    auto planned = binding::PlanPodNetwork(pod);
+    if (!planned.ok()) return planned.status();
+    for (auto& p : *planned) plans.push_back(std::move(p));
+  }
+  if (auto st = RewriteInterfaces(input->domain.root(), plans, options.vhost_net); !st.ok())
     return st;
-  return DefinedDomain{input->domain.Emit(), *std::move(plans)};
+  return DefinedDomain{input->domain.Emit(), std::move(plans)};
 }
 
 }  // namespace k6t::sidecar

@@ -32,22 +32,26 @@ absl::StatusOr<std::vector<SelectedInterface>> SelectInterfaces(const api::Vmi& 
   return out;
 }
 
-api::Vmi PlannerVmi(api::Vmi vmi, const std::vector<SelectedInterface>& selected) {
-  for (auto& iface : vmi.spec.domain.interfaces) {
-    auto it = std::find_if(selected.begin(), selected.end(),
-                           [&](const SelectedInterface& s) { return s.name == iface.name; });
-    if (it == selected.end()) continue;
+api::Vmi PlannerVmi(const api::Vmi& vmi, const SelectedInterface& one) {
+  api::Vmi out = vmi;
+  out.spec.domain.interfaces.clear();
+  out.spec.networks.clear();
+  for (const auto& iface : vmi.spec.domain.interfaces)
+    if (iface.name == one.name) out.spec.domain.interfaces.push_back(iface);
+  for (const auto& net : vmi.spec.networks)
+    if (net.name == one.name) out.spec.networks.push_back(net);
+  for (auto& iface : out.spec.domain.interfaces) {
     iface.plugin_name.clear();
-    if (it->binding == "bridge") {
+    if (one.binding == "bridge") {
       iface.bindings = {api::BindingMethod::kBridge};
-    } else if (it->binding == "masquerade") {
+    } else if (one.binding == "masquerade") {
       iface.bindings = {api::BindingMethod::kMasquerade};
     } else {
       iface.bindings = {api::BindingMethod::kPlugin};
-      iface.plugin_name = it->binding;
+      iface.plugin_name = one.binding;
     }
   }
-  return vmi;
+  return out;
 }
 
 }  // namespace k6t::sidecar

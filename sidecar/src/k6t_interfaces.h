@@ -41,8 +41,11 @@ const std::vector<std::string>& TapBindings();
 absl::StatusOr<std::vector<SelectedInterface>> SelectInterfaces(const api::Vmi& vmi,
                                                                 const PluginSelection& selection);
 
-// `vmi` with each selected interface bound to its k6t binding (bridge and masquerade as
-// KubeVirt's own binding methods, others as the plugin of k6t's name).
-api::Vmi PlannerVmi(api::Vmi vmi, const std::vector<SelectedInterface>& selected);
+// The VMI as k6t-cni planned `one` when it plumbed its attachment: that interface alone with
+// its network (k6t-cni sees one network per attachment), bound to its k6t binding (bridge and
+// masquerade as KubeVirt's own binding methods, others as the plugin of k6t's name). Planned
+// alone, the interface gets the values k6t-cni gave it, e.g. its bridge's DHCP server
+// address, which follows the interface's position in the VMI.
+api::Vmi PlannerVmi(const api::Vmi& vmi, const SelectedInterface& one);
 
 }  // namespace k6t::sidecar

@@ -100,6 +100,13 @@ if "$HOOKCTL" "$SOCK" define "$WORK/domain.xml" "$WORK/bad-vmi.json" >/dev/null 
 else
   grep -q 'interface "blue"' "$WORK/err" && ok "bad VMI refused: $(cat "$WORK/err")" || bad "bad VMI: $(cat "$WORK/err")"
 fi
+echo '{"kind": "VirtualMachineInstance", "spec": ' >"$WORK/cut-vmi.json"
+if "$HOOKCTL" "$SOCK" define "$WORK/domain.xml" "$WORK/cut-vmi.json" >/dev/null 2>"$WORK/err"; then
+  bad "a truncated VMI was accepted"
+else
+  grep -q '^3: VMI: ' "$WORK/err" && ok "truncated VMI refused: $(head -1 "$WORK/err")" ||
+    bad "truncated VMI: $(cat "$WORK/err")"
+fi
 "$HOOKCTL" "$SOCK" info >/dev/null && ok "still serving after refusals" || bad "server gone after refusals"
 [ "$("$HOOKCTL" "$SOCK" cloudinit '{"userData":"x"}')" = '{"userData":"x"}' ] &&
   ok "PreCloudInitIso returns the data unchanged" || bad "PreCloudInitIso"
@@ -133,6 +140,10 @@ leased eth1 "${blue_ip//./\\.}" && ok "guest eth1 (k6t-bridge) leased the pod's 
 grep -E "K6T-GUEST: iface eth[01] up" "$WORK/serial.log" || true
 grep -q "dhcp: interface blue served on k6t-16477688c0e" "$WORK/sidecar.log" && ok "sidecar served blue" ||
   bad "sidecar did not serve blue"
+
+# What the sidecar costs the pod (KubeVirt's computeResourceOverhead), while serving DHCP.
+grep -E '^(VmRSS|VmHWM|Threads)' "/proc/$SIDECAR_PID/status" | tr -s ' \t' ' ' | paste -sd' ' |
+  sed 's/^/measure: k6t-sidecar /'
 
 # --- Shutdown: the sidecar exits 0 and removes its socket
 "$HOOKCTL" "$SOCK" shutdown && ok "Shutdown answered" || bad "Shutdown"

@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -107,9 +109,26 @@ TEST_F(DefineDomainTest, K6tInterfacesGetTheDeviceK6tPlumbedFor) {
   const std::string def = DeviceWithAlias(out->domain_xml, "ua-default");
   EXPECT_THAT(def, HasSubstr("<target dev='tap0' managed='no'/>"));
   EXPECT_THAT(def, HasSubstr("<mtu size='1400'/>"));
-  // Bridge binding serves DHCP on its bridge with the pod link's address.
-  ASSERT_TRUE(out->plans[1].dhcp && out->plans[1].dhcp->v4);
-  EXPECT_EQ(out->plans[1].dhcp->v4->client_ip, "192.168.100.10");
+  // DHCP offers what k6t-cni planned: masquerade's whole offer; bridge's address, subnet,
+  // MTU and server (the routes through the pod link are gone once k6t-cni moved its address:
+  // sidecar/README.md, "Limits").
+  ASSERT_TRUE(out->plans[0].dhcp && out->plans[0].dhcp->v4 && pod_.cni_plans[0].dhcp->v4);
+  const auto& masq = *out->plans[0].dhcp->v4;
+  const auto& masq_cni = *pod_.cni_plans[0].dhcp->v4;
+  EXPECT_EQ(masq.client_ip, "10.0.2.2");
+  EXPECT_EQ(std::tie(masq.client_ip, masq.server_ip, masq.router, masq.prefix_len, masq.mtu),
+            std::tie(masq_cni.client_ip, masq_cni.server_ip, masq_cni.router, masq_cni.prefix_len,
+                     masq_cni.mtu));
+  ASSERT_TRUE(out->plans[1].dhcp && out->plans[1].dhcp->v4 && pod_.cni_plans[1].dhcp->v4);
+  const auto& got = *out->plans[1].dhcp->v4;
+  const auto& want = *pod_.cni_plans[1].dhcp->v4;
+  EXPECT_EQ(got.client_ip, "192.168.100.10");
+  EXPECT_EQ(got.client_ip, want.client_ip);
+  EXPECT_EQ(got.prefix_len, want.prefix_len);
+  EXPECT_EQ(got.mtu, want.mtu);
+  EXPECT_EQ(got.server_ip, want.server_ip);
+  EXPECT_EQ(out->plans[1].dhcp->bridge, pod_.cni_plans[1].dhcp->bridge);
+  EXPECT_EQ(out->plans[1].dhcp->client_mac, pod_.cni_plans[1].dhcp->client_mac);
 }
 
 TEST_F(DefineDomainTest, EveryOtherDeviceAndElementIsUntouched) {

@@ -35,14 +35,17 @@ PluggedPod PlumbPod(const std::string& vmi_json, const DefineDomainOptions& opti
   if (!input.ok()) return pod;
   auto selected = SelectInterfaces(input->vmi, options.selection);
   EXPECT_TRUE(selected.ok()) << selected.status();
-  binding::PodNetworkRequest req;
-  binding::testing::UseFakeKernel(req, *pod.kernel);
-  req.vmi = PlannerVmi(input->vmi, *selected);
-  for (const auto& s : *selected) req.only.push_back(s.name);
-  req.state_dir = testsupport::TempDir();
-  auto setup = binding::SetupPodNetwork(req);
-  EXPECT_TRUE(setup.ok()) << setup.status();
-  if (setup.ok()) pod.cni_plans = setup->plans;
+  // One attachment per network, each planned alone, as k6t-cni plumbs them.
+  for (const auto& one : *selected) {
+    binding::PodNetworkRequest req;
+    binding::testing::UseFakeKernel(req, *pod.kernel);
+    req.vmi = PlannerVmi(input->vmi, one);
+    req.state_dir = testsupport::TempDir();
+    auto setup = binding::SetupPodNetwork(req);
+    EXPECT_TRUE(setup.ok()) << one.name << ": " << setup.status();
+    if (!setup.ok()) continue;
+    for (const auto& p : setup->plans) pod.cni_plans.push_back(p);
+  }
   return pod;
 }
 
