@@ -38,7 +38,11 @@ absl::StatusOr<HookInput> ParseHookInput(std::string_view domain_xml, std::strin
   if (trimmed.empty() || trimmed.front() != '{')
     return absl::InvalidArgumentError("VMI: not a JSON object");
   auto vmi = api::DecodeSingleVmi(vmi_json, "VMI");
-  if (!vmi.ok()) return Prefixed("VMI", vmi.status());
+  if (!vmi.ok()) {
+    // Syntax errors already name the source; field errors are JSON paths.
+    if (absl::StartsWith(vmi.status().message(), "VMI")) return vmi.status();
+    return Prefixed("VMI", vmi.status());
+  }
 
   api::ClusterConfig cfg;
   cfg.binding_plugins = plugins;

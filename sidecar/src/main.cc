@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "args.h"
 #include "hook_server.h"
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
       .Flag("binding-plugins", "LIST",
             "comma-separated binding plugins the cluster registered (default: the VMI's own)")
       .Flag("name", "NAME", "the hook's name in Info (default: --plugin, else k6t)")
+      .Flag("priority", "N", "hook point priority in Info; higher is called first (default 0)")
       .Flag("network-info", "FILE",
             "KubeVirt's downward-API network-info, read when present (default "
             "/etc/podinfo/network-info)")
@@ -98,6 +100,10 @@ int main(int argc, char** argv) {
   options.define.vhost_net = args->Has("vhost-net");
   options.name = args->Get(
       "name", options.define.selection.plugin.empty() ? "k6t" : options.define.selection.plugin);
+  if (args->Has("priority") && !absl::SimpleAtoi(args->Get("priority"), &options.priority)) {
+    std::fprintf(stderr, "k6t-sidecar: --priority must be an integer (see --help)\n");
+    return k6t::handler::kExitUsage;
+  }
   options.network_info = args->Get("network-info", "/etc/podinfo/network-info");
   std::error_code ignored;  // KubeVirt mounts it; made here for a run without a cluster
   std::filesystem::create_directories(dir, ignored);
