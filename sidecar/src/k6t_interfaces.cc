@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "k6t/binding/registry.h"
 
 namespace k6t::sidecar {
 
@@ -40,17 +41,7 @@ api::Vmi PlannerVmi(const api::Vmi& vmi, const SelectedInterface& one) {
     if (iface.name == one.name) out.spec.domain.interfaces.push_back(iface);
   for (const auto& net : vmi.spec.networks)
     if (net.name == one.name) out.spec.networks.push_back(net);
-  for (auto& iface : out.spec.domain.interfaces) {
-    iface.plugin_name.clear();
-    if (one.binding == "bridge") {
-      iface.bindings = {api::BindingMethod::kBridge};
-    } else if (one.binding == "masquerade") {
-      iface.bindings = {api::BindingMethod::kMasquerade};
-    } else {
-      iface.bindings = {api::BindingMethod::kPlugin};
-      iface.plugin_name = one.binding;
-    }
-  }
+  for (auto& iface : out.spec.domain.interfaces) binding::BindByName(iface, one.binding);
   return out;
 }
 

@@ -42,8 +42,8 @@ absl::StatusOr<std::vector<SelectedInterface>> SelectInterfaces(const api::Vmi& 
                                                                 const PluginSelection& selection);
 
 // The VMI as k6t-cni planned `one` when it plumbed its attachment: that interface alone with
-// its network (k6t-cni sees one network per attachment), bound to its k6t binding (bridge and
-// masquerade as KubeVirt's own binding methods, others as the plugin of k6t's name). Planned
+// its network (k6t-cni sees one network per attachment), bound to its k6t binding
+// (binding::BindByName, as k6t-cni binds it). Planned
 // alone, the interface gets the values k6t-cni gave it, e.g. its bridge's DHCP server
 // address, which follows the interface's position in the VMI.
 api::Vmi PlannerVmi(const api::Vmi& vmi, const SelectedInterface& one);
