@@ -36,6 +36,7 @@ class HookServerTest : public ::testing::Test {
     HookServerOptions options;
     options.socket_path = testsupport::TempDir() + "/k6t.sock";
     options.name = "k6t-bridge";
+    options.network_info = network_info_;
     auto s = HookServer::Start(options, pod_.Observer(), &sink_);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = *std::move(s);
@@ -58,6 +59,8 @@ class HookServerTest : public ::testing::Test {
 
   std::string vmi_ = testing::ReadTestdata("vmi.json");
   std::string domain_ = testing::ReadTestdata("domain.xml");
+  // KubeVirt's downward-API file; absent here (SR-IOV and device-info plugins only).
+  std::string network_info_ = testsupport::TempDir() + "/network-info";
   testing::PluggedPod pod_ = testing::PlumbPod(vmi_);
   RecordingSink sink_;
   std::unique_ptr<HookServer> server_;
@@ -93,6 +96,21 @@ TEST_F(HookServerTest, BothVersionsRewriteAlikeAndARefusalLeavesTheServerServing
   EXPECT_EQ(v2_xml, v3_xml);
   std::lock_guard lock(sink_.mu);
   EXPECT_THAT(sink_.served, ::testing::ElementsAre("default", "blue", "default", "blue"));
+}
+
+TEST_F(HookServerTest, NetworkInfoIsReadWhenPresentAndAMalformedOneIsRefused) {
+  std::string out;
+  testsupport::ShOk(
+      "printf '%s' '{\"interfaces\":[{\"network\":\"blue\",\"mac\":\"02:00:00:00:00:0b\"}]}' >" +
+      network_info_);
+  EXPECT_TRUE((Define<v3::Callbacks, v3::OnDefineDomainParams, v3::OnDefineDomainResult>(
+                   domain_, vmi_, &out))
+                  .ok());
+  testsupport::ShOk("printf '{\"interfaces\": 7' >" + network_info_);
+  grpc::Status st = Define<v3::Callbacks, v3::OnDefineDomainParams, v3::OnDefineDomainResult>(
+      domain_, vmi_, &out);
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(st.error_message(), ::testing::HasSubstr("network-info " + network_info_));
 }
 
 TEST_F(HookServerTest, PreCloudInitIsoReturnsTheDataUnchanged) {
