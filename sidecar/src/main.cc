@@ -34,9 +34,10 @@ constexpr char kDescription[] =
     "  Shutdown         exits (so does SIGTERM/SIGINT)\n\n"
     "Privileges: none to rewrite domains (netlink reads of the pod). Serving DHCP needs\n"
     "CAP_NET_BIND_SERVICE (ports 67/547) and CAP_NET_RAW (packet socket for DHCPv4 replies,\n"
-    "ICMPv6 for router advertisements), the capabilities KubeVirt's compute container has;\n"
-    "--no-dhcp needs neither. It must run in the pod's network namespace (any container of\n"
-    "the pod does).\n\n"
+    "ICMPv6 for router advertisements); without them the parts that cannot be served are\n"
+    "logged and retried. KubeVirt runs a non-root VMI's sidecar as uid 107 with all\n"
+    "capabilities dropped (sidecar/README.md). It must run in the pod's network namespace\n"
+    "(any container of the pod does).\n\n"
     "Environment: NETWORK_BINDING_PLUGIN_NAME (set by KubeVirt) is the default --plugin.\n"
     "Exit status: 0 after Shutdown or a signal; 1 the socket cannot be served; 2 usage.";
 

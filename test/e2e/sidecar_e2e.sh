@@ -15,7 +15,7 @@ WORK=$(mktemp -d /tmp/k6t-e2e-sidecar-XXXXXX)
 GUEST=${K6T_GUEST_DIR:-$BUILD/guest}
 HOOKCTL=$BUILD/test-bin/k6t-hookctl
 SOCK=$WORK/hooks/k6t.sock
-SIDECAR_PID= VIRSH_PID=
+SIDECAR_PID= VIRSH_PID= NONROOT_PID=
 fail=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fail=1; }
@@ -25,6 +25,7 @@ cleanup() {
   [ -n "$VIRSH_PID" ] && kill -KILL "$VIRSH_PID" 2>/dev/null
   for p in $(pgrep -f "$WORK/"); do kill -KILL "$p"; done
   [ -n "$SIDECAR_PID" ] && kill -KILL "$SIDECAR_PID" 2>/dev/null
+  [ -n "$NONROOT_PID" ] && kill -KILL "$NONROOT_PID" 2>/dev/null
   POD_SIM_CNI_PATH=/usr/lib/cni:$BUILD/bin ./hack/pod-sim del --name "$POD" >/dev/null 2>&1
   rmdir /run/k6t-sidecar-e2e 2>/dev/null
   rm -rf "$WORK"
@@ -85,6 +86,23 @@ PY
 for t in tap0 tap16477688c0e; do
   ip -n "$POD" link show "$t" >/dev/null 2>&1 && ok "the pod has $t (k6t-cni's)" || bad "no $t in the pod"
 done
+
+# --- as KubeVirt renders a non-root VMI's sidecar container: uid 107, every capability
+# dropped, no new privileges. The hook itself needs none: same XML. DHCP does (README).
+chmod 0711 "$WORK"
+mkdir -m 0777 "$WORK/hooks-nonroot"
+ip netns exec "$POD" setpriv --reuid 107 --regid 107 --clear-groups --inh-caps=-all \
+  --bounding-set=-all --no-new-privs "$BUILD/bin/k6t-sidecar" --hooks-dir "$WORK/hooks-nonroot" \
+  --resolv-conf "$WORK/resolv.conf" >"$WORK/sidecar-nonroot.log" 2>&1 &
+NONROOT_PID=$!
+for _ in $(seq 1 100); do [ -S "$WORK/hooks-nonroot/k6t.sock" ] && break; sleep 0.1; done
+"$HOOKCTL" "$WORK/hooks-nonroot/k6t.sock" define "$WORK/domain.xml" "$WORK/vmi.json" >"$WORK/out-nonroot.xml" &&
+  cmp -s "$WORK/out1.xml" "$WORK/out-nonroot.xml" && ok "uid 107 without capabilities: same XML" ||
+  { cat "$WORK/sidecar-nonroot.log"; bad "uid 107 without capabilities: OnDefineDomain"; }
+sleep 1
+grep -E "dhcp: .*(not served|Permission|permitted)" "$WORK/sidecar-nonroot.log" | head -3 | sed 's/^/  unprivileged: /'
+"$HOOKCTL" "$WORK/hooks-nonroot/k6t.sock" shutdown >/dev/null
+wait "$NONROOT_PID" && ok "unprivileged sidecar exited 0" || bad "unprivileged sidecar exit status"
 
 # --- refusals name the problem; the server keeps serving
 # refused WHAT DOMAIN VMI ERE: OnDefineDomain must fail with stderr "CODE: message" matching ERE.
