@@ -190,6 +190,31 @@ TEST_F(DefineDomainTest, NoInterfaceOfOursReturnsTheDomainByteForByte) {
   EXPECT_TRUE(out->plans.empty());
 }
 
+TEST(DefineDomainSpecTest, TheSpecsMacQueuesBootOrderPciAndAcpiReachTheDevice) {
+  const std::string vmi = absl::StrReplaceAll(
+      ReadTestdata("vmi.json"),
+      {{"\"cpu\": {\"cores\": 1", "\"cpu\": {\"cores\": 2"},
+       {"\"devices\": {", "\"devices\": {\"networkInterfaceMultiqueue\": true, "},
+       {"{\"name\": \"blue\", \"binding\": {\"name\": \"k6t-bridge\"}}",
+        "{\"name\": \"blue\", \"binding\": {\"name\": \"k6t-bridge\"}, \"macAddress\": "
+        "\"02:00:00:0b:0b:0b\", \"bootOrder\": 2, \"pciAddress\": \"0000:81:01.0\", "
+        "\"acpiIndex\": 7}"}});
+  testing::PluggedPod pod = PlumbPod(vmi);
+  auto out = DefineDomain(ReadTestdata("domain.xml"), vmi, {}, pod.Observer());
+  ASSERT_TRUE(out.ok()) << out.status();
+  const std::string blue = DeviceWithAlias(out->domain_xml, "ua-blue");
+  EXPECT_THAT(blue, HasSubstr("<mac address='02:00:00:0b:0b:0b'/>"));
+  EXPECT_THAT(blue, HasSubstr("queues='2'"));
+  EXPECT_THAT(blue, HasSubstr("<boot order='2'/>"));
+  EXPECT_THAT(blue, Not(HasSubstr("<rom")));
+  EXPECT_THAT(blue, HasSubstr("<address type='pci' domain='0x0000' bus='0x81' slot='0x01' "
+                              "function='0x0'/>"));
+  EXPECT_THAT(blue, HasSubstr("<acpi index='7'/>"));
+  auto again = DefineDomain(out->domain_xml, vmi, {}, pod.Observer());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->domain_xml, out->domain_xml);
+}
+
 TEST_F(DefineDomainTest, PluginSelectionServesOnlyThatPlugin) {
   options_.selection.plugin = "k6t-bridge";
   auto out = Define(domain_, vmi_);
