@@ -106,16 +106,17 @@ struct HookServer::Impl : info::Info::Service {
 
 namespace {
 
-template <typename Ns>
-class Callbacks : public Ns::Callbacks::Service {
+// The Callbacks of v1alpha2 and v1alpha3: the same calls on messages of two packages.
+template <typename Service, typename DefineParams, typename DefineResult, typename IsoParams,
+          typename IsoResult>
+class Callbacks : public Service {
  public:
   explicit Callbacks(HookServer::Impl& impl) : impl_(impl) {}
-  grpc::Status OnDefineDomain(grpc::ServerContext*, const typename Ns::OnDefineDomainParams* p,
-                              typename Ns::OnDefineDomainResult* r) override {
+  grpc::Status OnDefineDomain(grpc::ServerContext*, const DefineParams* p,
+                              DefineResult* r) override {
     return impl_.Define(*p, *r);
   }
-  grpc::Status PreCloudInitIso(grpc::ServerContext*, const typename Ns::PreCloudInitIsoParams* p,
-                               typename Ns::PreCloudInitIsoResult* r) override {
+  grpc::Status PreCloudInitIso(grpc::ServerContext*, const IsoParams* p, IsoResult* r) override {
     r->set_cloudinitnocloudsource(p->cloudinitnocloudsource());
     r->set_cloudinitdata(p->cloudinitdata());
     return grpc::Status::OK;
@@ -125,24 +126,17 @@ class Callbacks : public Ns::Callbacks::Service {
   HookServer::Impl& impl_;
 };
 
-struct V1alpha2Ns {
-  using Callbacks = v1alpha2::Callbacks;
-  using OnDefineDomainParams = v1alpha2::OnDefineDomainParams;
-  using OnDefineDomainResult = v1alpha2::OnDefineDomainResult;
-  using PreCloudInitIsoParams = v1alpha2::PreCloudInitIsoParams;
-  using PreCloudInitIsoResult = v1alpha2::PreCloudInitIsoResult;
-};
-struct V1alpha3Ns {
-  using Callbacks = v1alpha3::Callbacks;
-  using OnDefineDomainParams = v1alpha3::OnDefineDomainParams;
-  using OnDefineDomainResult = v1alpha3::OnDefineDomainResult;
-  using PreCloudInitIsoParams = v1alpha3::PreCloudInitIsoParams;
-  using PreCloudInitIsoResult = v1alpha3::PreCloudInitIsoResult;
-};
+using CallbacksV1alpha2 = Callbacks<v1alpha2::Callbacks::Service, v1alpha2::OnDefineDomainParams,
+                                    v1alpha2::OnDefineDomainResult, v1alpha2::PreCloudInitIsoParams,
+                                    v1alpha2::PreCloudInitIsoResult>;
+using CallbacksV1alpha3Base =
+    Callbacks<v1alpha3::Callbacks::Service, v1alpha3::OnDefineDomainParams,
+              v1alpha3::OnDefineDomainResult, v1alpha3::PreCloudInitIsoParams,
+              v1alpha3::PreCloudInitIsoResult>;
 
-class CallbacksV1alpha3 final : public Callbacks<V1alpha3Ns> {
+class CallbacksV1alpha3 final : public CallbacksV1alpha3Base {
  public:
-  using Callbacks::Callbacks;
+  using CallbacksV1alpha3Base::CallbacksV1alpha3Base;
   grpc::Status Shutdown(grpc::ServerContext*, const v1alpha3::ShutdownParams*,
                         v1alpha3::ShutdownResult*) override {
     spdlog::info("Shutdown called: the VM is gone");
@@ -177,7 +171,7 @@ absl::StatusOr<std::unique_ptr<HookServer>> HookServer::Start(HookServerOptions 
   impl->options = std::move(options);
   impl->pod = std::move(pod);
   impl->sink = sink;
-  impl->callbacks.push_back(std::make_unique<Callbacks<V1alpha2Ns>>(*impl));
+  impl->callbacks.push_back(std::make_unique<CallbacksV1alpha2>(*impl));
   impl->callbacks.push_back(std::make_unique<CallbacksV1alpha3>(*impl));
 
   grpc::ServerBuilder builder;
