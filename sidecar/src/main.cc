@@ -23,7 +23,7 @@ using k6t::handler::ArgParser;
 constexpr char kDescription[] =
     "KubeVirt network binding plugin sidecar for k6t's bindings. It runs in the\n"
     "virt-launcher pod next to the compute container, answers KubeVirt's hook API\n"
-    "(Info; Callbacks v1alpha3 and v1alpha2) on <hooks-dir>/k6t.sock, and:\n"
+    "(Info; Callbacks v1alpha3 and v1alpha2) on <hooks-dir>/<plugin>.sock, and:\n"
     "  OnDefineDomain   for each VMI interface with `binding: {name: <prefix><binding>}`\n"
     "                   (k6t-bridge, k6t-masquerade, k6t-l2bridge), plans it from the pod\n"
     "                   k6t-cni plumbed (read-only) and makes its domain device the plan's:\n"
@@ -54,7 +54,9 @@ int main(int argc, char** argv) {
       .Flag("hooks-dir", "DIR",
             "where virt-launcher looks for this container's socket (default "
             "/var/run/kubevirt-hooks/)")
-      .Flag("socket-name", "NAME", "socket file in --hooks-dir (default k6t.sock)")
+      .Flag("socket-name", "NAME",
+            "socket file in --hooks-dir (default <--plugin>.sock, k6t.sock without a plugin; "
+            "virt-launcher tells sockets apart by file name, so each sidecar needs its own)")
       .Flag("plugin", "NAME",
             "serve only interfaces of this binding plugin (default $NETWORK_BINDING_PLUGIN_NAME; "
             "empty: every plugin with --prefix)")
@@ -93,9 +95,10 @@ int main(int argc, char** argv) {
   k6t::sidecar::HookServerOptions options;
   std::string dir = args->Get("hooks-dir", "/var/run/kubevirt-hooks/");
   if (!dir.empty() && dir.back() != '/') dir += '/';
-  options.socket_path = dir + args->Get("socket-name", "k6t.sock");
   options.define.selection.prefix = args->Get("prefix", k6t::sidecar::kDefaultPluginPrefix);
   options.define.selection.plugin = args->Get("plugin", Env("NETWORK_BINDING_PLUGIN_NAME"));
+  const std::string& plugin = options.define.selection.plugin;
+  options.socket_path = dir + args->Get("socket-name", (plugin.empty() ? "k6t" : plugin) + ".sock");
   for (absl::string_view p : absl::StrSplit(args->Get("binding-plugins"), ',', absl::SkipEmpty()))
     options.define.plugins.insert(std::string(p));
   options.define.vhost_net = args->Has("vhost-net");
