@@ -3,7 +3,9 @@
 # Debian packages, no registry: busybox-static's applets in /bin, and each EXE in
 # /usr/local/bin with the shared libraries `ldd` resolves for it (k6t links its own
 # dependencies statically; what remains is the C/C++ runtime and Debian libraries such as
-# libnftables and libvirt), copied at the same paths with the dynamic loader.
+# libnftables and libvirt), copied at the same paths with the dynamic loader (libraries from
+# outside the system dirs, such as a build tree's, go to /usr/local/lib; the image gets an
+# ld.so.cache).
 # --strip drops the executables' debug sections (strip --strip-debug; RelWithDebInfo builds are
 # mostly DWARF). The tarball's owner, group and times are fixed, so the same inputs give the same bytes.
 set -euo pipefail
@@ -37,14 +39,24 @@ copy_with_libs() {  # EXE: the executable into /usr/local/bin, its libraries whe
   if $strip_debug && ldd "$exe" >/dev/null 2>&1; then strip --strip-debug "$copy"; fi
   # "name => /path (addr)" and the loader's "/path (addr)"; vdso has no path.
   for lib in $(ldd "$exe" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
-    [[ -e "$root$lib" ]] && continue
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
+    local at=$lib
+    case $lib in
+      /lib/* | /lib64/* | /usr/lib/* | /usr/lib64/*) ;;
+      # Found through a build tree's RUNPATH (libk6t*.so of an executable not linked static):
+      # /usr/local/lib in the image, where its ld.so.cache finds it.
+      *) at=/usr/local/lib/$(basename "$lib") ;;
+    esac
+    [[ -e "$root$at" ]] && continue
+    mkdir -p "$root$(dirname "$at")"
+    cp -L "$lib" "$root$at"
   done
 }
 for exe in "$@"; do
   [[ -x "$exe" ]] || { echo "$0: $exe is not an executable" >&2; exit 1; }
   copy_with_libs "$exe"
 done
+
+echo /usr/local/lib >"$root/etc/ld.so.conf"
+ldconfig -r "$root"
 
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$root" -cf "$out" .
