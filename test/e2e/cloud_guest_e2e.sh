@@ -88,18 +88,18 @@ launcher_start() {
   LAUNCHER_PID=$!
   CG_ALIVE_PID=$LAUNCHER_PID
 }
-# launcher_stop POD: SIGTERM (ACPI power-off); the launcher exits 0 and leaves nothing running.
+# launcher_stop POD WHAT: SIGTERM (ACPI power-off); the launcher exits 0, leaves nothing running.
 launcher_stop() {
   local t rc=0
   t=$(now)
   kill -TERM "$LAUNCHER_PID"
   wait "$LAUNCHER_PID" || rc=$?
   LAUNCHER_PID=
-  [ "$rc" = 0 ] && ok "$1: launcher exited 0 on SIGTERM, the guest powered off in $(since "$t") s" ||
-    bad "$1: launcher exited $rc on SIGTERM"
+  [ "$rc" = 0 ] && ok "$2: launcher exited 0 on SIGTERM, the guest powered off in $(since "$t") s" ||
+    bad "$2: launcher exited $rc on SIGTERM"
   for _ in $(seq 1 50); do pgrep -f "$WORK/$1/" >/dev/null || break; sleep 0.1; done
-  pgrep -f "$WORK/$1/" >/dev/null && bad "$1: processes of its state dir left running" ||
-    ok "$1: no QEMU left"
+  pgrep -f "$WORK/$1/" >/dev/null && bad "$2: processes of its state dir left running" ||
+    ok "$2: no QEMU left"
 }
 # boot POD WHAT: the launcher started, then until ssh through the pod IP answers.
 boot() {
@@ -114,12 +114,12 @@ boot() {
     bad "$2: no ssh through the pod IP $(pod_ip "$1")"; exit 1
   fi
 }
-# cloud_init_result POD DATASOURCE: cloud-init finished, from DATASOURCE, without errors.
+# cloud_init_result POD WHAT DATASOURCE: cloud-init finished, from DATASOURCE, without errors.
 cloud_init_result() {
   local status
   status=$(gssh "$(pod_ip "$1")" 'cloud-init status --wait' 2>&1 | tail -1)
-  [ "$status" = "status: done" ] && ok "$1: cloud-init finished" || bad "$1: cloud-init: $status"
-  gssh "$(pod_ip "$1")" python3 - "$2" <<'PY' && ok "$1: datasource $2, no cloud-init errors" || bad "$1: datasource or errors"
+  [ "$status" = "status: done" ] && ok "$2: cloud-init finished" || bad "$2: cloud-init: $status"
+  gssh "$(pod_ip "$1")" python3 - "$3" <<'PY' && ok "$2: datasource $3, no cloud-init errors" || bad "$2: datasource or errors"
 import json, sys
 r = json.load(open("/run/cloud-init/result.json"))["v1"]
 print("  guest: cloud-init result", r)
@@ -131,7 +131,7 @@ peer_ping() {
   local peer
   peer=$("$SRC/hack/pod-sim" peer --name "$1" --network bridge-net --ip "$3/24")
   gssh "$(pod_ip "$1")" ping -c 2 -W 5 -I eth1 "$3" >/dev/null &&
-    ip netns exec "$peer" ping -c 2 -W 5 "$2" >/dev/null
+    ip netns exec "$peer" busybox ping -c 2 -W 5 "$2" >/dev/null
 }
 
 # From here on every check reports itself (ok/bad); a failing command must not end the run.
@@ -145,7 +145,7 @@ IP=$(pod_ip "$A")
 grep -q 'containerDisk .*extracted now' "$WORK/$A-launcher.log" &&
   ok "NoCloud: the containerDisk k6t.local/debian12-cloud:latest extracted from the image store's OCI archive" ||
   bad "NoCloud: no containerDisk extraction in the launcher log"
-cloud_init_result "$A" DataSourceNoCloud
+cloud_init_result "$A" NoCloud DataSourceNoCloud
 gssh "$IP" 'networkctl status eth0 --no-pager; ip -br addr; ip route; ip -6 route; resolvectl dns eth0; resolvectl domain eth0' \
   2>&1 | sed 's/^/  guest: /'
 ifindex=$(gssh "$IP" cat /sys/class/net/eth0/ifindex)
@@ -198,7 +198,7 @@ grep -aq 'debian-cloud login:' "$WORK/$A/serial.log" && ok "NoCloud: the serial 
   bad "NoCloud: no login prompt in the serial log"
 IID_A=$(gssh "$IP" cat /var/lib/cloud/data/instance-id)
 echo "  NoCloud instance-id: $IID_A"
-launcher_stop "$A"
+launcher_stop "$A" NoCloud
 "$H" teardown --vmi "$WORK/$A.yaml" --pod-netns "/run/netns/$A" --state-dir "$WORK/$A" >/dev/null
 "$SRC/hack/pod-sim" del --name "$A" >/dev/null
 
@@ -211,7 +211,7 @@ pod_up "$B" "$SRC/test/e2e/testdata/debian-cloud-configdrive.yaml"
 : >"$WORK/known_hosts"
 boot "$B" "ConfigDrive"
 IP=$(pod_ip "$B")
-cloud_init_result "$B" DataSourceConfigDrive
+cloud_init_result "$B" ConfigDrive DataSourceConfigDrive
 gssh "$IP" 'ip -br addr; ip -br link' 2>&1 | sed 's/^/  guest: /'
 gssh "$IP" ip -4 -o addr show dev eth0 | grep -q 'inet 10.0.2.2/24' &&
   ok "ConfigDrive: eth0 leased 10.0.2.2 (ipv4_dhcp in network_data.json)" || bad "ConfigDrive: eth0 has no 10.0.2.2"
@@ -227,7 +227,7 @@ BOOT_B=$(gssh "$IP" cat /proc/sys/kernel/random/boot_id)
 echo "  ConfigDrive instance-id: $IID_B"
 
 # === C. the same VM restarted: stop and start the launcher on the same state dir ================
-launcher_stop "$B"
+launcher_stop "$B" ConfigDrive
 boot "$B" "restart"  # the host key is pinned: a regenerated one (a new instance) fails here
 ok "restart: ssh with the same host key"
 [ "$(gssh "$IP" cat /proc/sys/kernel/random/boot_id)" != "$BOOT_B" ] && ok "restart: the guest booted again" ||
@@ -237,6 +237,6 @@ iid=$(gssh "$IP" cat /var/lib/cloud/data/instance-id)
 counts="$(gssh "$IP" 'cloud-init status --wait >/dev/null; wc -l </var/lib/k6t-bootcmd.log; wc -l </var/lib/k6t-runcmd.log' | tr '\n' ' ')"
 [ "$counts" = "2 1 " ] && ok "restart: bootcmd ran on both boots, the per-instance runcmd once" ||
   bad "restart: bootcmd/runcmd counts '$counts', want '2 1'"
-launcher_stop "$B"
+launcher_stop "$B" restart
 
 cg_result
