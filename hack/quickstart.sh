@@ -69,10 +69,13 @@ if [ -n "$CLOUD_IMAGE" ]; then
   mkdir -p "$STORE"
   ln -sfn "$K6T_CLOUD_GUEST_OCI_LAYOUT" "$STORE/debian12-cloud"
   LAUNCHER_FLAGS=(--image-store "$STORE")
-  SSH_KEY=$WORK/id_ed25519
-  ssh-keygen -q -t ed25519 -N '' -C k6t-quickstart -f "$SSH_KEY"
-  sed "s|ssh-ed25519 REPLACE-WITH-YOUR-PUBLIC-KEY|$(cat "$SSH_KEY.pub")|" "$VM" >"$WORK/vm.yaml"
-  VM=$WORK/vm.yaml
+  SSH_ID=()  # the VM names your own key: ssh uses your keys
+  if grep -q 'REPLACE-WITH-YOUR-PUBLIC-KEY' "$VM"; then
+    ssh-keygen -q -t ed25519 -N '' -C k6t-quickstart -f "$WORK/id_ed25519"
+    sed "s|ssh-ed25519 REPLACE-WITH-YOUR-PUBLIC-KEY|$(cat "$WORK/id_ed25519.pub")|" "$VM" >"$WORK/vm.yaml"
+    VM=$WORK/vm.yaml
+    SSH_ID=(-i "$WORK/id_ed25519")
+  fi
 fi
 
 phase "validate $VM"
@@ -119,7 +122,7 @@ POD_IP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["ips
 
 if [ -n "$CLOUD_IMAGE" ]; then
   # From the node, through the pod IP and the masquerade NAT (port 22 is declared).
-  SSH=(ip netns exec "$POD-node" ssh -i "$SSH_KEY" -o UserKnownHostsFile="$WORK/known_hosts"
+  SSH=(ip netns exec "$POD-node" ssh "${SSH_ID[@]}" -o UserKnownHostsFile="$WORK/known_hosts"
     -o StrictHostKeyChecking=accept-new "debian@$POD_IP")
   echo "waiting for SSH on $POD_IP:22 (console log: $WORK/state/serial.log)"
   for _ in $(seq 1 1800); do
