@@ -146,8 +146,14 @@ done
 med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 LM=$(med "${L[@]}"); RM=$(med "${R[@]}")
 RATIO=$(awk -v a="$LM" -v b="$RM" 'BEGIN{printf "%.2f", a / b}')
-MET=$(awk -v r="$RATIO" 'BEGIN{print (r <= 1.1) ? 1 : 0}')
-echo "launch -> SSH p50: launcher $LM ms, raw QEMU $RM ms -> ${RATIO}x (goal <= 1.1x: $([ "$MET" = 1 ] && echo met || echo NOT met))"
+# Each rep's two boots ran back to back under about the same load; the median of their ratios
+# is what the goal is judged on (the load of a shared machine drifts more between reps).
+PAIRED=()
+for i in "${!L[@]}"; do PAIRED+=("$(awk -v a="${L[$i]}" -v b="${R[$i]}" 'BEGIN{printf "%.2f", a / b}')"); done
+PRATIO=$(printf '%s\n' "${PAIRED[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+MET=$(awk -v r="$PRATIO" 'BEGIN{print (r <= 1.1) ? 1 : 0}')
+echo "launch -> SSH p50: launcher $LM ms, raw QEMU $RM ms -> ${RATIO}x; per-rep ratios ${PAIRED[*]}," \
+  "median ${PRATIO}x (goal <= 1.1x: $([ "$MET" = 1 ] && echo met || echo NOT met))"
 echo "containerDisk: extracted once by the first start (disks phase $FIRST_DISKS); $REPS timed start(s) found it cached (disks phase, ISO included: ${D[*]})"
 
 . "$SRC/test/bench/figures.sh"
