@@ -35,11 +35,13 @@ absl::Status FromJson(std::string_view text, MigrateParams* out) {
   auto j = ParseObject(text, kParams);
   if (!j.ok()) return j.status();
   K6T_RETURN_IF_ERROR(CheckKnown(
-      *j, kParams, {"dest_uri", "dest_xml", "migrate_uri", "max_downtime_ms", "bandwidth_mib_s"}));
+      *j, kParams,
+      {"dest_uri", "dest_xml", "migrate_uri", "disks_uri", "max_downtime_ms", "bandwidth_mib_s"}));
   MigrateParams v;
   K6T_RETURN_IF_ERROR(GetString(*j, kParams, "dest_uri", true, &v.dest_uri, 1, 4096));
   K6T_RETURN_IF_ERROR(GetString(*j, kParams, "dest_xml", false, &v.dest_xml, 0, kMaxXmlBytes));
   K6T_RETURN_IF_ERROR(GetString(*j, kParams, "migrate_uri", false, &v.migrate_uri, 0, 4096));
+  K6T_RETURN_IF_ERROR(GetString(*j, kParams, "disks_uri", false, &v.disks_uri, 0, 4096));
   K6T_RETURN_IF_ERROR(
       GetInt(*j, kParams, "max_downtime_ms", false, 0, kMaxDowntimeMs, &v.max_downtime_ms));
   K6T_RETURN_IF_ERROR(
@@ -56,11 +58,13 @@ std::string ToJson(const PrepareMigrationTargetParams& v) {
 }
 
 std::string ToJson(const MigrateParams& v) {
-  return DumpJson(json{{"dest_uri", v.dest_uri},
-                       {"dest_xml", v.dest_xml},
-                       {"migrate_uri", v.migrate_uri},
-                       {"max_downtime_ms", v.max_downtime_ms},
-                       {"bandwidth_mib_s", v.bandwidth_mib_s}});
+  json j{{"dest_uri", v.dest_uri},
+         {"dest_xml", v.dest_xml},
+         {"migrate_uri", v.migrate_uri},
+         {"max_downtime_ms", v.max_downtime_ms},
+         {"bandwidth_mib_s", v.bandwidth_mib_s}};
+  SetIfNotEmpty(j, "disks_uri", v.disks_uri);
+  return DumpJson(j);
 }
 
 absl::Status FromJson(std::string_view text, PrepareMigrationTargetResult* out) {
@@ -70,6 +74,7 @@ absl::Status FromJson(std::string_view text, PrepareMigrationTargetResult* out) 
   K6T_RETURN_IF_ERROR(GetString(*j, kResult, "dest_uri", true, &v.dest_uri));
   K6T_RETURN_IF_ERROR(GetString(*j, kResult, "dest_xml", false, &v.dest_xml));
   K6T_RETURN_IF_ERROR(GetString(*j, kResult, "migrate_uri", false, &v.migrate_uri));
+  K6T_RETURN_IF_ERROR(GetString(*j, kResult, "disks_uri", false, &v.disks_uri));
   *out = std::move(v);
   return absl::OkStatus();
 }
@@ -92,8 +97,9 @@ absl::Status FromJson(std::string_view text, GetMigrationResult* out) {
 }
 
 std::string ToJson(const PrepareMigrationTargetResult& v) {
-  return DumpJson(
-      json{{"dest_uri", v.dest_uri}, {"dest_xml", v.dest_xml}, {"migrate_uri", v.migrate_uri}});
+  json j{{"dest_uri", v.dest_uri}, {"dest_xml", v.dest_xml}, {"migrate_uri", v.migrate_uri}};
+  SetIfNotEmpty(j, "disks_uri", v.disks_uri);
+  return DumpJson(j);
 }
 
 std::string ToJson(const GetMigrationResult& v) {

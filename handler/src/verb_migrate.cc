@@ -256,8 +256,8 @@ int RunMigrate(int argc, char** argv) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
-  msg::MigrateParams mp{prepared->dest_uri, prepared->dest_xml, prepared->migrate_uri, downtime_ms,
-                        bandwidth};
+  msg::MigrateParams mp{prepared->dest_uri,  prepared->dest_xml, prepared->migrate_uri,
+                        prepared->disks_uri, downtime_ms,        bandwidth};
   const int rc = Follow(**source, **target, mp, timeout_s, t0);
   if (rc == kExitOk) TearDown(vmi, source_pod);
   if (rc == kMigrationFailed || rc == kMigrationCancelled) TearDown(vmi, target_pod);

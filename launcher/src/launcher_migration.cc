@@ -4,38 +4,14 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "domain/disks.h"
 #include "domain_devices.h"
 #include "domain_xml.h"
 #include "k6t/launcher/launcher.h"
 #include "spdlog/spdlog.h"
 
 namespace k6t::launcher {
-namespace {
-
-// Disks whose data lives only in the source pod (written overlays, empty disks) would have to
-// be copied by block migration, which k6t does not do yet: refused before anything moves.
-// Cloud-init media are made again here from the same VMI; host disks and claims are the
-// node's own paths, seen by both pods.
-absl::Status CheckDisksMigratable(const api::Vmi& vmi) {
-  for (size_t i = 0; i < vmi.spec.volumes.size(); ++i) {
-    auto kind = vmi.spec.volumes[i].Source();
-    if (!kind) continue;
-    switch (*kind) {
-      case api::VolumeSourceKind::kContainerDisk:
-      case api::VolumeSourceKind::kEmptyDisk:
-      case api::VolumeSourceKind::kEphemeral:
-        return absl::FailedPreconditionError(absl::StrCat(
-            "spec.volumes[", i, "].", api::VolumeSourceField(*kind),
-            ": a disk whose writes stay in the source pod cannot be migrated yet (k6t does not "
-            "copy non-shared disks)"));
-      default:
-        break;
-    }
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 bool Launcher::awaiting_incoming() const { return options_.incoming && !incoming_arrived_; }
 
@@ -68,7 +44,6 @@ absl::StatusOr<IncomingTarget> Launcher::PrepareIncoming(const std::string& sour
   if (!awaiting_incoming() || !domain_)
     return absl::FailedPreconditionError(
         "this launcher is not waiting for an incoming VM (start it with --incoming)");
-  if (auto s = CheckDisksMigratable(vmi_); !s.ok()) return s;
   auto source = ParseLiveDomain(source_xml);
   if (!source.ok())
     return absl::InvalidArgumentError(
@@ -110,10 +85,17 @@ absl::Status Launcher::MigrateOut(const MigrationRequest& request) {
   if (!domain_) return absl::FailedPreconditionError("migrate: the VM is not running");
   if (options_.incoming && !incoming_arrived_)
     return absl::FailedPreconditionError("migrate: this launcher is still waiting for its VM");
+  // The guest's writes to overlays and empty disks exist only in this pod: they go along.
+  auto layout = LayOutStorage(vmi_, *domain_options_);
+  if (!layout.ok()) return layout.status();
+  MigrationRequest with_disks = request;
+  with_disks.copy_disks = PodLocalDiskTargets(*layout);
   const absl::Time t0 = absl::Now();
-  spdlog::info("migrating domain {} to {} (data over {})", domain_->name(), request.dest_uri,
-               request.migrate_uri.empty() ? "libvirt's choice" : request.migrate_uri);
-  absl::Status s = domain_->Migrate(request);
+  spdlog::info("migrating domain {} to {} (data over {}{}{})", domain_->name(), request.dest_uri,
+               request.migrate_uri.empty() ? "libvirt's choice" : request.migrate_uri,
+               with_disks.copy_disks.empty() ? "" : ", copying disks ",
+               absl::StrJoin(with_disks.copy_disks, " "));
+  absl::Status s = domain_->Migrate(with_disks);
   if (s.ok())
     spdlog::info("domain {} migrated in {}", domain_->name(),
                  absl::FormatDuration(absl::Now() - t0));

@@ -380,13 +380,21 @@ absl::Status CConnection::Migrate(const std::string& name, const MigrationReques
   if (request.bandwidth_mib_s > 0)
     ok = ok && virTypedParamsAddULLong(&params, &n, &max, VIR_MIGRATE_PARAM_BANDWIDTH,
                                        request.bandwidth_mib_s) == 0;
+  // An explicit list: libvirt would otherwise also copy the node's shared disks (hostDisk,
+  // claims) onto themselves.
+  for (const std::string& disk : request.copy_disks)
+    ok = ok && virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_MIGRATE_DISKS,
+                                       disk.c_str()) == 0;
+  if (!request.copy_disks.empty() && !request.disks_uri.empty())
+    ok = ok && virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_DISKS_URI,
+                                       request.disks_uri.c_str()) == 0;
   if (!ok) {
     virTypedParamsFree(params, n);
     return LibvirtError(absl::StrCat("migrate ", name, ": parameters"));
   }
   unsigned int flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST |
                        VIR_MIGRATE_UNDEFINE_SOURCE;
-  if (request.copy_storage) flags |= VIR_MIGRATE_NON_SHARED_INC;
+  if (!request.copy_disks.empty()) flags |= VIR_MIGRATE_NON_SHARED_INC;
   bool cancelled = false;
   absl::Status s = WithDomain("migrate", name, [&](virDomainPtr d) {
     // Set every time: QEMU keeps the limit for the life of the process, so an earlier

@@ -31,9 +31,10 @@ namespace k6t::launcher {
 // opens the taps and hands QEMU their fds, then drops QEMU to that uid/gid with no
 // capabilities) without dynamic ownership or a security driver (the launcher owns the pod;
 // taps are pre-made for that user), no cgroup or mount-namespace juggling (the pod is the
-// sandbox), stdio to files (no virtlogd). `dynamic_ownership` only for a VM with transient
-// disks: libvirt creates their overlays as root and only its DAC relabelling hands them to
-// QEMU (vm_disks.h); it then also gives QEMU the VM's other files while it runs.
+// sandbox), stdio to files (no virtlogd). `dynamic_ownership` only for a VM with overlay
+// disks: their shared base may be one QEMU's user cannot read (an in-pod disk owned by root)
+// and libvirt's DAC relabelling of the backing chain hands it to QEMU (vm_disks.h); it then
+// also gives QEMU the VM's other files while it runs.
 std::string QemuConf(const QemuUser& user, bool dynamic_ownership = false);
 std::string LibvirtdConf();
 // The private libvirtd's environment: the launcher's, with MALLOC_ARENA_MAX=1 and, when

@@ -35,13 +35,14 @@ std::optional<api::IpAddress> AddressOf(const sockaddr* sa) {
 
 }  // namespace
 
-absl::StatusOr<std::string> IncomingMigrateUri(const std::string& interface,
-                                               const std::string& state_dir,
-                                               const QemuUser& qemu_user) {
+absl::StatusOr<IncomingUris> IncomingMigrateUris(const std::string& interface,
+                                                 const std::string& state_dir,
+                                                 const QemuUser& qemu_user) {
   if (interface.empty()) {
     const std::string dir = absl::StrCat(state_dir, "/", kIncomingDir);
     if (auto s = PrepareQemuOwnedDir(dir, qemu_user); !s.ok()) return s;
-    return absl::StrCat("unix://", dir, "/qemu.sock");
+    return IncomingUris{absl::StrCat("unix://", dir, "/qemu.sock"),
+                        absl::StrCat("unix://", dir, "/nbd.sock")};
   }
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0)
@@ -61,8 +62,8 @@ absl::StatusOr<std::string> IncomingMigrateUri(const std::string& interface,
   if (!link_found)
     return absl::NotFoundError(
         absl::StrCat("migration interface ", interface, ": no such link in the target pod"));
-  if (v4) return absl::StrCat("tcp://", v4->ToString());
-  if (v6) return absl::StrCat("tcp://[", v6->ToString(), "]");
+  if (v4) return IncomingUris{absl::StrCat("tcp://", v4->ToString()), ""};
+  if (v6) return IncomingUris{absl::StrCat("tcp://[", v6->ToString(), "]"), ""};
   return absl::NotFoundError(
       absl::StrCat("migration interface ", interface, ": no global IP address"));
 }
@@ -73,9 +74,9 @@ MigrationJob::~MigrationJob() {
 
 absl::StatusOr<msg::PrepareMigrationTargetResult> MigrationJob::PrepareTarget(
     const msg::PrepareMigrationTargetParams& params) {
-  auto migrate_uri = IncomingMigrateUri(params.migration_interface, launcher_.options().state_dir,
-                                        launcher_.qemu_user());
-  if (!migrate_uri.ok()) return migrate_uri.status();
+  auto uris = IncomingMigrateUris(params.migration_interface, launcher_.options().state_dir,
+                                  launcher_.qemu_user());
+  if (!uris.ok()) return uris.status();
   auto target = launcher_.PrepareIncoming(params.source_xml);
   if (!target.ok()) return target.status();
   link_refresh_ = params.link_refresh;
@@ -86,7 +87,8 @@ absl::StatusOr<msg::PrepareMigrationTargetResult> MigrationJob::PrepareTarget(
       spdlog::warn("DHCP on {} for the guest's MAC {}: {}", offer.bridge, offer.client_mac,
                    s.ToString());
   }
-  return msg::PrepareMigrationTargetResult{target->dest_uri, target->dest_xml, *migrate_uri};
+  return msg::PrepareMigrationTargetResult{target->dest_uri, target->dest_xml, uris->migrate,
+                                           uris->disks};
 }
 
 absl::Status MigrationJob::Start(const msg::MigrateParams& params) {
@@ -102,6 +104,7 @@ absl::Status MigrationJob::Start(const msg::MigrateParams& params) {
   r.dest_uri = params.dest_uri;
   r.dest_xml = params.dest_xml;
   r.migrate_uri = params.migrate_uri;
+  r.disks_uri = params.disks_uri;
   r.max_downtime = absl::Milliseconds(params.max_downtime_ms);
   r.bandwidth_mib_s = static_cast<uint64_t>(params.bandwidth_mib_s);
   last_ = msg::GetMigrationResult{};

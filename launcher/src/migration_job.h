@@ -24,11 +24,17 @@ namespace k6t::launcher {
 
 class DhcpService;
 
-// Where the target's QEMU listens for the migration stream: tcp:// on the first global
-// address of `interface` (IPv4 first), unix:// under `state_dir` when `interface` is empty.
-absl::StatusOr<std::string> IncomingMigrateUri(const std::string& interface,
-                                               const std::string& state_dir,
-                                               const QemuUser& qemu_user);
+// Where the target's QEMU listens: the migration stream and the copy of pod-local disks.
+struct IncomingUris {
+  std::string migrate;  // tcp://ADDR or unix:///PATH
+  std::string disks;    // "" with TCP (libvirt's NBD server on the same address), else unix://
+};
+
+// tcp:// on the first global address of `interface` (IPv4 first); sockets in a directory of
+// `state_dir` that the QEMU user owns when `interface` is empty (both pods on one node).
+absl::StatusOr<IncomingUris> IncomingMigrateUris(const std::string& interface,
+                                                 const std::string& state_dir,
+                                                 const QemuUser& qemu_user);
 
 class MigrationJob {
  public:

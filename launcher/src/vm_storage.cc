@@ -87,24 +87,17 @@ class DiskSourcer {
  private:
   disks::Owner Owner() const { return {user_.uid, user_.gid}; }
 
-  // The image's disk, read-only and shared, under this VM's transient overlay.
+  // The image's disk, read-only and shared, under this VM's own qcow2 overlay.
   absl::StatusOr<DiskSource> Overlay(const std::string& volume, const std::string& base,
                                      const std::string& format) {
-    DiskSource s{.format = format, .transient = true};
-    if (!prepare_) {
-      s.path = absl::StrCat(vm_dir_, "/", volume, ".base");
-      auto detected = images::DetectImageFormat(s.path);
-      if (!detected.ok()) return detected.status();
-      s.format = *detected;
-      out_.ephemeral.push_back(
-          {s.path, s.format, absl::StrCat(s.path, ".TRANSIENT-", DomainName(vmi_))});
-      return s;
+    disks::EphemeralDisk eph = disks::EphemeralDiskPaths(vm_dir_, volume);
+    if (prepare_) {
+      auto made = disks::PrepareEphemeral(vm_dir_, volume, base, format, Owner());
+      if (!made.ok()) return made.status();
+      eph = *made;
     }
-    auto eph = disks::PrepareEphemeral(vm_dir_, volume, base, format, DomainName(vmi_));
-    if (!eph.ok()) return eph.status();
-    out_.ephemeral.push_back(*eph);
-    s.path = eph->source;
-    return s;
+    out_.ephemeral.push_back(eph);
+    return DiskSource{.path = eph.overlay, .format = "qcow2", .pod_local = true};
   }
 
   absl::StatusOr<DiskSource> ContainerDisk(const api::Volume& v, size_t index) {
@@ -148,7 +141,7 @@ class DiskSourcer {
   }
 
   absl::StatusOr<DiskSource> EmptyDisk(const api::Volume& v) {
-    DiskSource s{.path = EmptyDiskPath(vm_dir_, v.name), .format = "raw"};
+    DiskSource s{.path = EmptyDiskPath(vm_dir_, v.name), .format = "raw", .pod_local = true};
     if (!prepare_) return s;
     if (auto st = MakeDir(vm_dir_ + "/disks"); !st.ok()) return st;
     if (auto st = disks::CreateEmptyDisk(s.path, v.empty_disk->capacity_bytes, Owner()); !st.ok())
@@ -209,7 +202,7 @@ absl::StatusOr<VmStorage> DescribeVmStorage(const api::Vmi& vmi, const std::stri
 void ReleaseVmStorage(const VmStorage& storage) {
   for (const disks::EphemeralDisk& d : storage.ephemeral) {
     if (auto s = disks::RemoveEphemeral(d); !s.ok())
-      spdlog::warn("releasing disk {}: {}", d.source, s.ToString());
+      spdlog::warn("releasing disk {}: {}", d.overlay, s.ToString());
   }
 }
 

@@ -3,12 +3,12 @@
 // (spec.volumes) through the storage libraries (k6t/launcher/{image_store,cloudinit,
 // vm_disks}.h):
 //   containerDisk             the image's disk, resolved from the local store or the in-pod
-//                             mount, under a per-VM transient qcow2 overlay
+//                             mount, under a per-VM qcow2 overlay (vm_disks.h)
 //   cloudInitNoCloud/ConfigDrive  an ISO built in-process: <vm_dir>/cloudinit/<volume>.iso
 //   emptyDisk                 a sparse file, new at every start: <vm_dir>/disks/<volume>.img
 //   hostDisk                  its path (DiskOrCreate creates it)
 //   persistentVolumeClaim / dataVolume  <claims_dir>/<claim>[/disk.img]
-//   ephemeral                 the claim's image under a transient overlay
+//   ephemeral                 the claim's image under a per-VM overlay
 //
 // Preparing twice is safe: a VM start replaces what an earlier start made. When the
 // launcher adopts a running VM, Describe() computes the same sources without touching any
@@ -36,10 +36,12 @@ namespace k6t::launcher {
 // Where one disk's data is, as the domain XML names it.
 struct DiskSource {
   std::string path;
-  std::string format;      // raw | qcow2
-  bool block = false;      // a block device (<disk type='block'>)
-  bool transient = false;  // <transient shareBacking='yes'/>: writes go to a per-VM overlay
-  bool readonly = false;   // the source is read-only to the guest whatever the spec says
+  std::string format;  // raw | qcow2
+  bool block = false;  // a block device (<disk type='block'>)
+  // The guest's writes land in a file of this pod only (an overlay, an empty disk): live
+  // migration copies it (block migration); every other source is the node's or read-only.
+  bool pod_local = false;
+  bool readonly = false;  // the source is read-only to the guest whatever the spec says
 
   bool operator==(const DiskSource&) const = default;
 };
@@ -49,8 +51,9 @@ struct VmStorage {
   std::vector<disks::EphemeralDisk> ephemeral;  // links to remove when the VM ends
 };
 
-// True when a disk of the VMI will run on a transient overlay, which libvirt can only hand
-// to a non-root QEMU with qemu.conf's dynamic_ownership (see vm_disks.h).
+// True when a disk of the VMI reads a base image through an overlay: the base may be one the
+// QEMU user cannot read (an in-pod disk owned by root), which libvirt then relabels with
+// qemu.conf's dynamic_ownership (see vm_disks.h).
 bool NeedsDynamicOwnership(const api::Vmi& vmi);
 
 // Makes every disk's source ready in `vm_dir` (the launcher's state dir).

@@ -405,7 +405,7 @@ TEST_F(LauncherE2E, EmbeddedDriverNeedsOnlyTheDocumentedCapabilities) {
 }
 
 // A KubeVirt user's volumes reach the guest through the real launcher: a containerDisk
-// from a local OCI layout (hack/containerdisk.py) on a per-VM transient overlay over the
+// from a local OCI layout (hack/containerdisk.py) on a per-VM qcow2 overlay over the
 // shared read-only extraction, and a cloud-init NoCloud ISO labelled cidata. The default
 // guest boots by its own kernel and reports each virtio disk on the console.
 TEST_F(LauncherE2E, ContainerDiskAndCloudInitReachTheGuest) {
@@ -443,8 +443,8 @@ TEST_F(LauncherE2E, ContainerDiskAndCloudInitReachTheGuest) {
   EXPECT_THAT(serial, ::testing::ContainsRegex("disk vdb sectors=[0-9]+ serial= head=[^ ]* "
                                                "label=cidata"))
       << serial;
-  // libvirt's overlay for this VM sits in its state dir while it runs; the base is shared.
-  const std::string overlay = state_dir_ + "/root.base.TRANSIENT-default_" + vm_name_;
+  // This VM's overlay sits in its state dir while it runs; the base is shared.
+  const std::string overlay = state_dir_ + "/root.qcow2";
   EXPECT_TRUE(fs::exists(overlay)) << ReadFile(log_path_);
   const std::string base = fs::read_symlink(state_dir_ + "/root.base").string();
   EXPECT_THAT(base, HasSubstr(store + "/.extracted/"));

@@ -9,6 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "disks/file_ops.h"
+#include "disks/qcow2_overlay.h"
+#include "k6t/launcher/image_store.h"
 
 namespace k6t::launcher::disks {
 namespace {
@@ -45,31 +47,39 @@ absl::Status SparseFile(const std::string& path, int64_t size, const Owner& owne
 
 }  // namespace
 
+EphemeralDisk EphemeralDiskPaths(const std::string& vm_dir, const std::string& volume) {
+  return {.overlay = absl::StrCat(vm_dir, "/", volume, ".qcow2"),
+          .base_link = absl::StrCat(vm_dir, "/", volume, ".base")};
+}
+
 absl::StatusOr<EphemeralDisk> PrepareEphemeral(const std::string& vm_dir, const std::string& volume,
                                                const std::string& base, const std::string& format,
-                                               const std::string& domain_name) {
-  if (volume.empty() || volume.find('/') != std::string::npos || domain_name.empty())
-    return absl::InvalidArgumentError(absl::StrCat("ephemeral disk: bad volume \"", volume,
-                                                   "\" or domain \"", domain_name, "\""));
-  EphemeralDisk d;
-  d.source = absl::StrCat(vm_dir, "/", volume, ".base");
-  d.format = format;
-  d.overlay = absl::StrCat(d.source, ".TRANSIENT-", domain_name);
-  if (auto s = Unlink(d.overlay); !s.ok()) return s;  // a crash's leftover
-  const std::string tmp = absl::StrCat(d.source, ".tmp-", getpid());
+                                               const Owner& owner) {
+  if (volume.empty() || volume.find('/') != std::string::npos)
+    return absl::InvalidArgumentError(absl::StrCat("ephemeral disk: bad volume \"", volume, "\""));
+  EphemeralDisk d = EphemeralDiskPaths(vm_dir, volume);
+  d.base_format = format;
+  auto size = images::ImageVirtualSize(base);
+  if (!size.ok()) return size.status();
+  const std::string tmp = absl::StrCat(d.base_link, ".tmp-", getpid());
   unlink(tmp.c_str());
   if (symlink(base.c_str(), tmp.c_str()) != 0) return storage::ErrnoError(errno, "symlink", tmp);
-  if (rename(tmp.c_str(), d.source.c_str()) != 0) {
+  if (rename(tmp.c_str(), d.base_link.c_str()) != 0) {
     const int err = errno;
     unlink(tmp.c_str());
-    return storage::ErrnoError(err, "rename into", d.source);
+    return storage::ErrnoError(err, "rename into", d.base_link);
+  }
+  if (auto s = WriteQcow2Overlay(d.overlay, d.base_link, format, *size, owner.uid, owner.gid);
+      !s.ok()) {
+    unlink(d.base_link.c_str());
+    return s;
   }
   return d;
 }
 
 absl::Status RemoveEphemeral(const EphemeralDisk& disk) {
   if (auto s = Unlink(disk.overlay); !s.ok()) return s;
-  return Unlink(disk.source);
+  return Unlink(disk.base_link);
 }
 
 absl::Status CreateEmptyDisk(const std::string& path, int64_t capacity_bytes, const Owner& owner) {

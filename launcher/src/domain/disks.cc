@@ -26,7 +26,7 @@ absl::StatusOr<DiskDevice> DiskFromVolume(const api::Disk& d, const DomainOption
     out.format = src->second.format;
     out.block = src->second.block;
     out.readonly = src->second.readonly;
-    out.transient = src->second.transient;
+    out.pod_local = src->second.pod_local;
   } else if (!d.image_path.empty()) {
     out.path = d.image_path;
     out.format = !d.image_format.empty()                  ? d.image_format
@@ -47,8 +47,8 @@ absl::StatusOr<DiskDevice> DiskFromVolume(const api::Disk& d, const DomainOption
   // A CD-ROM is read-only unless the spec says readonly: false (decode applies that default).
   out.readonly = out.readonly || d.readonly;
   out.shareable = d.shareable;
-  // A read-only guest view needs no overlay; libvirt refuses a transient read-only disk.
-  out.transient = out.transient && !out.readonly;
+  // What the guest cannot write has nothing to copy.
+  out.pod_local = out.pod_local && !out.readonly && !out.shareable;
   return out;
 }
 
@@ -109,6 +109,13 @@ absl::StatusOr<StorageLayout> LayOutStorage(const api::Vmi& vmi, const DomainOpt
   return out;
 }
 
+std::vector<std::string> PodLocalDiskTargets(const StorageLayout& layout) {
+  std::vector<std::string> out;
+  for (const DiskDevice& d : layout.disks)
+    if (d.pod_local) out.push_back(d.target);
+  return out;
+}
+
 void AppendDisks(domxml::Element devices, const StorageLayout& layout) {
   for (const DiskDevice& d : layout.disks) {
     domxml::Element disk =
@@ -121,8 +128,6 @@ void AppendDisks(domxml::Element devices, const StorageLayout& layout) {
     if (d.boot_order) disk.Add("boot").Set("order", *d.boot_order);
     if (d.readonly) disk.Add("readonly");
     if (d.shareable) disk.Add("shareable");
-    // shareBacking: the base is opened read-only and shared by every VM (vm_disks.h).
-    if (d.transient) disk.Add("transient").Set("shareBacking", "yes");
     if (!d.serial.empty()) disk.Add("serial", d.serial);
     disk.Add("alias").Set("name", absl::StrCat("ua-", d.name));
   }

@@ -37,7 +37,7 @@ struct DiskDevice {
   std::string serial, cache, io;  // empty: libvirt's default
   bool readonly = false;
   bool shareable = false;
-  bool transient = false;  // a per-VM overlay over a shared read-only base
+  bool pod_local = false;  // the guest writes to a file of this pod only (vm_storage.h)
 };
 
 struct StorageLayout {
@@ -50,6 +50,10 @@ struct StorageLayout {
 // InvalidArgument naming the disk (no image, unknown bus); FailedPrecondition when nothing
 // can boot (no kernel, no disk, no default guest).
 absl::StatusOr<StorageLayout> LayOutStorage(const api::Vmi& vmi, const DomainOptions& options);
+
+// The targets (vda, sdb, ...) of the disks whose writes live only in this pod: what a live
+// migration copies to the target pod.
+std::vector<std::string> PodLocalDiskTargets(const StorageLayout& layout);
 
 // One <disk> per DiskDevice, under <devices>.
 void AppendDisks(domxml::Element devices, const StorageLayout& layout);

@@ -72,6 +72,26 @@ absl::StatusOr<std::string> DetectImageFormat(const std::string& path) {
   return n == 4 && memcmp(magic, "QFI\xfb", 4) == 0 ? "qcow2" : "raw";
 }
 
+absl::StatusOr<uint64_t> ImageVirtualSize(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return storage::ErrnoError(errno, "open", path);
+  unsigned char header[32] = {};
+  const ssize_t n = pread(fd, header, sizeof(header), 0);
+  const int read_errno = errno;
+  const off_t end = lseek(fd, 0, SEEK_END);  // block devices too, unlike st_size
+  const int seek_errno = errno;
+  close(fd);
+  if (n < 0) return storage::ErrnoError(read_errno, "read", path);
+  if (n >= 4 && memcmp(header, "QFI\xfb", 4) == 0) {
+    if (n < 32) return absl::DataLossError(absl::StrCat(path, ": truncated qcow2 header"));
+    uint64_t size = 0;
+    for (int i = 24; i < 32; ++i) size = size << 8 | header[i];
+    return size;
+  }
+  if (end < 0) return storage::ErrnoError(seek_errno, "seek", path);
+  return static_cast<uint64_t>(end);
+}
+
 ImageStore::ImageStore(ImageStoreOptions options) : options_(std::move(options)) {
   if (options_.cache_dir.empty()) options_.cache_dir = options_.store_dir + "/.extracted";
 }

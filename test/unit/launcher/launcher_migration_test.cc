@@ -2,6 +2,7 @@
 // starting anything, takes the guest's MACs from the source's domain, reports the VM once it
 // arrived, gives up when none arrives or the incoming run fails; the source's launcher hands
 // the request to libvirt and ends with kMigrated.
+#include <filesystem>
 #include <optional>
 
 #include "gmock/gmock.h"
@@ -77,24 +78,51 @@ TEST(LauncherMigration, PrepareIncomingRefusesWhatIsNotADomain) {
   EXPECT_EQ(l->GeneratedXml(), before);
 }
 
-TEST(LauncherMigration, AVmWithADiskOnlyTheSourceHoldsIsRefusedBeforeAnythingMoves) {
+// An empty disk's writes exist only in this pod; a hostDisk is the node's, both pods see it.
+void AddScratchAndHostDisks(LauncherEnv& env) {
+  api::Disk scratch;
+  scratch.name = "scratch";
+  env.vmi.spec.domain.disks.push_back(scratch);
+  api::Volume v;
+  v.name = "scratch";
+  v.empty_disk = api::EmptyDiskSource{1 << 20};
+  env.vmi.spec.volumes.push_back(v);
+  api::Disk host;
+  host.name = "shared";
+  env.vmi.spec.domain.disks.push_back(host);
+  api::Volume hv;
+  hv.name = "shared";
+  hv.host_disk = api::HostDiskSource{
+      .path = env.state_dir + "/shared.img", .type = "DiskOrCreate", .capacity_bytes = 1 << 20};
+  env.vmi.spec.volumes.push_back(hv);
+}
+
+TEST(LauncherMigration, TheTargetPreparesItsOwnEmptyDisksForTheCopy) {
   LauncherEnv env;
-  api::Disk disk;
-  disk.name = "scratch";
-  env.vmi.spec.domain.disks.push_back(disk);
-  api::Volume vol;
-  vol.name = "scratch";
-  vol.empty_disk = api::EmptyDiskSource{1 << 20};
-  env.vmi.spec.volumes.push_back(vol);
+  AddScratchAndHostDisks(env);
   env.options.incoming = true;
   auto l = env.NewLauncher();
   ASSERT_TRUE(l->Start().ok());
-  const std::string before = l->GeneratedXml();
   auto target = l->PrepareIncoming(SourceXml("02:00:00:00:00:01", "02:00:00:00:00:02"));
-  EXPECT_EQ(target.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(target.status().message(), HasSubstr("spec.volumes[0].emptyDisk"));
-  EXPECT_EQ(l->GeneratedXml(), before);
-  EXPECT_TRUE(l->awaiting_incoming());
+  ASSERT_TRUE(target.ok()) << target.status();
+  EXPECT_THAT(target->dest_xml,
+              HasSubstr("<source file='" + env.state_dir + "/disks/scratch.img'/>"));
+  EXPECT_TRUE(std::filesystem::exists(env.state_dir + "/disks/scratch.img"));
+}
+
+TEST(LauncherMigration, TheSourceCopiesOnlyTheDisksThisPodHolds) {
+  LauncherEnv env;
+  AddScratchAndHostDisks(env);
+  auto l = env.NewLauncher();
+  ASSERT_TRUE(l->Start().ok());
+  MigrationRequest r;
+  r.dest_uri = "qemu+unix:///system?socket=/target/libvirt-sock";
+  r.migrate_uri = "unix:///target/migration/qemu.sock";
+  r.disks_uri = "unix:///target/migration/nbd.sock";
+  ASSERT_TRUE(l->MigrateOut(r).ok());
+  ASSERT_EQ(env.libvirt->migrations().size(), 1u);
+  EXPECT_THAT(env.libvirt->migrations()[0].copy_disks, ::testing::ElementsAre("vda"));
+  EXPECT_EQ(env.libvirt->migrations()[0].disks_uri, r.disks_uri);
 }
 
 TEST(LauncherMigration, TheTargetRunsTheVmOnceItArrived) {
@@ -156,6 +184,7 @@ TEST(LauncherMigration, TheSourceHandsTheRequestToLibvirtAndEndsMigrated) {
   r.max_downtime = absl::Milliseconds(200);
   ASSERT_TRUE(l->MigrateOut(r).ok());
   ASSERT_EQ(env.libvirt->migrations().size(), 1u);
+  EXPECT_TRUE(env.libvirt->migrations()[0].copy_disks.empty()) << "no disk: nothing to copy";
   EXPECT_EQ(env.libvirt->migrations()[0].dest_uri, r.dest_uri);
   EXPECT_EQ(env.libvirt->migrations()[0].migrate_uri, r.migrate_uri);
   EXPECT_EQ(env.libvirt->migrations()[0].dest_xml, r.dest_xml);

@@ -68,7 +68,9 @@ TEST(MigrationJob, TheSourceUnplugsItsVfsBeforeTheVmLeaves) {
   ASSERT_THAT(env.libvirt->LiveXml(kDomain), HasSubstr("ua-sriov-fast"));
   Hotplug hotplug(*l, nullptr);
   MigrationJob job(*l, nullptr, &hotplug);
-  ASSERT_TRUE(job.Start({"qemu+unix:///system?socket=/t", "", "tcp://10.10.0.2", 0, 0}).ok());
+  ASSERT_TRUE(
+      job.Start({.dest_uri = "qemu+unix:///system?socket=/t", .migrate_uri = "tcp://10.10.0.2"})
+          .ok());
   EXPECT_EQ(WaitJob(job).state, "completed");
   const auto log = env.libvirt->call_log();
   const int detach = Index(log, "detach-alias default_vm ua-sriov-fast");
@@ -86,7 +88,7 @@ TEST(MigrationJob, AFailedMigrationPlugsTheVfsBackOnTheSource) {
   Hotplug hotplug(*l, nullptr);
   MigrationJob job(*l, nullptr, &hotplug);
   env.libvirt->FailCall(LibvirtCall::kMigrate, absl::UnavailableError("the target went away"));
-  ASSERT_TRUE(job.Start({"qemu+unix:///system?socket=/t", "", "", 0, 0}).ok());
+  ASSERT_TRUE(job.Start({.dest_uri = "qemu+unix:///system?socket=/t"}).ok());
   auto m = WaitJob(job);
   EXPECT_EQ(m.state, "failed");
   EXPECT_THAT(m.message, HasSubstr("the target went away"));

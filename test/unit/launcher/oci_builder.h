@@ -129,9 +129,11 @@ class OciLayout {
 };
 
 // A qcow2-looking disk (QCOW2 magic first) of `n` bytes, different per `seed`.
+// QCOW2's magic and a 64 MiB virtual size (big-endian at byte 24), then filler.
 inline std::string FakeQcow2(size_t n, char seed) {
   std::string d = "QFI\xfb";
   while (d.size() < n) d += static_cast<char>(seed + d.size() % 7);
+  if (d.size() >= 32) d.replace(24, 8, std::string("\0\0\0\0\x04\0\0\0", 8));
   return d;
 }
 

@@ -1,6 +1,6 @@
-// The files behind a VM's disks: per-VM links for ephemeral overlays, sparse empty disks,
-// hostDisk DiskOrCreate, and where a claim's image is. (The overlay itself is libvirt's:
-// test/e2e/ephemeral_disk_e2e_test.cc.)
+// The files behind a VM's disks: per-VM ephemeral overlays over links to the base, sparse
+// empty disks, hostDisk DiskOrCreate, and where a claim's image is. (Two real VMs on one
+// base: test/e2e/ephemeral_disk_e2e_test.cc.)
 #include "k6t/launcher/vm_disks.h"
 
 #include <gmock/gmock.h>
@@ -18,6 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class VmDisksTest : public ::testing::Test {
  protected:
@@ -27,26 +28,45 @@ class VmDisksTest : public ::testing::Test {
   std::string dir_;
 };
 
-TEST_F(VmDisksTest, EphemeralLinkReplacedAndCrashLeftoverRemoved) {
-  std::ofstream(dir_ + "/base.qcow2") << "QFI\xfb";
-  std::ofstream(dir_ + "/root.base.TRANSIENT-vm1") << "left by a crash";
-  auto d = PrepareEphemeral(dir_, "root", dir_ + "/base.qcow2", "qcow2", "vm1");
+TEST_F(VmDisksTest, EphemeralOverlayOverALinkToTheBaseAndBothRemoved) {
+  ASSERT_TRUE(CreateEmptyDisk(dir_ + "/base.img", 3 << 20, Me()).ok());
+  std::ofstream(dir_ + "/root.qcow2") << "left by an earlier start";
+  auto d = PrepareEphemeral(dir_, "root", dir_ + "/base.img", "raw", Me());
   ASSERT_TRUE(d.ok()) << d.status();
-  EXPECT_EQ(d->source, dir_ + "/root.base");
-  EXPECT_EQ(d->overlay, dir_ + "/root.base.TRANSIENT-vm1");
-  EXPECT_EQ(d->format, "qcow2");
-  EXPECT_EQ(fs::read_symlink(d->source), dir_ + "/base.qcow2");
-  EXPECT_FALSE(fs::exists(d->overlay));
-  // Prepared again for another base: the link follows.
-  auto again = PrepareEphemeral(dir_, "root", dir_ + "/other.qcow2", "qcow2", "vm1");
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(fs::read_symlink(d->source), dir_ + "/other.qcow2");
-  std::ofstream(d->overlay) << "overlay";
+  EXPECT_EQ(d->base_link, dir_ + "/root.base");
+  EXPECT_EQ(d->overlay, dir_ + "/root.qcow2");
+  EXPECT_EQ(d->base_format, "raw");
+  EXPECT_EQ(fs::read_symlink(d->base_link), dir_ + "/base.img");
+  // QEMU's own tools read the overlay as new, over the link, of the base's size.
+  const std::string info = testsupport::ShOk("qemu-img info --output=json " + d->overlay);
+  EXPECT_THAT(info, HasSubstr("\"virtual-size\": 3145728"));
+  EXPECT_THAT(info, HasSubstr("\"backing-filename\": \"" + d->base_link + "\""));
+  EXPECT_THAT(info, HasSubstr("\"backing-filename-format\": \"raw\""));
+  EXPECT_EQ(EphemeralDiskPaths(dir_, "root").overlay, d->overlay);
+  EXPECT_THAT(testsupport::ShOk("qemu-img check " + d->overlay), HasSubstr("No errors"));
+  // Writes land in the overlay; unwritten blocks read the base.
+  testsupport::ShOk("qemu-io -f qcow2 -c 'write -P 0x5a 1M 64k' " + d->overlay);
+  EXPECT_THAT(testsupport::ShOk("qemu-io -f qcow2 -c 'read -P 0x5a 1M 64k' -c 'read -P 0 0 1M' " +
+                                d->overlay),
+              Not(HasSubstr("Pattern verification failed")));
+  EXPECT_THAT(testsupport::ShOk("qemu-io -f raw -c 'read -P 0 1M 64k' " + dir_ + "/base.img"),
+              Not(HasSubstr("Pattern verification failed")))
+      << "the base is unchanged";
+
+  // Prepared again for another base: the link follows, the overlay is new.
+  ASSERT_TRUE(CreateEmptyDisk(dir_ + "/other.img", 5 << 20, Me()).ok());
+  auto again = PrepareEphemeral(dir_, "root", dir_ + "/other.img", "raw", Me());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(fs::read_symlink(d->base_link), dir_ + "/other.img");
+  EXPECT_THAT(testsupport::ShOk("qemu-img info --output=json " + d->overlay),
+              HasSubstr("\"virtual-size\": 5242880"));
   ASSERT_TRUE(RemoveEphemeral(*d).ok());
   EXPECT_FALSE(fs::exists(d->overlay));
-  EXPECT_FALSE(fs::is_symlink(d->source));
+  EXPECT_FALSE(fs::is_symlink(d->base_link));
   EXPECT_TRUE(RemoveEphemeral(*d).ok()) << "removing twice is fine";
-  EXPECT_FALSE(PrepareEphemeral(dir_, "a/b", dir_ + "/base.qcow2", "qcow2", "vm1").ok());
+  EXPECT_FALSE(PrepareEphemeral(dir_, "a/b", dir_ + "/base.img", "raw", Me()).ok());
+  EXPECT_FALSE(PrepareEphemeral(dir_, "root", dir_ + "/missing.img", "raw", Me()).ok());
+  EXPECT_FALSE(fs::exists(d->overlay)) << "nothing left by a failed prepare";
 }
 
 TEST_F(VmDisksTest, EmptyDiskIsSparseSizedAndFreshEachTime) {

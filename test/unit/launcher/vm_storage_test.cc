@@ -24,7 +24,9 @@ namespace fs = std::filesystem;
 using k6t::testing::FakeQcow2;
 using k6t::testing::Layer;
 using k6t::testing::OciLayout;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 api::Vmi Decode(const std::string& yaml) {
   auto v = api::DecodeSingleVmi(yaml, "t");
@@ -88,12 +90,14 @@ TEST_F(VmStorageTest, EveryVolumeKindBecomesADiskSource) {
   ASSERT_EQ(st->disks.size(), 4u);
 
   const DiskSource& root = st->disks.at("root");
-  EXPECT_EQ(root.path, vm_dir_ + "/root.base");
+  EXPECT_EQ(root.path, vm_dir_ + "/root.qcow2");
   EXPECT_EQ(root.format, "qcow2");
-  EXPECT_TRUE(root.transient);
-  EXPECT_THAT(fs::read_symlink(root.path).string(), HasSubstr("/store/.extracted/"));
+  EXPECT_TRUE(root.pod_local);
   ASSERT_EQ(st->ephemeral.size(), 1u);
-  EXPECT_EQ(st->ephemeral[0].overlay, vm_dir_ + "/root.base.TRANSIENT-prod_web");
+  EXPECT_EQ(st->ephemeral[0].overlay, root.path);
+  EXPECT_EQ(st->ephemeral[0].base_format, "qcow2");
+  EXPECT_THAT(fs::read_symlink(st->ephemeral[0].base_link).string(),
+              HasSubstr("/store/.extracted/"));
 
   const DiskSource& ci = st->disks.at("cloudinitdisk");
   EXPECT_EQ(ci.path, vm_dir_ + "/cloudinit/cloudinitdisk.iso");
@@ -118,11 +122,13 @@ TEST_F(VmStorageTest, EveryVolumeKindBecomesADiskSource) {
   EXPECT_EQ(st->disks.at("data").format, "raw");
 
   // A launcher adopting the running VM computes the same sources without changing a file.
-  const auto link_before = fs::read_symlink(root.path);
+  const auto link_before = fs::read_symlink(st->ephemeral[0].base_link);
+  const auto overlay_before = fs::last_write_time(root.path);
   auto described = DescribeVmStorage(vmi, vm_dir_, opts_);
   ASSERT_TRUE(described.ok()) << described.status();
   EXPECT_EQ(described->disks, st->disks);
-  EXPECT_EQ(fs::read_symlink(root.path), link_before);
+  EXPECT_EQ(fs::read_symlink(st->ephemeral[0].base_link), link_before);
+  EXPECT_EQ(fs::last_write_time(root.path), overlay_before);
 
   // The domain XML's disks phase renders them.
   DomainOptions o;
@@ -132,8 +138,10 @@ TEST_F(VmStorageTest, EveryVolumeKindBecomesADiskSource) {
   domxml::XmlDocument doc("devices");
   AppendDisks(doc.root(), *layout);
   const std::string xml = doc.Emit();
-  EXPECT_THAT(xml, HasSubstr("<source file='" + vm_dir_ + "/root.base'/>"));
-  EXPECT_THAT(xml, HasSubstr("<transient shareBacking='yes'/>"));
+  EXPECT_THAT(xml, HasSubstr("<source file='" + vm_dir_ + "/root.qcow2'/>"));
+  EXPECT_THAT(xml, Not(HasSubstr("<transient")));
+  // What a live migration copies: the overlay and the empty disk, not the ISO or the claim.
+  EXPECT_THAT(PodLocalDiskTargets(*layout), ElementsAre("vda", "sda"));
   EXPECT_THAT(xml, HasSubstr("<driver name='qemu' type='qcow2'/>"));
   EXPECT_THAT(xml, HasSubstr("<serial>SCRATCH1</serial>"));
   EXPECT_THAT(xml, HasSubstr("<target dev='sda' bus='sata'/>"));

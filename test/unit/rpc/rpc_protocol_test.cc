@@ -15,6 +15,7 @@ namespace {
 using ::k6t::rpc::EncodeFrame;
 using ::k6t::rpc::FrameDecoder;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string Header(uint32_t n) {
   std::string h(4, '\0');
@@ -438,21 +439,28 @@ TEST(ResultsTest, GetStatusUsesKubeVirtNamesAndOmitsEmpty) {
 }
 
 TEST(ParamsTest, MigrationMessagesRoundTrip) {
-  MigrateParams m{"qemu+unix:///system?socket=/s", "<domain/>", "tcp://10.10.0.2", 250, 100};
+  MigrateParams m{"qemu+unix:///system?socket=/s", "<domain/>", "tcp://10.10.0.2", "", 250, 100};
   MigrateParams m2;
   ASSERT_TRUE(FromJson(ToJson(m), &m2).ok());
   EXPECT_EQ(m2.dest_uri, m.dest_uri);
   EXPECT_EQ(m2.dest_xml, m.dest_xml);
   EXPECT_EQ(m2.migrate_uri, m.migrate_uri);
+  EXPECT_THAT(ToJson(m), Not(HasSubstr("disks_uri"))) << "absent when there is none";
+  m.disks_uri = "unix:///m/nbd.sock";
+  ASSERT_TRUE(FromJson(ToJson(m), &m2).ok());
+  EXPECT_EQ(m2.disks_uri, "unix:///m/nbd.sock");
   EXPECT_EQ(m2.max_downtime_ms, 250);
   EXPECT_EQ(m2.bandwidth_mib_s, 100);
   PrepareMigrationTargetParams p{"<domain/>", "net2"}, p2;
   ASSERT_TRUE(FromJson(ToJson(p), &p2).ok());
   EXPECT_EQ(p2.source_xml, "<domain/>");
   EXPECT_EQ(p2.migration_interface, "net2");
-  PrepareMigrationTargetResult t{"qemu+unix:///system?socket=/t", "<domain/>", "unix:///m"}, t2;
+  PrepareMigrationTargetResult t{"qemu+unix:///system?socket=/t", "<domain/>", "unix:///m",
+                                 "unix:///n"},
+      t2;
   ASSERT_TRUE(FromJson(ToJson(t), &t2).ok());
   EXPECT_EQ(t2.migrate_uri, "unix:///m");
+  EXPECT_EQ(t2.disks_uri, "unix:///n");
   GetMigrationResult g;
   g.state = "running";
   g.data_remaining = 1 << 20;

@@ -113,21 +113,26 @@
 //   Live migration (launcher/README.md "Live migration"; `k6t-handler migrate` drives it):
 //   PrepareMigrationTarget  params {"source_xml": string, "migration_interface": string,
 //                                   "link_refresh": bool}
-//                           result {"dest_uri", "dest_xml", "migrate_uri": string}
+//                           result {"dest_uri", "dest_xml", "migrate_uri", "disks_uri": string}
 //       To a launcher started with --incoming. `source_xml` is the source's live domain XML
 //       (GetDomain's `xml`): the guest's MACs are taken from it, the DHCP servers serve them.
 //       `migration_interface` (optional) is the pod link of the dedicated migration network:
 //       `migrate_uri` is then tcp:// on its first global address, else unix:// on a socket in
-//       the launcher's state dir (both pods on one node). `link_refresh` (default false):
+//       the launcher's state dir (both pods on one node). `disks_uri` is where the target
+//       takes the copy of the VM's pod-local disks (containerDisk overlays, empty disks):
+//       "" on TCP (libvirt's NBD server on the same address), a unix:// socket next to the
+//       stream's otherwise. `link_refresh` (default false):
 //       once the VM arrived, the link of each bridge/l2bridge interface goes down and up, so
 //       that the guest asks DHCP again (KubeVirt's `link-refresh` migration method).
 //       FailedPrecondition when the launcher is not waiting for a VM; NotFound when the link
 //       or its address is missing.
-//   Migrate          params {"dest_uri", "dest_xml", "migrate_uri": string,
+//   Migrate          params {"dest_uri", "dest_xml", "migrate_uri", "disks_uri": string,
 //                            "max_downtime_ms": int, "bandwidth_mib_s": int}
 //                                                    result {}
 //       To the source launcher: starts moving the VM (live, peer to peer, persistent on the
 //       target, undefined here on success) and returns at once; GetMigration follows it.
+//       The disks the guest writes in this pod only are copied with it (block migration of
+//       their top image; the target made the same empty files over the same bases).
 //       FailedPrecondition when no VM runs or a migration is already running.
 //       max_downtime_ms 0..60000 (0: QEMU's 300 ms), bandwidth_mib_s 0..1048576 (0: no cap).
 //   GetMigration     params {}                       result {"state", "message": string,
@@ -329,11 +334,13 @@ struct PrepareMigrationTargetResult {
   std::string dest_uri;
   std::string dest_xml;
   std::string migrate_uri;
+  std::string disks_uri;
 };
 struct MigrateParams {
   std::string dest_uri;
   std::string dest_xml;
   std::string migrate_uri;
+  std::string disks_uri;
   int64_t max_downtime_ms = 0;
   int64_t bandwidth_mib_s = 0;
 };

@@ -58,6 +58,10 @@ struct ResolvedDisk {
 // "qcow2" when `path` starts with QCOW2's magic, else "raw"; an error if unreadable.
 absl::StatusOr<std::string> DetectImageFormat(const std::string& path);
 
+// The size of the disk a guest sees: a qcow2 header's virtual size, else the file's (or
+// block device's) byte length. An error if unreadable or a truncated qcow2 header.
+absl::StatusOr<uint64_t> ImageVirtualSize(const std::string& path);
+
 class ImageStore {
  public:
   explicit ImageStore(ImageStoreOptions options);

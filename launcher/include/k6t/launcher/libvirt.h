@@ -88,11 +88,16 @@ inline constexpr absl::Duration kDefaultMaxDowntime = absl::Milliseconds(300);
 
 // One live migration, as the source's libvirt is asked to run it.
 struct MigrationRequest {
-  std::string dest_uri;       // the destination libvirt: qemu+unix:///system?socket=PATH
-  std::string migrate_uri;    // where QEMU sends the state: tcp://ADDR[:PORT] or unix:///PATH;
-                              // "" lets libvirt choose from the destination's host name
-  std::string dest_xml;       // the domain as the destination defines it ("": the source's)
-  bool copy_storage = false;  // non-shared disks copied (VIR_MIGRATE_NON_SHARED_INC)
+  std::string dest_uri;     // the destination libvirt: qemu+unix:///system?socket=PATH
+  std::string migrate_uri;  // where QEMU sends the state: tcp://ADDR[:PORT] or unix:///PATH;
+                            // "" lets libvirt choose from the destination's host name
+  std::string dest_xml;     // the domain as the destination defines it ("": the source's)
+  // Disks (targets: vda, ...) whose top image is copied to the destination's own file of
+  // the same size (VIR_MIGRATE_NON_SHARED_INC with VIR_MIGRATE_PARAM_MIGRATE_DISKS); the
+  // backing chain below stays, the destination has the same base. Empty: nothing copied.
+  std::vector<std::string> copy_disks;
+  std::string disks_uri;  // the destination's NBD server for the copy: unix:///PATH, or ""
+                          // for TCP on the migrate_uri's address
   absl::Duration max_downtime = absl::ZeroDuration();  // 0: kDefaultMaxDowntime
   uint64_t bandwidth_mib_s = 0;                        // 0: unlimited
 };

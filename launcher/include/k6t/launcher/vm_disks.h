@@ -2,24 +2,22 @@
 // ends: the ephemeral overlay over a read-only base (containerDisk, ephemeral), empty
 // disks, hostDisk DiskOrCreate, and the local paths of claims.
 //
-// Ephemeral overlay: libvirt's `<transient shareBacking='yes'/>` on the disk (QEMU driver,
-// libvirt >= 7.4; measured here with Debian's libvirt 9.0 + QEMU 7.2, embedded driver). The
-// base is opened read-only and shared by every VM; libvirt creates a qcow2 overlay named
-// "<source>.TRANSIENT-<domain name>" next to the disk's source when the VM starts and
-// deletes it when the VM stops. The source is therefore a per-VM symlink to the base
-// (<vm_dir>/<volume>.base), so the overlay lands in the VM's directory, not the shared
-// cache. Requirements and limits found on this libvirt:
-//   - qemu.conf `dynamic_ownership = 1`: libvirt creates the overlay as root and only its
-//     DAC relabelling gives it to the QEMU user (with 0, QEMU gets EACCES on the overlay);
-//     the base is then chowned to the QEMU user too (the image cache already owns it so);
-//   - without shareBacking, QEMU opens the base read-write first (fails on a read-only
-//     base, and races other VMs on the image's write lock);
-//   - libvirt refuses to migrate a domain with a transient disk, and to hot-plug one;
-//   - an overlay left by a crash makes the next start fail ("already exists"): Prepare
-//     removes it (the VM is not running then).
-// The storage-pool alternative (virStorageVolCreateXML with a <backingStore> in a per-VM
-// dir pool) needs libvirt's storage driver, which the embedded driver cannot load
-// ("Driver does not support embedded mode") and the launcher's private daemon leaves out.
+// Ephemeral overlay: a qcow2 file k6t writes itself (<vm_dir>/<volume>.qcow2, owned by the
+// QEMU user) whose backing file is a per-VM symlink to the shared base
+// (<vm_dir>/<volume>.base), with the base's format recorded in it. QEMU opens the backing
+// file read-only, so every VM on the machine shares one base and each one's writes stay in
+// its own directory; the overlay is made anew at each start and removed when the VM ends.
+// Why not the alternatives, measured on Debian's libvirt 9.0 + QEMU 7.2:
+//   - libvirt's `<transient shareBacking='yes'/>` makes the same overlay, but libvirt
+//     refuses to migrate a domain with a transient disk ("migration with transient disk is
+//     not supported") and to hot-plug one; k6t's own overlay is an ordinary qcow2 disk that
+//     block migration copies (its backing chain stays: the target has the same base);
+//   - a storage pool (virStorageVolCreateXML with a <backingStore>) needs libvirt's storage
+//     driver, which the embedded driver cannot load ("Driver does not support embedded
+//     mode") and the launcher's private daemon leaves out;
+//   - qemu-img is never run by the product.
+// A base the QEMU user cannot read (an in-pod disk owned by root) needs qemu.conf's
+// `dynamic_ownership = 1`, with which libvirt relabels the backing chain for QEMU.
 //
 // Empty disks and hostDisk DiskOrCreate are sparse raw files of the given capacity (what
 // KubeVirt makes: a guest sees zeros and the host spends no space until written).
@@ -44,21 +42,23 @@ struct Owner {
   gid_t gid = 107;
 };
 
-// What the domain XML of a disk with an ephemeral overlay holds.
+// The files of one ephemeral disk.
 struct EphemeralDisk {
-  std::string source;   // <source file='...'/>: the per-VM symlink to the base
-  std::string format;   // <driver type='...'/>: the base's format
-  std::string overlay;  // where libvirt keeps the overlay while the VM runs
+  std::string overlay;      // <vm_dir>/<volume>.qcow2: the disk's source, format qcow2
+  std::string base_link;    // <vm_dir>/<volume>.base -> the base: the overlay's backing file
+  std::string base_format;  // raw | qcow2, recorded in the overlay
 };
 
-// The `<transient .../>` element an ephemeral disk's XML must carry.
-inline constexpr char kTransientElement[] = "<transient shareBacking='yes'/>";
+// Where PrepareEphemeral puts a volume's files (base_format left empty): for a launcher
+// that adopts a running VM and must not touch them.
+EphemeralDisk EphemeralDiskPaths(const std::string& vm_dir, const std::string& volume);
 
-// Makes <vm_dir>/<volume>.base point at `base` (replacing an older link) and removes an
-// overlay a crash left for `domain_name`.
+// Makes <vm_dir>/<volume>.base point at `base` (replacing an older link) and writes a new,
+// empty overlay over it of the base's virtual size, owned by `owner`. Writes a previous
+// start left in an overlay are dropped, as KubeVirt's containerDisk does.
 absl::StatusOr<EphemeralDisk> PrepareEphemeral(const std::string& vm_dir, const std::string& volume,
                                                const std::string& base, const std::string& format,
-                                               const std::string& domain_name);
+                                               const Owner& owner);
 
 // After the VM ended: the link and any overlay left behind. Absent files are fine.
 absl::Status RemoveEphemeral(const EphemeralDisk& disk);
