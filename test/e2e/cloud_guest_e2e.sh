@@ -200,7 +200,7 @@ IID_A=$(gssh "$IP" cat /var/lib/cloud/data/instance-id)
 echo "  NoCloud instance-id: $IID_A"
 launcher_stop "$A" NoCloud
 "$H" teardown --vmi "$WORK/$A.yaml" --pod-netns "/run/netns/$A" --state-dir "$WORK/$A" >/dev/null
-"$SRC/hack/pod-sim" del --name "$A" >/dev/null
+"$SRC/hack/pod-sim" del --name "$A" >/dev/null 2>&1
 
 # === B. ConfigDrive, root disk on a persistent claim =============================================
 B=cgb$$
