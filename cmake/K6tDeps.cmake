@@ -14,6 +14,11 @@ pkg_check_modules(LIBVIRT REQUIRED IMPORTED_TARGET libvirt libvirt-qemu)
 pkg_check_modules(LIBISOFS REQUIRED IMPORTED_TARGET libisofs-1)
 pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
 pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
+# The KubeVirt hook sidecar's gRPC (libgrpc++-dev, libprotobuf-dev) and its code generators
+# (protobuf-compiler, protobuf-compiler-grpc), run at build time on sidecar/proto/.
+pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++ protobuf)
+find_program(K6T_PROTOC protoc REQUIRED)
+find_program(K6T_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 if(K6T_BUILD_TESTS)
   find_package(GTest REQUIRED)
   # The CNI conformance runner (test/netns/handler/cni_conformance) is Go over libcni's source

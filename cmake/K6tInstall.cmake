@@ -44,16 +44,17 @@ if(TARGET k6t_rpc_testing)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/librpc/testing/include/
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev FILES_MATCHING PATTERN "*.h")
 endif()
-foreach(_bin k6t-handler k6t-launcher)
+foreach(_bin k6t-handler k6t-launcher k6t-sidecar)
   if(TARGET ${_bin})
     install(TARGETS ${_bin} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
   endif()
 endforeach()
 set_target_properties(k6t-handler PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
-if(TARGET k6t-launcher)
-  set_target_properties(k6t-launcher PROPERTIES
-    INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
-endif()
+foreach(_bin k6t-launcher k6t-sidecar)
+  if(TARGET ${_bin})
+    set_target_properties(${_bin} PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
+  endif()
+endforeach()
 
 install(EXPORT k6tTargets NAMESPACE k6t:: DESTINATION ${K6T_CMAKE_DIR} COMPONENT dev)
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/k6tConfig.cmake.in

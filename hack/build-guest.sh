@@ -30,6 +30,9 @@
 #     poweroff (ACPI power button)
 #   HTTP on TCP 8080, path / (or /cgi-bin/index.cgi): text/plain with `ip addr`, `ip route`, `ip -6 route`,
 #   produced per request.
+#   HTTP /cgi-bin/disk.cgi[?TEXT]: writes TEXT (A-Za-z0-9_-) at byte 512 KiB of every virtio disk,
+#   synced; then, page cache dropped, one line per disk "vdX <what is there>" (live-migration tests).
+#   TCP 7: echo (each connection held until the client closes it; live-migration tests).
 set -euo pipefail
 
 OUT=${1:-${K6T_GUEST_DIR:-/var/cache/k6t/guest}}
@@ -188,6 +191,21 @@ echo "# ip addr"; ip addr
 echo "# ip route"; ip route
 echo "# ip -6 route"; ip -6 route
 EOF
+cat >"$R/www/cgi-bin/disk.cgi" <<'EOF'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+text=$(printf %s "$QUERY_STRING" | tr -cd 'A-Za-z0-9_-')
+for b in /sys/block/vd*; do
+  [ -e "$b" ] || continue
+  d=/dev/${b##*/}
+  [ -z "$text" ] || printf %s "$text" | dd of="$d" bs=512 seek=1024 conv=fsync 2>/dev/null
+done
+sync; echo 3 > /proc/sys/vm/drop_caches
+for b in /sys/block/vd*; do
+  [ -e "$b" ] || continue
+  echo "${b##*/} $(dd if=/dev/${b##*/} bs=512 skip=1024 count=1 2>/dev/null | tr -cd 'A-Za-z0-9_-')"
+done
+EOF
 # busybox httpd runs /cgi-bin/index.cgi for "/" when there is no index.html.
 : >"$R/etc/httpd.conf"
 
@@ -295,6 +313,7 @@ diff_routes() {  # OLD NEW PREFIX
 
 : > /run/r4; : > /run/r6
 httpd -p 8080 -h /www -c /etc/httpd.conf
+nc -ll -p 7 -e cat &
 k6t-log "ready http=8080"
 if [ "$POWEROFF_AFTER_UP" = 1 ]; then  # tests: a guest that ends on its own
   ( while ! ip -4 -o addr show dev eth0 2>/dev/null | grep -q inet; do sleep 0.2; done
@@ -330,7 +349,7 @@ done
 EOF
 
 chmod 0755 "$R/init" "$R/bin/k6t-log" "$R/bin/k6t-report-up" "$R/usr/share/udhcpc/default.script" \
-  "$R/sbin/dhclient-script" "$R/www/cgi-bin/index.cgi" "$R/etc/acpi/PWRF/00000080"
+  "$R/sbin/dhclient-script" "$R/www/cgi-bin/index.cgi" "$R/www/cgi-bin/disk.cgi" "$R/etc/acpi/PWRF/00000080"
 
 (cd "$R" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -6) >"$WORK/$INITRD"
 cp "kern/boot/vmlinuz-$KV" "$WORK/$KERNEL"

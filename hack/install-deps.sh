@@ -10,6 +10,9 @@ PACKAGES=(
   libnl-3-dev libnl-route-3-dev libnftables-dev nftables libvirt-dev libisofs-dev libarchive-dev libxml2-dev
   nlohmann-json3-dev libyaml-cpp-dev libabsl-dev libspdlog-dev libfmt-dev libssl-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # the KubeVirt hook sidecar: gRPC C++ and the protobuf/gRPC code generators; python3-grpcio
+  # for scripted clients of its socket
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc python3-grpcio
   # runtime: VM, network, CNI, DHCP clients
   qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients passt
   containernetworking-plugins busybox-static isc-dhcp-client iproute2 procps

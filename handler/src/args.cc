@@ -51,8 +51,9 @@ ArgParser& ArgParser::Positionals(size_t min, size_t max) {
 }
 
 absl::Status ArgParser::Error(const std::string& what) const {
+  const std::string invocation = verb_.empty() ? program_ : absl::StrCat(program_, " ", verb_);
   return absl::InvalidArgumentError(
-      absl::StrCat(program_, " ", verb_, ": ", what, " (see '", program_, " ", verb_, " --help')"));
+      absl::StrCat(invocation, ": ", what, " (see '", invocation, " --help')"));
 }
 
 absl::StatusOr<ParsedArgs> ArgParser::Parse(int argc, char** argv) const {
@@ -101,9 +102,10 @@ absl::StatusOr<ParsedArgs> ArgParser::Parse(int argc, char** argv) const {
 }
 
 std::string ArgParser::Help() const {
-  std::string out = absl::StrCat("Usage: ", program_, " ", verb_, flags_.empty() ? "" : " [FLAGS]",
-                                 usage_args_.empty() ? "" : " ", usage_args_, "\n\n", description_,
-                                 "\n\nFlags:\n");
+  // A program without verbs (k6t-sidecar) passes an empty one.
+  std::string out = absl::StrCat("Usage: ", program_, verb_.empty() ? "" : " ", verb_,
+                                 flags_.empty() ? "" : " [FLAGS]", usage_args_.empty() ? "" : " ",
+                                 usage_args_, "\n\n", description_, "\n\nFlags:\n");
   auto line = [&](const std::string& left, const std::string& help) {
     std::string l = absl::StrCat("  ", left);
     if (l.size() < 30)

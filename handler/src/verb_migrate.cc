@@ -63,13 +63,15 @@ void TearDown(const std::optional<api::Vmi>& vmi, const PodSide& pod) {
   req.state_dir = pod.state_dir;
   req.options = binding::DefaultPlannerOptions();
   req.executor = binding::Executor::OptionsFromEnvironment();
+  // The pod is ending; the guest runs in the other one with the same MAC and addresses.
+  req.give_links_back_down = true;
   auto r = binding::TeardownPodNetwork(req);
   if (!r.ok()) {
     std::fprintf(stderr, "migrate: tearing down the %s pod's plumbing: %s\n", pod.side,
                  std::string(r.status().message()).c_str());
     return;
   }
-  std::fprintf(stderr, "%s pod: plumbing torn down (%d operation(s)), CNI links given back\n",
+  std::fprintf(stderr, "%s pod: plumbing torn down (%d operation(s)), CNI links given back down\n",
                pod.side, r->operations);
 }
 

@@ -6,28 +6,6 @@
 
 namespace k6t::launcher {
 
-binding::DhcpPlan WithPodDns(binding::DhcpPlan plan, const std::string& resolv_conf) {
-  auto rc = dhcp::ReadResolvConf(resolv_conf);
-  dhcp::ResolvConf conf;
-  if (rc.ok()) {
-    conf = *rc;
-  } else {
-    spdlog::warn("dhcp: {}: {}; offering fallback DNS", resolv_conf, rc.status().ToString());
-  }
-  const bool none = conf.nameservers_v4.empty() && conf.nameservers_v6.empty();
-  if (none) conf.nameservers_v4 = {"8.8.8.8"};
-  if (conf.search.empty()) conf.search = {"cluster.local"};
-  if (plan.v4) {
-    if (plan.v4->dns_servers.empty()) plan.v4->dns_servers = conf.nameservers_v4;
-    if (plan.v4->search_domains.empty()) plan.v4->search_domains = conf.search;
-  }
-  if (plan.v6) {
-    if (plan.v6->dns_servers.empty()) plan.v6->dns_servers = conf.nameservers_v6;
-    if (plan.v6->search_domains.empty()) plan.v6->search_domains = conf.search;
-  }
-  return plan;
-}
-
 DhcpService::DhcpService(std::string state_dir, std::string resolv_conf)
     : state_dir_(std::move(state_dir)), resolv_conf_(std::move(resolv_conf)) {}
 

@@ -12,15 +12,14 @@
 #include "absl/status/status.h"
 #include "hotplug.h"
 #include "k6t/binding/plan.h"
+#include "k6t/dhcp/resolv_conf.h"
 #include "k6t/dhcp/server.h"
 #include "k6t/launcher/launcher.h"
 
 namespace k6t::launcher {
 
-// Fills the offers' DNS servers and search domains from `resolv_conf` where the plan has
-// none; KubeVirt's fallbacks apply (8.8.8.8 without any nameserver, cluster.local without a
-// search line).
-binding::DhcpPlan WithPodDns(binding::DhcpPlan plan, const std::string& resolv_conf);
+// The offers' DNS from the pod's resolv.conf (libdhcp's, shared with the hook sidecar).
+using dhcp::WithPodDns;
 
 class DhcpService : public LauncherService, public HotplugDhcp {
  public:

@@ -120,7 +120,8 @@ absl::StatusOr<std::vector<InterfacePlan>> PlanVmi(const PlanRequest& req,
   return plans;
 }
 
-std::vector<Operation> TeardownOps(const InterfacePlan& plan, bool restore_globals) {
+std::vector<Operation> TeardownOps(const InterfacePlan& plan, bool restore_globals,
+                                   bool links_down) {
   std::vector<Operation> deletes, restores, sysctls;
   for (auto it = plan.ops.rbegin(); it != plan.ops.rend(); ++it) {
     std::visit(
@@ -136,6 +137,7 @@ std::vector<Operation> TeardownOps(const InterfacePlan& plan, bool restore_globa
           } else if constexpr (std::is_same_v<T, CreateBridge>) {
             deletes.push_back(DeleteLink{op.name, "bridge"});
           } else if constexpr (std::is_same_v<T, RenameLink>) {
+            if (links_down) restores.push_back(SetLinkUp{op.to, false});
             restores.push_back(RenameLink{op.to, op.from, op.index});
             if (!plan.original_mac.empty())
               restores.push_back(SetLinkMac{op.from, plan.original_mac});
@@ -148,8 +150,10 @@ std::vector<Operation> TeardownOps(const InterfacePlan& plan, bool restore_globa
               restores.push_back(AddAddress{op.link, a});
             for (const auto& a : plan.original_link_local)
               restores.push_back(AddAddress{op.link, a});
-            for (const auto& r : plan.original_routes)
-              restores.push_back(AddRoute{op.link, r.destination, r.gateway});
+            // A down link holds no route (the kernel drops them and refuses new ones).
+            if (!links_down)
+              for (const auto& r : plan.original_routes)
+                restores.push_back(AddRoute{op.link, r.destination, r.gateway});
           } else if constexpr (std::is_same_v<T, SetSysctl>) {
             if (restore_globals && !op.restore.empty())
               sysctls.push_back(SetSysctl{op.key, op.restore, ""});

@@ -217,7 +217,7 @@ absl::StatusOr<ApplyReport> TeardownPodNetwork(const PodNetworkRequest& req) {
   // Later interfaces first, mirroring the order they were applied in.
   for (auto it = cached->rbegin(); it != cached->rend(); ++it) {
     if (!Wanted(req, it->plan.interface_name)) continue;
-    for (auto& op : TeardownOps(it->plan, /*restore_globals=*/true))
+    for (auto& op : TeardownOps(it->plan, /*restore_globals=*/true, req.give_links_back_down))
       if (!IsGlobalSysctl(op, &key) || !kept.count(key)) ops.push_back(std::move(op));
     names.push_back(it->plan.interface_name);
   }

@@ -68,4 +68,16 @@ std::string BindingNameOf(const api::Interface& iface) {
   }
 }
 
+void BindByName(api::Interface& iface, const std::string& name) {
+  iface.plugin_name.clear();
+  if (name == "masquerade") {
+    iface.bindings = {api::BindingMethod::kMasquerade};
+  } else if (name == "bridge") {
+    iface.bindings = {api::BindingMethod::kBridge};
+  } else {
+    iface.bindings = {api::BindingMethod::kPlugin};
+    iface.plugin_name = name;
+  }
+}
+
 }  // namespace k6t::binding

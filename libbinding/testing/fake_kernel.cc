@@ -249,6 +249,10 @@ absl::StatusOr<std::vector<RouteEntry>> FakeKernel::ListRoutes() { return routes
 
 absl::Status FakeKernel::AddRoute(const RouteEntry& route) {
   if (auto st = Mutate(); !st.ok()) return st;
+  // As Linux: a route's device must be up (ENETDOWN, "Device for nexthop is not up").
+  if (Link* l = FindByIndex(route.link_index); l && !l->admin_up)
+    return absl::UnavailableError(
+        absl::StrCat("add route via ", l->name, ": Device for nexthop is not up"));
   for (const auto& r : routes_)
     if (r.link_index == route.link_index && r.destination == route.destination &&
         r.gateway == route.gateway)

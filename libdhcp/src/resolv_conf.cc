@@ -11,6 +11,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "k6t/dhcp/dns_name.h"
+#include "spdlog/spdlog.h"
 
 namespace k6t::dhcp {
 namespace {
@@ -103,6 +104,28 @@ absl::StatusOr<ResolvConf> ReadResolvConf(const std::string& path, const ResolvC
   }
   text.resize(got);
   return ParseResolvConf(text, limits);
+}
+
+api::DhcpPlan WithPodDns(api::DhcpPlan plan, const std::string& path) {
+  auto rc = ReadResolvConf(path);
+  ResolvConf conf;
+  if (rc.ok()) {
+    conf = *rc;
+  } else {
+    spdlog::warn("dhcp: {}: {}; offering fallback DNS", path, rc.status().ToString());
+  }
+  const bool none = conf.nameservers_v4.empty() && conf.nameservers_v6.empty();
+  if (none) conf.nameservers_v4 = {"8.8.8.8"};
+  if (conf.search.empty()) conf.search = {"cluster.local"};
+  if (plan.v4) {
+    if (plan.v4->dns_servers.empty()) plan.v4->dns_servers = conf.nameservers_v4;
+    if (plan.v4->search_domains.empty()) plan.v4->search_domains = conf.search;
+  }
+  if (plan.v6) {
+    if (plan.v6->dns_servers.empty()) plan.v6->dns_servers = conf.nameservers_v6;
+    if (plan.v6->search_domains.empty()) plan.v6->search_domains = conf.search;
+  }
+  return plan;
 }
 
 }  // namespace k6t::dhcp

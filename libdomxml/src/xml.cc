@@ -102,6 +102,15 @@ void Element::Remove() {
   node_ = nullptr;
 }
 
+Element Element::ReplaceWithCopy(const Element& other) {
+  if (!node_ || !other.node_) return Element();
+  xmlNode* copy = Allocated(xmlDocCopyNode(other.node_, node_->doc, /*recursive=*/1));
+  xmlReplaceNode(node_, copy);
+  xmlFreeNode(node_);
+  node_ = nullptr;
+  return Element(copy);
+}
+
 std::string Element::name() const { return node_ ? QualifiedName(node_) : ""; }
 
 std::string Element::Attr(std::string_view attribute) const {

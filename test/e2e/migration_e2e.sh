@@ -5,14 +5,29 @@
 # network (a link in both pods). A peer on blue pings the guest every 10 ms throughout: the
 # guest keeps its address and answers on the target, the longest silence is recorded; the
 # masquerade port answers on the target pod's IP; the source launcher exits 9 (migrated); the
-# source pod's teardown leaves no k6t link. Then the faults, the VM staying at the source each
+# source pod's teardown leaves no k6t link; a TCP connection the peer holds to the guest keeps
+# working across the switch; what the guest wrote to its pod-local disks (a containerDisk's
+# overlay, an emptyDisk) is on the target. Then the faults, the VM staying at the source each
 # time: a target that is not waiting (refused, nothing moved), the migration network down,
 # Ctrl-C, the target launcher killed mid-way. Last, the VM goes back over a unix socket.
 set -euo pipefail
 SRC_DIR=${K6T_SOURCE_DIR:?}
 . "$SRC_DIR/test/e2e/migration_lib.sh"
+TCP_HOLD=1
+mig_vm_with_disks
 mig_pods_up
 mig_boot
+# The guest writes a marker to each pod-local disk; it reaches the source pod's files.
+MARK=k6t-mig-$$-$RANDOM
+marks_in_files() {  # pod, marker: both disk files of the pod hold it
+  grep -qa "$2" "$WORK/$1/state/data.qcow2" && grep -qa "$2" "$WORK/$1/state/disks/scratch.img"
+}
+guest_reads() {  # marker [write]: the guest reads it back from both of its disks
+  [ "$(disk_marks ${2:+"$1"} | grep -c " $1\$")" = 2 ]
+}
+guest_reads "$MARK" write && marks_in_files "$A" "$MARK" &&
+  ok "the guest wrote $MARK to its containerDisk overlay and emptyDisk in pod $A" ||
+  bad "writing the disk markers: $(disk_marks | xargs)"
 echo "== migrate $A -> $B"
 ip netns exec "$A-node" python3 test/e2e/announce_watch.py mgA "$WORK/stop-announce" >"$WORK/announce.out" &
 ANNOUNCE=$!
@@ -51,6 +66,12 @@ else
 fi
 grep -q 'source pod: plumbing torn down' "$WORK/migrate.err" && ok "migrate tore the source pod's plumbing down" ||
   bad "no teardown of the source pod"
+grep -q '^held=1' "$WORK/tcp.out" && ok "the peer's TCP connection to the guest survived ($(cat "$WORK/tcp.out"))" ||
+  bad "the TCP connection broke: $(cat "$WORK/tcp.out")"
+marks_in_files "$B" "$MARK" && ok "the disks' writes were copied into pod $B's files" || bad "disk data not in pod $B"
+guest_reads "$MARK" && ok "the guest reads its writes back from both disks on $B" ||
+  bad "the guest on $B reads: $(disk_marks | xargs)"
+[ ! -e "$WORK/$A/state/data.qcow2" ] && ok "the source pod's overlay is gone" || bad "overlay left in $A"
 left=$(ip -n "$A" -o link | awk -F': ' '{print $2}' | grep -cE '^(k6t|tap)' || true)
 [ "$left" = 0 ] && ok "source pod has no k6t link left" || { bad "source pod keeps $left k6t links"; ip -n "$A" -o link; }
 
@@ -102,6 +123,8 @@ cat "$WORK/bg.err" | tr '\r' '\n' | tail -2
 still_on "$B" && ok "VM still runs on $B and answers" || bad "VM after the target died"
 
 echo "== and back to $A over a unix socket (no migration network), with a link refresh"
+MARK2=$MARK-back
+guest_reads "$MARK2" write || bad "writing the second markers on $B"
 target_up "$A"
 migrate "$B" "$A" - --link-refresh && ok "migrated back to $A" || bad "migration back"
 # --link-refresh: the guest saw blue's carrier go and come back on the target.
@@ -110,6 +133,8 @@ wait_for 20 grep -q 'K6T-GUEST: iface eth1 carrier 0' "$WORK/$A/state/serial.log
   ok "link refresh: the guest saw eth1's carrier drop and return" || bad "link refresh not seen by the guest"
 grep -q 'migration stream unix://' "$WORK/migrate.err" && ok "the stream went over a unix socket" ||
   bad "the stream was not a unix socket"
+marks_in_files "$A" "$MARK2" && guest_reads "$MARK2" &&
+  ok "the disks came back over the unix NBD socket" || bad "disk data after the return: $(disk_marks | xargs)"
 reap "$B"
 [ "$RC" = 9 ] && ok "launcher in $B exited 9" || bad "launcher in $B exited $RC"
 wait_for 20 fetch "$PEER" "$GIP" 8080 && ok "peer reaches the guest back in pod $A" || bad "blue after the return"

@@ -29,6 +29,37 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# mig_vm_with_disks: VM becomes testdata/migration-vm.yaml plus two disks only a pod holds, a
+# containerDisk "data" (vda, on the pod's own overlay over the image) and an emptyDisk
+# "scratch" (vdb); the default guest's kernel is then named (a VM with disks boots from them).
+mig_vm_with_disks() {
+  ./hack/build-guest.sh "$GUEST" >/dev/null
+  head -c $((2 << 20)) /dev/zero >"$WORK/data.img"
+  python3 hack/containerdisk.py --disk "$WORK/data.img" --ref k6t.local/mig-data:1 \
+    --layout "$WORK/images/mig-data" >/dev/null
+  python3 - "$VM" "$WORK/vm.yaml" "$(readlink -f "$GUEST")" <<'PY'
+import sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+spec, guest = docs[0]["spec"], sys.argv[3]
+spec["domain"]["firmware"] = {"kernelBoot": {
+    "kernelArgs": "console=ttyS0 panic=-1 quiet",
+    "container": {"image": "k6t.local/kernel:1", "kernelPath": guest + "/vmlinuz",
+                  "initrdPath": guest + "/initrd.cpio.gz"}}}
+spec["domain"]["devices"]["disks"] = [{"name": "data", "disk": {"bus": "virtio"}},
+                                      {"name": "scratch", "disk": {"bus": "virtio"}}]
+spec["volumes"] = [{"name": "data", "containerDisk": {"image": "k6t.local/mig-data:1"}},
+                   {"name": "scratch", "emptyDisk": {"capacity": "4Mi"}}]
+yaml.safe_dump_all(docs, open(sys.argv[2], "w"), sort_keys=False)
+PY
+  VM=$WORK/vm.yaml
+}
+# disk_marks [TEXT]: asks the guest (over blue, from the peer) to write TEXT on each of its
+# virtio disks, synced; prints what each disk holds there ("vda TEXT"), its page cache dropped.
+disk_marks() {
+  printf 'GET /cgi-bin/disk.cgi?%s HTTP/1.0\r\n\r\n' "${1:-}" |
+    ip netns exec "$PEER" busybox nc -w 10 "$GIP" 8080 2>/dev/null | tr -d '\r' | grep -E '^vd[a-z] ' || true
+}
+
 mig_pods_up() {
   ./hack/build-guest.sh "$GUEST" >/dev/null
   for pod in $A $B; do
@@ -50,7 +81,7 @@ mig_pods_up() {
 launcher() {  # pod, extra flags...
   local pod=$1; shift
   ip netns exec "$pod" "$L" --vmi "$VM" --state-dir "$WORK/$pod/state" --guest-dir "$GUEST" \
-    --caps-cache "$BUILD/qemu-caps" --socket "$WORK/$pod/launcher.sock" "$@" \
+    --caps-cache "$BUILD/qemu-caps" --socket "$WORK/$pod/launcher.sock" --image-store "$WORK/images" "$@" \
     >>"$WORK/$pod/launcher.log" 2>&1 &
   PID[$pod]=$!
 }
@@ -86,15 +117,22 @@ mig_boot() {  # [launcher flags for A...]
 
 # with_pinger CMD...: runs CMD (its output in $WORK/migrate.out/.err) while the peer pings
 # the guest's blue address every 10 ms; $WORK/ping.out says the longest silence; CMD's status.
+# With TCP_HOLD=1 the peer also holds one TCP connection to the guest's echo port and uses it
+# every 20 ms: $WORK/tcp.out says whether it survived.
 with_pinger() {
-  local stop=$WORK/stop-ping rc=0
+  local stop=$WORK/stop-ping rc=0 holder=
   rm -f "$stop"
   ip netns exec "$PEER" python3 test/e2e/icmp_gap.py "$GIP" 0.01 "$stop" >"$WORK/ping.out" &
   local pinger=$!
+  if [ "${TCP_HOLD:-0}" = 1 ]; then
+    ip netns exec "$PEER" python3 test/e2e/tcp_hold.py "$GIP" 7 0.02 "$stop" >"$WORK/tcp.out" 2>&1 &
+    holder=$!
+  fi
   sleep 1
   "$@" >"$WORK/migrate.out" 2>"$WORK/migrate.err" || rc=$?
   sleep 1
   touch "$stop"; wait "$pinger"
+  [ -z "$holder" ] || wait "$holder" || true
   return "$rc"
 }
 ping_gap_ms() { grep -oE 'max_gap_ms=[0-9]+' "$WORK/ping.out" | cut -d= -f2; }

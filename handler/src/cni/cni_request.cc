@@ -4,6 +4,7 @@
 #include "cni/cni_error.h"
 #include "k6t/api/naming.h"
 #include "k6t/binding/executor.h"
+#include "k6t/binding/registry.h"
 
 namespace k6t::handler::cni {
 namespace {
@@ -74,14 +75,7 @@ absl::StatusOr<binding::PodNetworkRequest> BuildRequest(const Config& c, const E
 
   api::Interface iface;
   iface.name = c.vm_interface;
-  if (masquerade) {
-    iface.bindings = {api::BindingMethod::kMasquerade};
-  } else if (c.binding == "bridge") {
-    iface.bindings = {api::BindingMethod::kBridge};
-  } else {
-    iface.bindings = {api::BindingMethod::kPlugin};
-    iface.plugin_name = c.binding;
-  }
+  binding::BindByName(iface, c.binding);
   iface.mac_address = c.mac_address;
   iface.mtu = c.mtu;
   vmi.spec.domain.interfaces.push_back(iface);

@@ -65,6 +65,40 @@ TEST(ExecutorTest, AppliesMasqueradeAndBridgeThenIsANoOp) {
   EXPECT_EQ(k.Dump(), applied);
 }
 
+// A pod whose guest migrated away gives its CNI link back down, then its MAC and addresses:
+// up, it would answer on the segment for the guest that now runs elsewhere.
+TEST(ExecutorTest, LinksGivenBackDownWhenThePodIsEnding) {
+  for (const bool down : {false, true}) {
+    FakeKernel k;
+    BuildPod(k, /*ipv6=*/true);
+    auto before = k.GetLink("pod16477688c0e");
+    ASSERT_TRUE(before.ok() && *before);
+    auto plans = PlanFor(k, testing::MasqueradeAndBridgeVmi());
+    ASSERT_TRUE(Executor(k.kernel()).Apply(AllOps(plans)).ok());
+    std::vector<Operation> undo;
+    for (auto it = plans.rbegin(); it != plans.rend(); ++it) {
+      auto t = TeardownOps(*it, /*restore_globals=*/true, down);
+      undo.insert(undo.end(), t.begin(), t.end());
+    }
+    ASSERT_TRUE(Executor(k.kernel()).Apply(undo).ok());
+    auto after = k.GetLink("pod16477688c0e");
+    ASSERT_TRUE(after.ok() && *after);
+    EXPECT_EQ((*after)->mac, (*before)->mac);
+    EXPECT_EQ((*after)->admin_up, !down) << (down ? "given back down" : "as the CNI left it");
+    if (!down) continue;
+    // Down before its MAC returns: no moment with the guest's MAC on an up link.
+    int set_down = -1, mac_back = -1;
+    for (size_t i = 0; i < undo.size(); ++i) {
+      if (auto* u = std::get_if<SetLinkUp>(&undo[i]); u && !u->up && set_down < 0)
+        set_down = static_cast<int>(i);
+      if (auto* m = std::get_if<SetLinkMac>(&undo[i]); m && m->mac == (*before)->mac)
+        mac_back = static_cast<int>(i);
+    }
+    ASSERT_GE(set_down, 0);
+    EXPECT_LT(set_down, mac_back);
+  }
+}
+
 // Every mutation the executor makes can fail; each failure must leave the namespace exactly
 // as it was before the apply.
 TEST(ExecutorTest, FailureAtEveryMutationRollsBackExactly) {

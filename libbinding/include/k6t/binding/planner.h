@@ -38,7 +38,11 @@ absl::StatusOr<std::vector<InterfacePlan>> PlanVmi(
 
 // The operations that undo a plan in a later process (teardown / unplug): delete what k6t
 // created, give the CNI link back its name, MAC and addresses. With `restore_globals`, also
-// write back namespace-wide sysctls (only when the whole VMI goes).
-std::vector<Operation> TeardownOps(const InterfacePlan& plan, bool restore_globals);
+// write back namespace-wide sysctls (only when the whole VMI goes). With `links_down`, a
+// link given back is set down before its MAC and addresses return, and gets no routes (a
+// down link holds none): for a pod that is ending, whose guest now runs elsewhere (see
+// PodNetworkRequest::give_links_back_down).
+std::vector<Operation> TeardownOps(const InterfacePlan& plan, bool restore_globals,
+                                   bool links_down = false);
 
 }  // namespace k6t::binding

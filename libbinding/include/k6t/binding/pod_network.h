@@ -54,6 +54,11 @@ struct PodNetworkRequest {
   std::vector<api::NetworkInfoInterface> network_info;
   PlannerOptions options;
   std::vector<std::string> only;  // interface names; empty: all
+  // Teardown of a pod whose guest moved to another pod (live migration): each CNI link is
+  // given back down, with its name, MAC and addresses but no routes. Up, it would answer on
+  // the segment with the MAC and address the guest still uses (a peer's TCP connection to
+  // the migrated guest was reset by it).
+  bool give_links_back_down = false;
   ExecutorOptions executor;
   // Where the kernel work runs: a runner already in pod_netns, shared by the calls of a
   // long-lived caller (`watch`, an embedding controller: a NetnsThread) or a caller already

@@ -39,4 +39,9 @@ class BindingRegistry {
 // the plugin name of `binding: {name: X}` (lower-cased).
 std::string BindingNameOf(const api::Interface& iface);
 
+// The inverse, for callers that build an interface from a registry name (k6t-cni's config,
+// the hook sidecar's k6t-<name> plugins): "masquerade" and "bridge" as KubeVirt's own binding
+// methods, any other name as the plugin `binding: {name: <name>}`.
+void BindByName(api::Interface& iface, const std::string& name);
+
 }  // namespace k6t::binding

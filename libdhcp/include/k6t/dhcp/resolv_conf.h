@@ -3,6 +3,9 @@
 // gets. Invalid entries are skipped and counted, not fatal: a guest with most of its DNS
 // configuration beats no guest.
 //
+// WithPodDns completes a plan's offers from the pod's file, as KubeVirt's virt-launcher does;
+// the launcher and the hook sidecar both serve what it returns.
+//
 // Errors: ReadResolvConf only, NotFound when the file cannot be opened, Internal when a read
 // fails, each with the path and errno text. Thread-safety: pure functions apart from that
 // read. Privileges: read access to the file.
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "k6t/api/dhcp_offer.h"
 
 namespace k6t::dhcp {
 
@@ -39,5 +43,10 @@ ResolvConf ParseResolvConf(std::string_view text, const ResolvConfLimits& limits
 // Reads at most limits.max_file_bytes of `path`. Fails only when the file cannot be read.
 absl::StatusOr<ResolvConf> ReadResolvConf(const std::string& path,
                                           const ResolvConfLimits& limits = {});
+
+// `plan` with DNS servers and search domains from the resolv.conf at `path` where its offers
+// have none. KubeVirt's fallbacks apply: 8.8.8.8 when the file names no nameserver (or cannot
+// be read: logged), cluster.local when it has no search line.
+api::DhcpPlan WithPodDns(api::DhcpPlan plan, const std::string& path);
 
 }  // namespace k6t::dhcp

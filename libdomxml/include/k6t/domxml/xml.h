@@ -44,6 +44,9 @@ class Element {
   Element AddCopy(const Element& other);
   // Takes this element (and its subtree) out of its document and frees it; *this is null.
   void Remove();
+  // Puts a deep copy of `other` (which may belong to another document) where this element
+  // is, frees this element (*this is null) and returns the copy.
+  Element ReplaceWithCopy(const Element& other);
 
   // ---- Reading.
   std::string name() const;                            // qualified: "interface", "qemu:commandline"
