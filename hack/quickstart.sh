@@ -5,7 +5,13 @@
 #
 #   ./hack/quickstart.sh [VM.yaml]     default: examples/quickstart.yaml
 #
-# Everything is removed on exit or Ctrl-C.
+# A VM with a containerDisk of k6t's Debian cloud guest (examples/debian-cloud-init.yaml) boots
+# that image instead (hack/build-cloud-guest.sh, cached; the launcher finds it in the image store
+# K6T_IMAGE_STORE, default /var/lib/k6t/images): its SSH key placeholder gets a key made for
+# the run, and once SSH answers through the pod IP the command to log in is printed; on a
+# terminal the VM runs until Enter. Under TCG its first boot takes minutes.
+#
+# Everything is removed on exit or Ctrl-C (K6T_QS_KEEP=1 keeps it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -44,6 +50,34 @@ phase "dependencies and build"
 ./hack/build-min.sh -B "$BUILD" k6t-handler k6t-launcher
 ./hack/build-guest.sh "$GUEST" >/dev/null
 
+# The Debian cloud guest when the VM's containerDisk names it; else the default guest.
+CLOUD_IMAGE=$(python3 - "$VM" <<'EOF'
+import sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+vm = next(d for d in docs if d and d.get("kind") in ("VirtualMachine", "VirtualMachineInstance"))
+spec = vm["spec"]["template"]["spec"] if vm["kind"] == "VirtualMachine" else vm["spec"]
+images = [v["containerDisk"]["image"] for v in spec.get("volumes", []) if "containerDisk" in v]
+print(next((i for i in images if "/debian12-cloud:" in i), ""))
+EOF
+)
+LAUNCHER_FLAGS=(--guest-dir "$GUEST")
+if [ -n "$CLOUD_IMAGE" ]; then
+  phase "the Debian cloud guest $CLOUD_IMAGE (hack/build-cloud-guest.sh; cached after the first build)"
+  eval "$(./hack/build-cloud-guest.sh)"
+  # In the image store as an OCI layout (what `skopeo copy ... oci:DIR` leaves).
+  STORE=${K6T_IMAGE_STORE:-/var/lib/k6t/images}
+  mkdir -p "$STORE"
+  ln -sfn "$K6T_CLOUD_GUEST_OCI_LAYOUT" "$STORE/debian12-cloud"
+  LAUNCHER_FLAGS=(--image-store "$STORE")
+  SSH_ID=()  # the VM names your own key: ssh uses your keys
+  if grep -q 'REPLACE-WITH-YOUR-PUBLIC-KEY' "$VM"; then
+    ssh-keygen -q -t ed25519 -N '' -C k6t-quickstart -f "$WORK/id_ed25519"
+    sed "s|ssh-ed25519 REPLACE-WITH-YOUR-PUBLIC-KEY|$(cat "$WORK/id_ed25519.pub")|" "$VM" >"$WORK/vm.yaml"
+    VM=$WORK/vm.yaml
+    SSH_ID=(-i "$WORK/id_ed25519")
+  fi
+fi
+
 phase "validate $VM"
 "$BUILD/bin/k6t-handler" validate "$VM"
 
@@ -55,7 +89,8 @@ docs = list(yaml.safe_load_all(open(sys.argv[1])))
 vm = next(d for d in docs if d and d.get("kind") in ("VirtualMachine", "VirtualMachineInstance"))
 spec = vm["spec"]["template"]["spec"] if vm["kind"] == "VirtualMachine" else vm["spec"]
 ifaces, nets = spec["domain"]["devices"].get("interfaces", []), spec.get("networks", [])
-last = ifaces[-1] if len(ifaces) > 1 else None
+# The cloud guest's networkData names its NICs as they boot: nothing is hot-plugged there.
+last = ifaces[-1] if len(ifaces) > 1 and not spec.get("volumes") else None
 net = next((n for n in nets if last and n["name"] == last["name"]), None)
 if last and "bridge" in last and net and "multus" in net:
     spec["domain"]["devices"]["interfaces"] = ifaces[:-1]
@@ -79,10 +114,39 @@ echo "-- the pod now (like a virt-launcher pod):"
 ip -n "$POD" -br link
 ip -n "$POD" -br addr
 
-phase "k6t-launcher in the pod (libvirt + QEMU, default guest)"
+phase "k6t-launcher in the pod (libvirt + QEMU, ${CLOUD_IMAGE:-default guest})"
 ip netns exec "$POD" "$BUILD/bin/k6t-launcher" --vmi "$BOOT_VM" --state-dir "$WORK/state" \
-  --guest-dir "$GUEST" --socket "$WORK/launcher.sock" --log-level info >"$WORK/launcher.log" 2>&1 &
+  "${LAUNCHER_FLAGS[@]}" --socket "$WORK/launcher.sock" --log-level info >"$WORK/launcher.log" 2>&1 &
 LAUNCHER_PID=$!
+POD_IP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["ips"][0])' "$STATUS")
+
+if [ -n "$CLOUD_IMAGE" ]; then
+  # From the node, through the pod IP and the masquerade NAT (port 22 is declared).
+  SSH=(ip netns exec "$POD-node" ssh "${SSH_ID[@]}" -o UserKnownHostsFile="$WORK/known_hosts"
+    -o StrictHostKeyChecking=accept-new "debian@$POD_IP")
+  echo "waiting for SSH on $POD_IP:22 (console log: $WORK/state/serial.log)"
+  for _ in $(seq 1 1800); do
+    "${SSH[@]}" -q -o BatchMode=yes -o ConnectTimeout=5 -o LogLevel=ERROR true 2>/dev/null && break
+    kill -0 "$LAUNCHER_PID" 2>/dev/null || { cat "$WORK/launcher.log"; exit 1; }
+    sleep 1
+  done
+  phase "the guest over SSH"
+  "${SSH[@]}" -o BatchMode=yes 'cloud-init status --wait; hostname; ip -br addr; ip route; resolvectl dns eth0' ||
+    { tail -40 "$WORK/state/serial.log"; exit 1; }
+  echo "-- k6t-handler status:"
+  for _ in $(seq 1 30); do  # the guest agent starts a little after sshd
+    "$BUILD/bin/k6t-handler" status --launcher-socket "$WORK/launcher.sock" | grep -q guest-agent && break
+    sleep 2
+  done
+  "$BUILD/bin/k6t-handler" status --launcher-socket "$WORK/launcher.sock"
+  printf '\nLog in with:\n  %s\n' "${SSH[*]}"
+  printf 'Serial console (^] leaves):\n  %s console --state-dir %s\n' "$BUILD/bin/k6t-handler" "$WORK/state"
+  if [ -t 0 ] && [ -z "${K6T_QS_KEEP:-}" ]; then
+    read -r -p $'\nPress Enter to stop the VM and clean up. ' _
+  fi
+  phase "done; cleaning up"
+  exit 0
+fi
 # Up to 3 min: QEMU runs as uid 107, and where it cannot open /dev/kvm libvirt re-probes
 # QEMU's capabilities at every start (see launcher/README.md), slow on a loaded TCG host.
 for _ in $(seq 1 1800); do
@@ -104,7 +168,6 @@ guest_view() {
 }
 
 phase "the guest's own view (HTTP to the pod IP, through the masquerade NAT)"
-POD_IP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["ips"][0])' "$STATUS")
 guest_view
 echo "-- k6t-handler status:"
 "$BUILD/bin/k6t-handler" status --launcher-socket "$WORK/launcher.sock"

@@ -13,23 +13,18 @@
 # tool or device it needs is absent. K6T_CLOUD_GUEST_DIR=<a build dir> tests that image as it is.
 set -euo pipefail
 SRC=${K6T_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (netns, taps)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for t in qemu-system-x86_64 qemu-img xorriso ssh ssh-keygen dnsmasq ip mmdebstrap mkfs.ext4 sfdisk; do
-  command -v "$t" >/dev/null || skip "$t missing (hack/install-deps.sh installs it)"
+. "$SRC/test/e2e/cloud_guest_lib.sh"
+[ "$(id -u)" = 0 ] || cg_skip "needs root (netns, taps)"
+[ -c /dev/net/tun ] || cg_skip "no /dev/net/tun"
+for t in qemu-system-x86_64 qemu-img xorriso ssh ssh-keygen dnsmasq ip; do
+  command -v "$t" >/dev/null || cg_skip "$t missing (hack/install-deps.sh installs it)"
 done
 
 NS=k6tcg$$
+CG_NETNS=$NS
 WORK=$(mktemp -d /tmp/k6t-cloud-guest-XXXXXX)
 QEMU_PID=
 DNSMASQ_PID=
-passed=0
-failed=0
-ok() { echo "ok: $*"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
-now() { date +%s.%N; }
-since() { python3 -c "import sys; print('%.1f' % ($(now) - float(sys.argv[1])))" "$1"; }
 cleanup() {
   set +e
   [ -n "$QEMU_PID" ] && kill -KILL "$QEMU_PID" 2>/dev/null && wait "$QEMU_PID" 2>/dev/null
@@ -40,22 +35,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- the guest image (built once, then cached by content) ------------------------------------
-t=$(now)
-if [ -n "${K6T_CLOUD_GUEST_DIR:-}" ]; then
-  # An image built earlier (a build directory of hack/build-cloud-guest.sh), as it is.
-  echo "build-cloud-guest: cached: given K6T_CLOUD_GUEST_DIR" >"$WORK/build.log"
-  K6T_CLOUD_GUEST_QCOW2=$K6T_CLOUD_GUEST_DIR/disk.qcow2
-  K6T_CLOUD_GUEST_OCI_LAYOUT=$K6T_CLOUD_GUEST_DIR/oci
-  K6T_CLOUD_GUEST_OCI_ARCHIVE=$(ls "$K6T_CLOUD_GUEST_DIR"/*.oci.tar)
-  K6T_CLOUD_GUEST_IMAGE="(given)"
-  K6T_CLOUD_GUEST_DIGEST=$(cat "$K6T_CLOUD_GUEST_DIR/digest")
-else
-  "$SRC/hack/build-cloud-guest.sh" >"$WORK/guest.env" 2>"$WORK/build.log" ||
-    { tail -40 "$WORK/build.log"; echo "FAIL: hack/build-cloud-guest.sh"; exit 1; }
-  . "$WORK/guest.env"
-fi
-echo "timing: guest image ready in $(since "$t") s ($(grep -q '^build-cloud-guest: cached' "$WORK/build.log" && echo cached || echo built))"
-echo "image: $K6T_CLOUD_GUEST_QCOW2 ($(du -m "$K6T_CLOUD_GUEST_QCOW2" | cut -f1) MiB), $K6T_CLOUD_GUEST_IMAGE $K6T_CLOUD_GUEST_DIGEST"
+cg_image
 
 # --- the containerDisk: read back by independent tools ----------------------------------------
 check_oci() {  # LAYOUT_DIR WHAT
@@ -129,25 +109,7 @@ start_dnsmasq() {
   DNSMASQ_PID=$!
 }
 
-ssh-keygen -q -t ed25519 -N '' -C k6t-e2e -f "$WORK/id"
-PUBKEY=$(cat "$WORK/id.pub")
-: >"$WORK/known_hosts"
-gssh() {  # IP CMD...: ssh as the cloud-init default user; host key pinned after the first login
-  local ip=$1; shift
-  ip netns exec "$NS" ssh -q -i "$WORK/id" -o BatchMode=yes -o ConnectTimeout=5 \
-    -o UserKnownHostsFile="$WORK/known_hosts" -o StrictHostKeyChecking=accept-new \
-    -o LogLevel=ERROR "debian@$ip" "$@"
-}
-# wait_ssh IP SECONDS: until `ssh true` succeeds (or QEMU exits).
-wait_ssh() {
-  local end=$(($(date +%s) + $2))
-  while [ "$(date +%s)" -lt "$end" ]; do
-    kill -0 "$QEMU_PID" 2>/dev/null || { echo "QEMU exited"; return 1; }
-    gssh "$1" true 2>/dev/null && return 0
-    sleep 1
-  done
-  return 1
-}
+cg_keygen
 
 # boot_vm ISO SERIAL_LOG: QEMU (TCG) on a fresh overlay of the image, with ISO as a cdrom-less
 # virtio disk (as KubeVirt attaches cloud-init volumes), the guest agent and QMP on sockets.
@@ -166,13 +128,11 @@ boot_vm() {
     -device virtserialport,chardev=qga0,name=org.qemu.guest_agent.0 \
     -qmp "unix:$WORK/qmp.sock,server=on,wait=off" >"$WORK/qemu.log" 2>&1 &
   QEMU_PID=$!
+  CG_ALIVE_PID=$QEMU_PID
 }
 stop_vm() {
   kill -TERM "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null || true
   QEMU_PID=
-}
-show_boot() {  # why a boot failed: the end of the serial console
-  echo "--- serial console (last 60 lines) of $1"; tail -60 "$1" | tr -d '\r'
 }
 
 # qga REQUEST_JSON: one guest-agent command over the virtio-serial socket, after guest-sync.
@@ -360,5 +320,4 @@ else
 fi
 stop_vm
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+cg_result

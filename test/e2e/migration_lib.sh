@@ -60,6 +60,18 @@ disk_marks() {
     ip netns exec "$PEER" busybox nc -w 10 "$GIP" 8080 2>/dev/null | tr -d '\r' | grep -E '^vd[a-z] ' || true
 }
 
+# mig_end POD: the launcher in POD shuts the VM down (SIGTERM, exit 0), then the verdict.
+mig_end() {
+  kill -TERM "${PID[$1]}"
+  reap "$1"
+  [ "$RC" = 0 ] && ok "launcher in $1 shut the VM down (exit 0)" || bad "final shutdown exited $RC"
+  if [ "$fail" != 0 ]; then
+    for pod in $A $B; do echo "--- $pod launcher"; tail -40 "$WORK/$pod/launcher.log"; done
+    echo "0 passed, 1 failed"; exit 1
+  fi
+  echo "1 passed, 0 failed"
+}
+
 mig_pods_up() {
   ./hack/build-guest.sh "$GUEST" >/dev/null
   for pod in $A $B; do
