@@ -87,22 +87,19 @@ absl::StatusOr<Prepared> Prepare(const Config& c, const Env& env, int missing_ne
   return Prepared{*pod_link, *std::move(req)};
 }
 
-// The links k6t made for the result (the bridge, then the tap), each with the MAC the kernel
-// gave it: runtimes parse the MAC of every sandbox interface.
-absl::StatusOr<std::vector<ResultInterface>> AddedInterfaces(
-    const binding::PodNetworkRequest& req, const std::vector<binding::InterfacePlan>& plans,
-    const std::string& sandbox) {
-  std::vector<std::string> names;
-  for (const auto& plan : plans)
-    for (const auto& op : plan.ops) {
-      if (auto* b = std::get_if<binding::CreateBridge>(&op)) names.push_back(b->name);
-      if (auto* t = std::get_if<binding::CreateTap>(&op)) names.push_back(t->name);
-    }
-  auto macs = SandboxMacs(req, names);
+// What the result adds to the chain's: the pod link k6t plumbed when prevResult does not list
+// it (podInterface with nothing chained before), with the MAC the kernel gives it. k6t's own
+// links (bridge, tap) are not listed: a runtime takes every sandbox interface of a result for
+// the attachment's own (podman re-ADDs a network on one of them at `network reload`; Multus
+// names one in network-status, which KubeVirt reads to find the pod interface).
+absl::StatusOr<std::vector<ResultInterface>> AddedInterfaces(const binding::PodNetworkRequest& req,
+                                                             const Prepared& p,
+                                                             const std::string& pod_link,
+                                                             const std::string& sandbox) {
+  if (p.pod_link) return std::vector<ResultInterface>{};
+  auto macs = SandboxMacs(req, {pod_link});
   if (!macs.ok()) return macs.status();
-  std::vector<ResultInterface> added;
-  for (size_t i = 0; i < names.size(); ++i) added.push_back({names[i], (*macs)[i], sandbox});
-  return added;
+  return std::vector<ResultInterface>{{pod_link, (*macs)[0], sandbox}};
 }
 
 absl::StatusOr<std::string> Add(const Config& c, const Env& env, const RequestHook& hook) {
@@ -131,7 +128,7 @@ absl::StatusOr<std::string> Add(const Config& c, const Env& env, const RequestHo
                               " failed; the namespace is as before"),
                  std::string(r.status().message()));
   }
-  auto added = AddedInterfaces(p->req, r->plans, env.netns);
+  auto added = AddedInterfaces(p->req, *p, PodLink(c, env), env.netns);
   if (!added.ok())
     return Error(kPlumbingFailed,
                  absl::StrCat("k6t ", c.binding, " plumbing on ", PodLink(c, env),

@@ -1,5 +1,6 @@
 // The JSON k6t-cni prints on success: the ADD result (the previous plugin's result, in the
-// configuration's version, with k6t's interfaces appended) and VERSION's answer.
+// configuration's version, with the pod link appended when it does not list it) and
+// VERSION's answer.
 #pragma once
 
 #include <string>
