@@ -92,12 +92,11 @@ absl::StatusOr<Prepared> Prepare(const Config& c, const Env& env, int missing_ne
 // links (bridge, tap) are not listed: a runtime takes every sandbox interface of a result for
 // the attachment's own (podman re-ADDs a network on one of them at `network reload`; Multus
 // names one in network-status, which KubeVirt reads to find the pod interface).
-absl::StatusOr<std::vector<ResultInterface>> AddedInterfaces(const binding::PodNetworkRequest& req,
-                                                             const Prepared& p,
+absl::StatusOr<std::vector<ResultInterface>> AddedInterfaces(const Prepared& p,
                                                              const std::string& pod_link,
                                                              const std::string& sandbox) {
   if (p.pod_link) return std::vector<ResultInterface>{};
-  auto macs = SandboxMacs(req, {pod_link});
+  auto macs = SandboxMacs(p.req, {pod_link});
   if (!macs.ok()) return macs.status();
   return std::vector<ResultInterface>{{pod_link, (*macs)[0], sandbox}};
 }
@@ -128,7 +127,7 @@ absl::StatusOr<std::string> Add(const Config& c, const Env& env, const RequestHo
                               " failed; the namespace is as before"),
                  std::string(r.status().message()));
   }
-  auto added = AddedInterfaces(p->req, *p, PodLink(c, env), env.netns);
+  auto added = AddedInterfaces(*p, PodLink(c, env), env.netns);
   if (!added.ok())
     return Error(kPlumbingFailed,
                  absl::StrCat("k6t ", c.binding, " plumbing on ", PodLink(c, env),
