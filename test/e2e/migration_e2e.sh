@@ -54,8 +54,7 @@ GMAC=$(awk '$1 == "blue" {print $4}' "$WORK/status.out")
 grep -qiE "(rarp|garp) from $GMAC" "$WORK/announce.out" &&
   ok "the guest's MAC $GMAC was announced from node $B: $(grep -iE "from $GMAC" "$WORK/announce.out" | sort | uniq -c | xargs)" ||
   { bad "no announce of $GMAC seen on node $A"; cat "$WORK/announce.out"; }
-BIP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["ips"][0].split("/")[0])' \
-  "$WORK/$B/sim/network-status.json")
+BIP=$(pod_ip "$B")
 if wait_for 20 fetch "$B-node" "$BIP" 8080; then
   ok "masquerade port 8080 answers on target pod IP $BIP"
 else

@@ -60,6 +60,12 @@ disk_marks() {
     ip netns exec "$PEER" busybox nc -w 10 "$GIP" 8080 2>/dev/null | tr -d '\r' | grep -E '^vd[a-z] ' || true
 }
 
+# pod_ip POD: the pod's own IP (the first address of its pod network, from network-status).
+pod_ip() {
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["ips"][0].split("/")[0])' \
+    "$WORK/$1/sim/network-status.json"
+}
+
 # mig_end POD: the launcher in POD shuts the VM down (SIGTERM, exit 0), then the verdict.
 mig_end() {
   kill -TERM "${PID[$1]}"

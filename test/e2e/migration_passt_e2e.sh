@@ -35,8 +35,7 @@ reap "$A"
 PASST_B=$(passt_of "$B")
 [ -n "$PASST_B" ] && [ "$(ip netns identify "$PASST_B")" = "$B" ] &&
   ok "a fresh passt (pid $PASST_B) serves the guest in pod $B" || bad "no passt in pod $B"
-BIP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["ips"][0].split("/")[0])' \
-  "$WORK/$B/sim/network-status.json")
+BIP=$(pod_ip "$B")
 wait_for 30 fetch "$B-node" "$BIP" 8080 && ok "passt's forwarded port 8080 answers on target pod IP $BIP" ||
   { bad "no answer through passt on $BIP"; tail -20 "$WORK/$B/state/passt/default.log" 2>/dev/null; }
 wait_for 20 fetch "$PEER" "$GIP" 8080 && ok "the bridge-bound secondary still answers on blue" || bad "blue after migration"
